@@ -1,0 +1,155 @@
+import { SwitchboardError } from '../../errors/index.js';
+import { CQL_TYPES, KEY_TYPES, type CqlType, type ValueOf } from './types.js';
+
+export type ClusteringOrder = 'ASC' | 'DESC';
+
+export type Compaction =
+  | { kind: 'size-tiered' }
+  | { kind: 'leveled' }
+  /** TimeWindowCompactionStrategy, for time series written once and expired by TTL. */
+  | { kind: 'time-window'; windowSize: number; windowUnit: 'MINUTES' | 'HOURS' | 'DAYS' };
+
+export type Columns = Readonly<Record<string, CqlType>>;
+
+export interface TableSpec<
+  C extends Columns,
+  P extends readonly (keyof C & string)[],
+  K extends readonly { column: keyof C & string; order: ClusteringOrder }[],
+> {
+  name: string;
+  /** The module that owns the table (for schema print grouping and docs). */
+  module: string;
+  columns: C;
+  partitionKey: P;
+  clusteringKey?: K;
+  /** CQL `default_time_to_live` in seconds; 0 or absent means rows do not expire by default. */
+  defaultTtlSeconds?: number;
+  compaction?: Compaction;
+  /** Whether the table is used with lightweight transactions (IF ...). Drives vendor options (tablets). */
+  usesLwt?: boolean;
+  comment?: string;
+}
+
+export interface TableDef<
+  C extends Columns = Columns,
+  P extends readonly (keyof C & string)[] = readonly (keyof C & string)[],
+  K extends readonly { column: keyof C & string; order: ClusteringOrder }[] = readonly {
+    column: keyof C & string;
+    order: ClusteringOrder;
+  }[],
+> {
+  readonly name: string;
+  readonly module: string;
+  readonly columns: C;
+  readonly partitionKey: P;
+  readonly clusteringKey: K;
+  readonly defaultTtlSeconds: number;
+  readonly compaction: Compaction | undefined;
+  readonly isCounterTable: boolean;
+  readonly usesLwt: boolean;
+  readonly comment: string | undefined;
+  /** Partition key columns followed by clustering columns. */
+  readonly primaryKey: readonly (keyof C & string)[];
+  /** Columns that are not part of the primary key. */
+  readonly regularColumns: readonly (keyof C & string)[];
+}
+
+type KeyNames<T extends TableDef> = T['partitionKey'][number] | T['clusteringKey'][number]['column'];
+type ColumnValue<T extends TableDef, N extends keyof T['columns']> = ValueOf<T['columns'][N]>;
+
+/** A full row as read: key columns always present, regular columns possibly null. */
+export type Row<T extends TableDef> = {
+  [N in KeyNames<T>]: ColumnValue<T, N>;
+} & {
+  [N in Exclude<keyof T['columns'] & string, KeyNames<T>>]: ColumnValue<T, N> | null;
+};
+
+/** A row to write: key columns required, regular columns optional (null writes a tombstone). */
+export type RowInput<T extends TableDef> = {
+  [N in KeyNames<T>]: ColumnValue<T, N>;
+} & {
+  [N in Exclude<keyof T['columns'] & string, KeyNames<T>>]?: ColumnValue<T, N> | null;
+};
+
+export type PartitionKeyOf<T extends TableDef> = { [N in T['partitionKey'][number]]: ColumnValue<T, N> };
+export type PrimaryKeyOf<T extends TableDef> = { [N in KeyNames<T>]: ColumnValue<T, N> };
+/** Partition key plus optionally a leading prefix of the clustering columns (checked at run time). */
+export type SliceKeyOf<T extends TableDef> = PartitionKeyOf<T> & {
+  [N in T['clusteringKey'][number]['column']]?: ColumnValue<T, N>;
+};
+export type ClusteringColumnOf<T extends TableDef> = T['clusteringKey'][number]['column'];
+export type RegularColumnOf<T extends TableDef> = Exclude<keyof T['columns'] & string, KeyNames<T>>;
+export type CounterColumnOf<T extends TableDef> = {
+  [N in RegularColumnOf<T>]: T['columns'][N] extends 'counter' ? N : never;
+}[RegularColumnOf<T>];
+
+const IDENT = /^[a-z][a-z0-9_]{0,47}$/;
+
+function bad(table: string, message: string): SwitchboardError {
+  return new SwitchboardError('DECLARATION_INVALID', `Table ${table}: ${message}`, { field: table });
+}
+
+/**
+ * Declares a wide-column table once; from this come the CQL DDL, the SQLite DDL and the
+ * row types. Declarations are validated here so a mistake fails at import, not at query time.
+ */
+export function defineTable<
+  const C extends Columns,
+  const P extends readonly (keyof C & string)[],
+  const K extends readonly { column: keyof C & string; order: ClusteringOrder }[] = readonly [],
+>(spec: TableSpec<C, P, K>): TableDef<C, P, K> {
+  const { name } = spec;
+  if (!IDENT.test(name)) throw bad(name, 'the name must be lower-case letters, digits and underscores');
+  const columnNames = Object.keys(spec.columns);
+  if (columnNames.length === 0) throw bad(name, 'it has no columns');
+  for (const [column, type] of Object.entries(spec.columns)) {
+    if (!IDENT.test(column)) throw bad(name, `column "${column}" is not a valid identifier`);
+    if (!CQL_TYPES.includes(type)) {
+      throw bad(name, `column "${column}" has unknown type "${String(type)}"; expected one of ${CQL_TYPES.join(', ')}`);
+    }
+  }
+  if (spec.partitionKey.length === 0) throw bad(name, 'the partition key is empty');
+  const clustering = spec.clusteringKey ?? ([] as unknown as K);
+  const seen = new Set<string>();
+  for (const column of [...spec.partitionKey, ...clustering.map((c) => c.column)]) {
+    if (!(column in spec.columns)) throw bad(name, `key column "${column}" is not among the columns`);
+    if (seen.has(column)) throw bad(name, `key column "${column}" appears twice in the primary key`);
+    seen.add(column);
+    const type = spec.columns[column] as CqlType;
+    if (!KEY_TYPES.includes(type)) throw bad(name, `key column "${column}" has type ${type}, which cannot be a key`);
+  }
+  for (const c of clustering) {
+    if (c.order !== 'ASC' && c.order !== 'DESC') throw bad(name, `clustering column "${c.column}" needs order ASC or DESC`);
+  }
+  const regular = columnNames.filter((c) => !seen.has(c));
+  const counters = regular.filter((c) => spec.columns[c] === 'counter');
+  const isCounterTable = counters.length > 0;
+  if (isCounterTable && counters.length !== regular.length) {
+    const others = regular.filter((c) => spec.columns[c] !== 'counter');
+    throw bad(name, `a counter table may hold only counter columns besides its key; found ${others.join(', ')}`);
+  }
+  const ttl = spec.defaultTtlSeconds ?? 0;
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > 630_720_000) {
+    throw bad(name, `defaultTtlSeconds must be an integer from 0 to 630720000 (20 years), got ${ttl}`);
+  }
+  if (isCounterTable && ttl > 0) throw bad(name, 'a counter table cannot have a default TTL');
+  if (isCounterTable && spec.usesLwt) throw bad(name, 'counter tables cannot use lightweight transactions');
+  const compaction = spec.compaction;
+  if (compaction?.kind === 'time-window' && (!Number.isInteger(compaction.windowSize) || compaction.windowSize < 1)) {
+    throw bad(name, 'a time-window compaction needs a positive integer windowSize');
+  }
+  return Object.freeze({
+    name,
+    module: spec.module,
+    columns: spec.columns,
+    partitionKey: spec.partitionKey,
+    clusteringKey: clustering,
+    defaultTtlSeconds: ttl,
+    compaction,
+    isCounterTable,
+    usesLwt: spec.usesLwt ?? false,
+    comment: spec.comment,
+    primaryKey: [...spec.partitionKey, ...clustering.map((c) => c.column)],
+    regularColumns: regular as (keyof C & string)[],
+  });
+}

@@ -1,0 +1,129 @@
+import { SwitchboardError } from '../../errors/index.js';
+import type { CqlType } from './types.js';
+
+/**
+ * Validation and normalisation of values before they reach any engine. Both engines call
+ * `checkValue`, so a value one engine accepts the other accepts too, and a bad value fails
+ * with the same error everywhere instead of as a driver-specific message.
+ */
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const DECIMAL_RE = /^-?(\d+)(\.\d+)?$/;
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function reject(table: string, column: string, type: CqlType, value: unknown, why: string): SwitchboardError {
+  const shown = typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : typeof value;
+  return new SwitchboardError('VALUE_INVALID', `${table}.${column} (${type}): ${why}, got ${shown}`, {
+    field: column,
+    details: { table, column, type },
+  });
+}
+
+/** Is the value a valid calendar date string YYYY-MM-DD? */
+export function isIsoDate(value: string): boolean {
+  const m = DATE_RE.exec(value);
+  if (!m) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
+}
+
+/** Is the string a version-1 (time-based) UUID? */
+export function isTimeUuid(value: string): boolean {
+  return UUID_RE.test(value) && value[14] === '1';
+}
+
+/**
+ * Checks a non-null value against its column type and returns the normalised value
+ * (UUIDs lower-cased, sets sorted and de-duplicated, numbers of bigint columns widened).
+ */
+export function checkValue(table: string, column: string, type: CqlType, value: unknown): unknown {
+  switch (type) {
+    case 'text':
+      if (typeof value !== 'string') throw reject(table, column, type, value, 'expected a string');
+      return value;
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
+        throw reject(table, column, type, value, 'expected a 32-bit integer');
+      }
+      return value;
+    case 'bigint':
+    case 'counter': {
+      const v = typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value;
+      if (typeof v !== 'bigint' || v < INT64_MIN || v > INT64_MAX) {
+        throw reject(table, column, type, value, 'expected a 64-bit integer (bigint)');
+      }
+      return v;
+    }
+    case 'double':
+      if (typeof value !== 'number' || Number.isNaN(value)) throw reject(table, column, type, value, 'expected a number');
+      return value;
+    case 'decimal':
+      if (typeof value !== 'string' || !DECIMAL_RE.test(value)) {
+        throw reject(table, column, type, value, 'expected a decimal string such as "7500.25"');
+      }
+      return value;
+    case 'boolean':
+      if (typeof value !== 'boolean') throw reject(table, column, type, value, 'expected a boolean');
+      return value;
+    case 'timestamp':
+      if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+        throw reject(table, column, type, value, 'expected a valid Date');
+      }
+      return value;
+    case 'date':
+      if (typeof value !== 'string' || !isIsoDate(value)) {
+        throw reject(table, column, type, value, 'expected a calendar date "YYYY-MM-DD"');
+      }
+      return value;
+    case 'uuid':
+    case 'timeuuid': {
+      const v = typeof value === 'string' ? value.toLowerCase() : value;
+      if (typeof v !== 'string' || !UUID_RE.test(v)) throw reject(table, column, type, value, 'expected a UUID string');
+      if (type === 'timeuuid' && !isTimeUuid(v)) throw reject(table, column, type, value, 'expected a version-1 UUID');
+      return v;
+    }
+    case 'blob':
+      if (!(value instanceof Uint8Array)) throw reject(table, column, type, value, 'expected a Uint8Array or Buffer');
+      return value;
+    case 'map<text,text>': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Map) {
+        throw reject(table, column, type, value, 'expected a plain object of strings');
+      }
+      for (const v of Object.values(value)) {
+        if (typeof v !== 'string') throw reject(table, column, type, value, 'expected every map value to be a string');
+      }
+      return value;
+    }
+    case 'set<text>': {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+        throw reject(table, column, type, value, 'expected an array of strings');
+      }
+      return sortUtf8([...new Set(value as string[])]);
+    }
+    case 'list<text>':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+        throw reject(table, column, type, value, 'expected an array of strings');
+      }
+      return value;
+  }
+}
+
+/** CQL orders text by its UTF-8 bytes; JavaScript's default sort uses UTF-16 code units. */
+export function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+export function sortUtf8(values: string[]): string[] {
+  return values.sort(compareUtf8);
+}
+
+/** An empty collection is the same as null in CQL; normalise so both engines read `null`. */
+export function isEmptyCollection(type: CqlType, value: unknown): boolean {
+  if (type === 'set<text>' || type === 'list<text>') return Array.isArray(value) && value.length === 0;
+  if (type === 'map<text,text>') return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+  return false;
+}
