@@ -30,13 +30,20 @@ export interface TableSpec<
   comment?: string;
 }
 
+export interface ClusteringColumn {
+  readonly column: string;
+  readonly order: ClusteringOrder;
+}
+
+/**
+ * A declared table. Generic parameters carry the literal column names and types so row types
+ * can be inferred; they are deliberately unconstrained here (constraints live on
+ * `defineTable`) so every specific table is assignable to a plain `TableDef`.
+ */
 export interface TableDef<
   C extends Columns = Columns,
-  P extends readonly (keyof C & string)[] = readonly (keyof C & string)[],
-  K extends readonly { column: keyof C & string; order: ClusteringOrder }[] = readonly {
-    column: keyof C & string;
-    order: ClusteringOrder;
-  }[],
+  P extends readonly string[] = readonly string[],
+  K extends readonly ClusteringColumn[] = readonly ClusteringColumn[],
 > {
   readonly name: string;
   readonly module: string;
@@ -49,9 +56,9 @@ export interface TableDef<
   readonly usesLwt: boolean;
   readonly comment: string | undefined;
   /** Partition key columns followed by clustering columns. */
-  readonly primaryKey: readonly (keyof C & string)[];
+  readonly primaryKey: readonly string[];
   /** Columns that are not part of the primary key. */
-  readonly regularColumns: readonly (keyof C & string)[];
+  readonly regularColumns: readonly string[];
 }
 
 type KeyNames<T extends TableDef> = T['partitionKey'][number] | T['clusteringKey'][number]['column'];
@@ -150,6 +157,6 @@ export function defineTable<
     usesLwt: spec.usesLwt ?? false,
     comment: spec.comment,
     primaryKey: [...spec.partitionKey, ...clustering.map((c) => c.column)],
-    regularColumns: regular as (keyof C & string)[],
+    regularColumns: regular,
   });
 }

@@ -1,0 +1,81 @@
+import { defineTable } from '../../ports/wide-column/declare.js';
+
+/**
+ * Conversation trees (seed 002): the four denormalised tables that replace the relational
+ * human_turns / agent_turns / steps joins. Each answers one query from one partition:
+ * a user's recent sessions, a session's turns in order, a turn's steps, a turn's branches.
+ * A turn is written to turns_by_session and turns_by_parent in one logged batch.
+ */
+export const sessionsByUser = defineTable({
+  name: 'sessions_by_user',
+  module: 'conversations',
+  columns: {
+    account_uid: 'text',
+    created_at: 'timestamp',
+    session_uid: 'text',
+    title: 'text',
+    deleted_at: 'timestamp',
+  },
+  partitionKey: ['account_uid'],
+  clusteringKey: [
+    { column: 'created_at', order: 'DESC' },
+    { column: 'session_uid', order: 'ASC' },
+  ],
+  comment: "A user's conversations, newest first",
+});
+
+export const turnsBySession = defineTable({
+  name: 'turns_by_session',
+  module: 'conversations',
+  columns: {
+    session_uid: 'text',
+    created_at: 'timestamp',
+    turn_uid: 'text',
+    turn_type: 'text',
+    parent_uid: 'text',
+    active_child: 'text',
+    prompt: 'text',
+    liked: 'boolean',
+  },
+  partitionKey: ['session_uid'],
+  clusteringKey: [
+    { column: 'created_at', order: 'ASC' },
+    { column: 'turn_uid', order: 'ASC' },
+  ],
+  comment: "A conversation's turns in chronological order (human and agent)",
+});
+
+export const stepsByTurn = defineTable({
+  name: 'steps_by_turn',
+  module: 'conversations',
+  columns: {
+    turn_uid: 'text',
+    idx: 'int',
+    tpe: 'int',
+    content: 'text',
+    created_at: 'timestamp',
+  },
+  partitionKey: ['turn_uid'],
+  clusteringKey: [{ column: 'idx', order: 'ASC' }],
+  comment: "An agent turn's steps in order",
+});
+
+export const turnsByParent = defineTable({
+  name: 'turns_by_parent',
+  module: 'conversations',
+  columns: {
+    parent_uid: 'text',
+    created_at: 'timestamp',
+    turn_uid: 'text',
+    session_uid: 'text',
+    turn_type: 'text',
+  },
+  partitionKey: ['parent_uid'],
+  clusteringKey: [
+    { column: 'created_at', order: 'ASC' },
+    { column: 'turn_uid', order: 'ASC' },
+  ],
+  comment: 'Children of a turn, for navigating branches of the conversation tree',
+});
+
+export const conversationTables = [sessionsByUser, turnsBySession, stepsByTurn, turnsByParent] as const;
