@@ -1,3 +1,4 @@
+import { conversationsModule } from './conversations/module.js';
 import type { ModuleDefinition } from './module.js';
 
 /**
@@ -6,4 +7,4 @@ import type { ModuleDefinition } from './module.js';
  * Each module adds itself here with one import and one entry.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const modules: readonly ModuleDefinition<any>[] = [];
+export const modules: readonly ModuleDefinition<any>[] = [conversationsModule];
