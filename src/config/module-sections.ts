@@ -1,4 +1,6 @@
 import { authSection } from '../auth/config.js';
+import { redisSection } from '../ports/hot-state/config.js';
+import { postgresSection } from '../ports/relational/config.js';
 import { serverSection } from '../server/config.js';
 import type { Section } from './fields.js';
 
@@ -9,4 +11,6 @@ import type { Section } from './fields.js';
 export const moduleSections = {
   server: serverSection,
   auth: authSection,
+  postgres: postgresSection,
+  redis: redisSection,
 } as const satisfies Record<string, Section>;

@@ -34,6 +34,16 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: { status: 404, message: 'Not found' },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state' },
   INTERNAL: { status: 500, message: 'Internal error' },
+
+  // Relational store usage
+  TRANSACTION_MISUSE: {
+    status: 500,
+    message: 'A query used the store instead of the open transaction it runs in; pass the transaction',
+  },
+  TRANSACTION_ABORTED: {
+    status: 500,
+    message: 'A statement failed inside the transaction; it can only be rolled back',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
