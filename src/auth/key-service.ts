@@ -73,9 +73,13 @@ export class ApiKeyService {
     for (const raw of options.configuredKeys ?? []) {
       const parsed = parseConfiguredKey(raw);
       if (!parsed) {
-        throw new SwitchboardError('CONFIG_INVALID', 'Invalid entry in auth.keys: expected "name:scope:secret"', {
-          field: 'auth.keys',
-        });
+        throw new SwitchboardError(
+          'CONFIG_INVALID',
+          'Invalid entry in auth.keys: expected "name:scope:secret"',
+          {
+            field: 'auth.keys',
+          },
+        );
       }
       this.configured.set(hashSecret(parsed.secret), {
         id: `config:${parsed.name}`,
@@ -93,12 +97,18 @@ export class ApiKeyService {
   async create(input: { name: string; scope: Scope }, options: { id?: string } = {}): Promise<CreatedApiKey> {
     const name = input.name.trim();
     if (!NAME.test(name)) {
-      throw new SwitchboardError('VALIDATION_FAILED', 'A key name is 1 to 64 letters, digits, spaces or ._-', {
-        field: 'name',
-      });
+      throw new SwitchboardError(
+        'VALIDATION_FAILED',
+        'A key name is 1 to 64 letters, digits, spaces or ._-',
+        {
+          field: 'name',
+        },
+      );
     }
     if (!isScope(input.scope)) {
-      throw new SwitchboardError('VALIDATION_FAILED', 'scope must be read, write or admin', { field: 'scope' });
+      throw new SwitchboardError('VALIDATION_FAILED', 'scope must be read, write or admin', {
+        field: 'scope',
+      });
     }
     const secret = generateSecret();
     const now = this.options.clock.now();
@@ -117,7 +127,12 @@ export class ApiKeyService {
 
   /** Configured keys first, then stored ones by creation time. */
   async list(): Promise<ApiKey[]> {
-    const rows = await this.db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
     return [...this.configured.values(), ...rows.map(fromRow)];
   }
 
@@ -133,9 +148,13 @@ export class ApiKeyService {
     const existing = await this.get(id);
     if (!existing) throw new SwitchboardError('NOT_FOUND', `No API key with id ${id}`, { field: 'id' });
     if (existing.source === 'config') {
-      throw new SwitchboardError('CONFLICT', 'A key from configuration is revoked by removing it from auth.keys', {
-        field: 'id',
-      });
+      throw new SwitchboardError(
+        'CONFLICT',
+        'A key from configuration is revoked by removing it from auth.keys',
+        {
+          field: 'id',
+        },
+      );
     }
     if (existing.revokedAt === null) {
       await this.db
@@ -164,7 +183,11 @@ export class ApiKeyService {
     if (cached && cached.expiresAt > now) {
       key = cached.key;
     } else {
-      const row = await this.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+      const row = await this.db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('hash', '=', hash)
+        .executeTakeFirst();
       if (!row) {
         this.cache.delete(hash);
         throw new SwitchboardError('UNAUTHENTICATED');
@@ -181,9 +204,13 @@ export class ApiKeyService {
   async authorize(secret: string | undefined, required: Scope): Promise<ApiKey> {
     const key = await this.authenticate(secret);
     if (!scopeAllows(key.scope, required)) {
-      throw new SwitchboardError('FORBIDDEN_SCOPE', `This route needs the ${required} scope; the key has ${key.scope}`, {
-        details: { required, granted: key.scope },
-      });
+      throw new SwitchboardError(
+        'FORBIDDEN_SCOPE',
+        `This route needs the ${required} scope; the key has ${key.scope}`,
+        {
+          details: { required, granted: key.scope },
+        },
+      );
     }
     return key;
   }
@@ -199,7 +226,11 @@ export class ApiKeyService {
     try {
       return await this.create({ name: 'bootstrap admin', scope: 'admin' }, { id: BOOTSTRAP_ID });
     } catch (error) {
-      const again = await this.db.selectFrom('api_keys').select('id').where('id', '=', BOOTSTRAP_ID).executeTakeFirst();
+      const again = await this.db
+        .selectFrom('api_keys')
+        .select('id')
+        .where('id', '=', BOOTSTRAP_ID)
+        .executeTakeFirst();
       if (again) return null;
       throw error;
     }

@@ -21,7 +21,9 @@ export function hashSecret(secret: string): string {
 }
 
 /** The key from `Authorization: Bearer <key>` (or `X-API-Key`), or undefined. */
-export function secretFromHeaders(headers: Record<string, string | string[] | undefined>): string | undefined {
+export function secretFromHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): string | undefined {
   const auth = headers.authorization;
   if (typeof auth === 'string') {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);

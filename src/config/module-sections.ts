@@ -1,7 +1,11 @@
 import { authSection } from '../auth/config.js';
+import { eventLogSection, kafkaSection } from '../ports/event-log/config.js';
 import { redisSection } from '../ports/hot-state/config.js';
 import { postgresSection } from '../ports/relational/config.js';
 import { serverSection } from '../server/config.js';
+import { voiceSection } from '../modules/voice/config.js';
+import { messagingSection } from '../modules/messaging/config.js';
+import { interactionsSection } from '../modules/interactions/config.js';
 import type { Section } from './fields.js';
 
 /**
@@ -13,4 +17,9 @@ export const moduleSections = {
   auth: authSection,
   postgres: postgresSection,
   redis: redisSection,
+  event_log: eventLogSection,
+  kafka: kafkaSection,
+  voice: voiceSection,
+  messaging: messagingSection,
+  interactions: interactionsSection,
 } as const satisfies Record<string, Section>;

@@ -1,5 +1,8 @@
 import { conversationsModule } from './conversations/module.js';
+import { interactionsModule } from './interactions/module.js';
+import { messagingModule } from './messaging/index.js';
 import type { ModuleDefinition } from './module.js';
+import { voiceModule } from './voice/index.js';
 
 /**
  * Every domain module, in start order. `createSwitchboard` builds services from these, the
@@ -7,4 +10,9 @@ import type { ModuleDefinition } from './module.js';
  * Each module adds itself here with one import and one entry.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const modules: readonly ModuleDefinition<any>[] = [conversationsModule];
+export const modules: readonly ModuleDefinition<any>[] = [
+  conversationsModule,
+  voiceModule,
+  messagingModule,
+  interactionsModule,
+];

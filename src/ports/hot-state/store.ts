@@ -34,7 +34,12 @@ export interface HotState {
    * Atomically replaces the value when it equals `expected` (null = key absent). `next` null
    * deletes the key. Returns whether the swap happened.
    */
-  compareAndSet(key: string, expected: string | null, next: string | null, options?: { ttlSeconds?: number }): Promise<boolean>;
+  compareAndSet(
+    key: string,
+    expected: string | null,
+    next: string | null,
+    options?: { ttlSeconds?: number },
+  ): Promise<boolean>;
   /** Adds or refreshes a set member with its own expiry (presence). */
   setAdd(key: string, member: string, options?: { ttlSeconds?: number }): Promise<void>;
   setRemove(key: string, member: string): Promise<boolean>;

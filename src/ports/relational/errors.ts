@@ -14,7 +14,11 @@ export function mapRelationalError(dialect: Dialect, error: unknown): unknown {
   const constraint = (error as { constraint?: unknown }).constraint;
   const codeText = typeof code === 'string' ? code : '';
 
-  if (codeText === 'SQLITE_CONSTRAINT_UNIQUE' || codeText === 'SQLITE_CONSTRAINT_PRIMARYKEY' || codeText === '23505') {
+  if (
+    codeText === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    codeText === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    codeText === '23505'
+  ) {
     return conflict('unique', dialect, error, constraint);
   }
   if (codeText === 'SQLITE_CONSTRAINT_FOREIGNKEY' || codeText === '23503') {
@@ -38,13 +42,22 @@ export function mapRelationalError(dialect: Dialect, error: unknown): unknown {
 
 export function unavailable(dialect: Dialect, error: unknown): SwitchboardError {
   const message = error instanceof Error ? error.message : String(error);
-  return new SwitchboardError('STORE_UNAVAILABLE', `The relational store (${dialect}) is unavailable: ${message}`, {
-    cause: error,
-    details: { dialect },
-  });
+  return new SwitchboardError(
+    'STORE_UNAVAILABLE',
+    `The relational store (${dialect}) is unavailable: ${message}`,
+    {
+      cause: error,
+      details: { dialect },
+    },
+  );
 }
 
-function conflict(kind: 'unique' | 'foreign_key', dialect: Dialect, error: Error, constraint: unknown): SwitchboardError {
+function conflict(
+  kind: 'unique' | 'foreign_key',
+  dialect: Dialect,
+  error: Error,
+  constraint: unknown,
+): SwitchboardError {
   // The driver's own message can quote the offending values (PostgreSQL's `detail` does), so
   // only the constraint's name travels on.
   const name = typeof constraint === 'string' ? constraint : undefined;

@@ -47,7 +47,9 @@ export interface RelationalStore {
   /** Applies pending migrations in (module, version) order, each in its own transaction. Safe to re-run. */
   migrate(modules: readonly ModuleMigrations[]): Promise<MigrationReport>;
   /** Migrations declared but not applied. */
-  pendingMigrations(modules: readonly ModuleMigrations[]): Promise<{ module: string; version: number; name: string }[]>;
+  pendingMigrations(
+    modules: readonly ModuleMigrations[],
+  ): Promise<{ module: string; version: number; name: string }[]>;
   health(): Promise<HealthReport>;
   close(): Promise<void>;
 }

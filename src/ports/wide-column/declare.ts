@@ -112,7 +112,10 @@ export function defineTable<
   for (const [column, type] of Object.entries(spec.columns)) {
     if (!IDENT.test(column)) throw bad(name, `column "${column}" is not a valid identifier`);
     if (!CQL_TYPES.includes(type)) {
-      throw bad(name, `column "${column}" has unknown type "${String(type)}"; expected one of ${CQL_TYPES.join(', ')}`);
+      throw bad(
+        name,
+        `column "${column}" has unknown type "${String(type)}"; expected one of ${CQL_TYPES.join(', ')}`,
+      );
     }
   }
   if (spec.partitionKey.length === 0) throw bad(name, 'the partition key is empty');
@@ -123,17 +126,22 @@ export function defineTable<
     if (seen.has(column)) throw bad(name, `key column "${column}" appears twice in the primary key`);
     seen.add(column);
     const type = spec.columns[column] as CqlType;
-    if (!KEY_TYPES.includes(type)) throw bad(name, `key column "${column}" has type ${type}, which cannot be a key`);
+    if (!KEY_TYPES.includes(type))
+      throw bad(name, `key column "${column}" has type ${type}, which cannot be a key`);
   }
   for (const c of clustering) {
-    if (c.order !== 'ASC' && c.order !== 'DESC') throw bad(name, `clustering column "${c.column}" needs order ASC or DESC`);
+    if (c.order !== 'ASC' && c.order !== 'DESC')
+      throw bad(name, `clustering column "${c.column}" needs order ASC or DESC`);
   }
   const regular = columnNames.filter((c) => !seen.has(c));
   const counters = regular.filter((c) => spec.columns[c] === 'counter');
   const isCounterTable = counters.length > 0;
   if (isCounterTable && counters.length !== regular.length) {
     const others = regular.filter((c) => spec.columns[c] !== 'counter');
-    throw bad(name, `a counter table may hold only counter columns besides its key; found ${others.join(', ')}`);
+    throw bad(
+      name,
+      `a counter table may hold only counter columns besides its key; found ${others.join(', ')}`,
+    );
   }
   const ttl = spec.defaultTtlSeconds ?? 0;
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > 630_720_000) {
@@ -142,7 +150,10 @@ export function defineTable<
   if (isCounterTable && ttl > 0) throw bad(name, 'a counter table cannot have a default TTL');
   if (isCounterTable && spec.usesLwt) throw bad(name, 'counter tables cannot use lightweight transactions');
   const compaction = spec.compaction;
-  if (compaction?.kind === 'time-window' && (!Number.isInteger(compaction.windowSize) || compaction.windowSize < 1)) {
+  if (
+    compaction?.kind === 'time-window' &&
+    (!Number.isInteger(compaction.windowSize) || compaction.windowSize < 1)
+  ) {
     throw bad(name, 'a time-window compaction needs a positive integer windowSize');
   }
   return Object.freeze({

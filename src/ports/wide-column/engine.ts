@@ -74,10 +74,21 @@ export type CounterDeltas<T extends TableDef> = { [N in CounterColumnOf<T>]?: bi
 
 export type BatchOp =
   | { kind: 'insert'; table: TableDef; row: Record<string, unknown>; ttlSeconds?: number }
-  | { kind: 'update'; table: TableDef; key: Record<string, unknown>; set: Record<string, unknown>; ttlSeconds?: number }
+  | {
+      kind: 'update';
+      table: TableDef;
+      key: Record<string, unknown>;
+      set: Record<string, unknown>;
+      ttlSeconds?: number;
+    }
   | { kind: 'delete'; table: TableDef; key: Record<string, unknown> }
   | { kind: 'deletePartition'; table: TableDef; key: Record<string, unknown> }
-  | { kind: 'increment'; table: TableDef; key: Record<string, unknown>; deltas: Record<string, bigint | number> };
+  | {
+      kind: 'increment';
+      table: TableDef;
+      key: Record<string, unknown>;
+      deltas: Record<string, bigint | number>;
+    };
 
 /** Typed constructors for batch operations. */
 export const batchOp = {
@@ -90,7 +101,13 @@ export const batchOp = {
     set: UpdateSet<T>,
     options: { ttlSeconds?: number } = {},
   ): BatchOp {
-    return { kind: 'update', table, key: key as Record<string, unknown>, set: set as Record<string, unknown>, ...options };
+    return {
+      kind: 'update',
+      table,
+      key: key as Record<string, unknown>,
+      set: set as Record<string, unknown>,
+      ...options,
+    };
   },
   delete<T extends TableDef>(table: T, key: PrimaryKeyOf<T>): BatchOp {
     return { kind: 'delete', table, key: key as Record<string, unknown> };
@@ -99,7 +116,12 @@ export const batchOp = {
     return { kind: 'deletePartition', table, key: key as Record<string, unknown> };
   },
   increment<T extends TableDef>(table: T, key: PrimaryKeyOf<T>, deltas: CounterDeltas<T>): BatchOp {
-    return { kind: 'increment', table, key: key as Record<string, unknown>, deltas: deltas as Record<string, bigint> };
+    return {
+      kind: 'increment',
+      table,
+      key: key as Record<string, unknown>,
+      deltas: deltas as Record<string, bigint>,
+    };
   },
 };
 
@@ -148,7 +170,11 @@ export interface WideColumnEngine {
     set: UpdateSet<T>,
     options?: UpdateOptions<T>,
   ): Promise<WriteResult<T>>;
-  delete<T extends TableDef>(table: T, key: PrimaryKeyOf<T>, options?: { ifExists?: boolean }): Promise<WriteResult<T>>;
+  delete<T extends TableDef>(
+    table: T,
+    key: PrimaryKeyOf<T>,
+    options?: { ifExists?: boolean },
+  ): Promise<WriteResult<T>>;
   /** Deletes rows of one partition whose clustering prefix (and optional range) match. */
   deleteSlice<T extends TableDef>(
     table: T,

@@ -29,7 +29,7 @@ function typeOf(table: TableDef, column: string): CqlType {
 
 /** Validates a full primary key and returns its values in primary-key order. */
 export function checkPrimaryKey(table: TableDef, key: Record<string, unknown>): unknown[] {
-  for (const column of Object.keys(key)) {
+  for (const column in key) {
     if (!table.primaryKey.includes(column)) {
       throw rejectQuery(
         table,
@@ -38,13 +38,59 @@ export function checkPrimaryKey(table: TableDef, key: Record<string, unknown>): 
       );
     }
   }
-  return table.primaryKey.map((column) => {
-    const value = key[column];
+  return checkKeyValues(table, key);
+}
+
+/** The primary key values of `source` (a key or a whole row) in primary-key order; on the write hot path. */
+function checkKeyValues(table: TableDef, source: Record<string, unknown>): unknown[] {
+  const out = new Array<unknown>(table.primaryKey.length);
+  for (let i = 0; i < table.primaryKey.length; i += 1) {
+    const column = table.primaryKey[i]!;
+    const value = source[column];
     if (value === undefined || value === null) {
       throw rejectQuery(table, `the full primary key is required; "${column}" is missing`, column);
     }
-    return checkValue(table.name, column, typeOf(table, column), value);
-  });
+    out[i] = checkValue(table.name, column, typeOf(table, column), value);
+  }
+  return out;
+}
+
+/**
+ * Lightweight transactions are allowed only on tables declared `usesLwt: true`: the
+ * declaration drives vendor options (ScyllaDB keyspaces with LWT keep tablets off), so an
+ * undeclared LWT would work on one deployment and fail on another.
+ */
+export function checkLwt(table: TableDef, what: string): void {
+  if (!table.usesLwt) {
+    throw rejectQuery(table, `${what} is a lightweight transaction; declare the table with usesLwt: true`);
+  }
+}
+
+export type UpdateCondition =
+  | { kind: 'none' }
+  | { kind: 'exists' }
+  | { kind: 'columns'; columns: string[]; values: unknown[] };
+
+/** Validates the IF part of an UPDATE: IF EXISTS or column conditions (CQL cannot combine them). */
+export function checkUpdateCondition(
+  table: TableDef,
+  ifExists: boolean | undefined,
+  conditions: Record<string, unknown> | undefined,
+): UpdateCondition {
+  if (ifExists && conditions !== undefined) {
+    throw rejectQuery(
+      table,
+      'give ifExists or column conditions, not both (CQL has no IF EXISTS AND ...)',
+      'if',
+    );
+  }
+  if (ifExists) {
+    checkLwt(table, 'UPDATE ... IF EXISTS');
+    return { kind: 'exists' };
+  }
+  if (conditions === undefined) return { kind: 'none' };
+  checkLwt(table, 'UPDATE ... IF');
+  return { kind: 'columns', ...checkConditions(table, conditions) };
 }
 
 export interface CheckedRange {
@@ -71,7 +117,11 @@ export function checkSlice(
   for (const column of Object.keys(key)) {
     if (key[column] === undefined) continue;
     if (!table.partitionKey.includes(column) && !clustering.includes(column)) {
-      throw rejectQuery(table, `"${column}" is not a key column; filtering by other columns is not allowed`, column);
+      throw rejectQuery(
+        table,
+        `"${column}" is not a key column; filtering by other columns is not allowed`,
+        column,
+      );
     }
   }
   const partition = table.partitionKey.map((column) => {
@@ -111,19 +161,28 @@ export function checkSlice(
         String(range.column),
       );
     }
-    if (range.gt !== undefined && range.gte !== undefined) throw rejectQuery(table, 'give gt or gte, not both', expected);
-    if (range.lt !== undefined && range.lte !== undefined) throw rejectQuery(table, 'give lt or lte, not both', expected);
+    if (range.gt !== undefined && range.gte !== undefined)
+      throw rejectQuery(table, 'give gt or gte, not both', expected);
+    if (range.lt !== undefined && range.lte !== undefined)
+      throw rejectQuery(table, 'give lt or lte, not both', expected);
     const type = typeOf(table, expected);
     const lowerRaw = range.gt ?? range.gte;
     const upperRaw = range.lt ?? range.lte;
     checkedRange = { column: expected };
     if (lowerRaw !== undefined) {
-      checkedRange.lower = { value: checkValue(table.name, expected, type, lowerRaw), inclusive: range.gte !== undefined };
+      checkedRange.lower = {
+        value: checkValue(table.name, expected, type, lowerRaw),
+        inclusive: range.gte !== undefined,
+      };
     }
     if (upperRaw !== undefined) {
-      checkedRange.upper = { value: checkValue(table.name, expected, type, upperRaw), inclusive: range.lte !== undefined };
+      checkedRange.upper = {
+        value: checkValue(table.name, expected, type, upperRaw),
+        inclusive: range.lte !== undefined,
+      };
     }
-    if (!checkedRange.lower && !checkedRange.upper) throw rejectQuery(table, 'a range needs at least one bound', expected);
+    if (!checkedRange.lower && !checkedRange.upper)
+      throw rejectQuery(table, 'a range needs at least one bound', expected);
   }
   return { partition, prefix, range: checkedRange };
 }
@@ -141,7 +200,11 @@ export function checkTtl(table: TableDef, ttlSeconds: number | undefined): numbe
   if (ttlSeconds === undefined) return undefined;
   if (table.isCounterTable) throw rejectQuery(table, 'counter tables cannot take a TTL', 'ttlSeconds');
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 0 || ttlSeconds > MAX_TTL_SECONDS) {
-    throw rejectQuery(table, `ttlSeconds must be an integer from 0 to ${MAX_TTL_SECONDS}, got ${ttlSeconds}`, 'ttlSeconds');
+    throw rejectQuery(
+      table,
+      `ttlSeconds must be an integer from 0 to ${MAX_TTL_SECONDS}, got ${ttlSeconds}`,
+      'ttlSeconds',
+    );
   }
   return ttlSeconds;
 }
@@ -162,16 +225,16 @@ export interface CheckedRow {
 /** Validates a row for INSERT. Counter tables cannot be inserted into: use `increment`. */
 export function checkRow(table: TableDef, row: Record<string, unknown>): CheckedRow {
   if (table.isCounterTable) throw rejectQuery(table, 'counter tables accept only increments, not inserts');
-  const key = checkPrimaryKey(
-    table,
-    Object.fromEntries(table.primaryKey.map((c) => [c, row[c]])),
-  );
+  const key = checkKeyValues(table, row);
   const { columns, values } = checkRegular(table, row, true);
   return { key, columns, values };
 }
 
 /** Validates the SET part of an UPDATE. */
-export function checkSet(table: TableDef, set: Record<string, unknown>): { columns: string[]; values: unknown[] } {
+export function checkSet(
+  table: TableDef,
+  set: Record<string, unknown>,
+): { columns: string[]; values: unknown[] } {
   if (table.isCounterTable) throw rejectQuery(table, 'counter columns change only through increment');
   for (const column of Object.keys(set)) {
     if (table.primaryKey.includes(column)) {
@@ -198,19 +261,25 @@ function checkRegular(
     }
     const type = typeOf(table, column);
     columns.push(column);
-    values.push(value === null || isEmptyCollection(type, value) ? null : checkValue(table.name, column, type, value));
+    values.push(
+      value === null || isEmptyCollection(type, value) ? null : checkValue(table.name, column, type, value),
+    );
   }
   return { columns, values };
 }
 
 /** Validates counter deltas; returns bigint deltas per column. */
-export function checkDeltas(table: TableDef, deltas: Record<string, unknown>): { columns: string[]; deltas: bigint[] } {
+export function checkDeltas(
+  table: TableDef,
+  deltas: Record<string, unknown>,
+): { columns: string[]; deltas: bigint[] } {
   if (!table.isCounterTable) throw rejectQuery(table, 'increment is only allowed on counter tables');
   const columns: string[] = [];
   const out: bigint[] = [];
   for (const [column, delta] of Object.entries(deltas)) {
     if (delta === undefined) continue;
-    if (table.columns[column] !== 'counter') throw rejectQuery(table, `"${column}" is not a counter column`, column);
+    if (table.columns[column] !== 'counter')
+      throw rejectQuery(table, `"${column}" is not a counter column`, column);
     columns.push(column);
     out.push(checkValue(table.name, column, 'counter', delta) as bigint);
   }
@@ -227,7 +296,8 @@ export function checkConditions(
   const values: unknown[] = [];
   for (const [column, value] of Object.entries(conditions)) {
     if (value === undefined) continue;
-    if (table.primaryKey.includes(column)) throw rejectQuery(table, `conditions cannot name key column "${column}"`, column);
+    if (table.primaryKey.includes(column))
+      throw rejectQuery(table, `conditions cannot name key column "${column}"`, column);
     const type = typeOf(table, column);
     if (type === 'counter') throw rejectQuery(table, 'conditions on counters are not allowed', column);
     columns.push(column);

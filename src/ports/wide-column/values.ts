@@ -16,11 +16,30 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 function reject(table: string, column: string, type: CqlType, value: unknown, why: string): SwitchboardError {
-  const shown = typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : typeof value;
+  const shown =
+    typeof value === 'bigint'
+      ? `${value}n`
+      : typeof value === 'string'
+        ? JSON.stringify(value)
+        : typeof value;
   return new SwitchboardError('VALUE_INVALID', `${table}.${column} (${type}): ${why}, got ${shown}`, {
     field: column,
     details: { table, column, type },
   });
+}
+
+/**
+ * The canonical form of a decimal string, as ScyllaDB returns it: no leading zeros in the
+ * integer part and no sign on zero; the scale (trailing zeros) is kept, as CQL decimals keep it.
+ */
+export function canonicalDecimal(value: string): string {
+  const negative = value.startsWith('-');
+  const unsigned = negative ? value.slice(1) : value;
+  const dot = unsigned.indexOf('.');
+  const intPart = (dot === -1 ? unsigned : unsigned.slice(0, dot)).replace(/^0+(?=\d)/, '');
+  const fraction = dot === -1 ? '' : unsigned.slice(dot);
+  const isZero = /^0$/.test(intPart) && /^\.?0*$/.test(fraction);
+  return `${negative && !isZero ? '-' : ''}${intPart}${fraction}`;
 }
 
 /** Is the value a valid calendar date string YYYY-MM-DD? */
@@ -59,13 +78,14 @@ export function checkValue(table: string, column: string, type: CqlType, value: 
       return v;
     }
     case 'double':
-      if (typeof value !== 'number' || Number.isNaN(value)) throw reject(table, column, type, value, 'expected a number');
+      if (typeof value !== 'number' || Number.isNaN(value))
+        throw reject(table, column, type, value, 'expected a number');
       return value;
     case 'decimal':
       if (typeof value !== 'string' || !DECIMAL_RE.test(value)) {
         throw reject(table, column, type, value, 'expected a decimal string such as "7500.25"');
       }
-      return value;
+      return canonicalDecimal(value);
     case 'boolean':
       if (typeof value !== 'boolean') throw reject(table, column, type, value, 'expected a boolean');
       return value;
@@ -82,19 +102,23 @@ export function checkValue(table: string, column: string, type: CqlType, value: 
     case 'uuid':
     case 'timeuuid': {
       const v = typeof value === 'string' ? value.toLowerCase() : value;
-      if (typeof v !== 'string' || !UUID_RE.test(v)) throw reject(table, column, type, value, 'expected a UUID string');
-      if (type === 'timeuuid' && !isTimeUuid(v)) throw reject(table, column, type, value, 'expected a version-1 UUID');
+      if (typeof v !== 'string' || !UUID_RE.test(v))
+        throw reject(table, column, type, value, 'expected a UUID string');
+      if (type === 'timeuuid' && !isTimeUuid(v))
+        throw reject(table, column, type, value, 'expected a version-1 UUID');
       return v;
     }
     case 'blob':
-      if (!(value instanceof Uint8Array)) throw reject(table, column, type, value, 'expected a Uint8Array or Buffer');
+      if (!(value instanceof Uint8Array))
+        throw reject(table, column, type, value, 'expected a Uint8Array or Buffer');
       return value;
     case 'map<text,text>': {
       if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Map) {
         throw reject(table, column, type, value, 'expected a plain object of strings');
       }
       for (const v of Object.values(value)) {
-        if (typeof v !== 'string') throw reject(table, column, type, value, 'expected every map value to be a string');
+        if (typeof v !== 'string')
+          throw reject(table, column, type, value, 'expected every map value to be a string');
       }
       return value;
     }
@@ -124,6 +148,7 @@ export function sortUtf8(values: string[]): string[] {
 /** An empty collection is the same as null in CQL; normalise so both engines read `null`. */
 export function isEmptyCollection(type: CqlType, value: unknown): boolean {
   if (type === 'set<text>' || type === 'list<text>') return Array.isArray(value) && value.length === 0;
-  if (type === 'map<text,text>') return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+  if (type === 'map<text,text>')
+    return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
   return false;
 }

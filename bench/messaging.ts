@@ -1,0 +1,252 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { createSwitchboard } from '../src/app/create-switchboard.js';
+import { applySchema } from '../src/app/schema.js';
+import { loadConfig } from '../src/config/index.js';
+import { BUCKET_MS, bucketOfId } from '../src/modules/messaging/buckets.js';
+import { composeId, SNOWFLAKE_EPOCH_MS } from '../src/modules/messaging/ids.js';
+import { channelBucketsTable, channelMetadataTable, messagesTable } from '../src/modules/messaging/tables.js';
+import { batchOp, type BatchOp } from '../src/ports/wide-column/engine.js';
+import { costRatio, formatTable, measure, recordResults, type ScenarioResult } from './lib.js';
+
+/**
+ * The messaging suite: a channel with MESSAGES messages spread over BUCKETS 10-day buckets
+ * (ids generated directly over ~5 years, bulk-loaded through the engine's batch), then
+ * - message sends/s through the messaging service (membership check, id, logged batch,
+ *   counter, publish, read position) and, as the raw baseline, the same message INSERT on
+ *   better-sqlite3;
+ * - history page p50/p99 (50 messages, with reactions and membership) for the newest page
+ *   and for pages before random ids deep in the history, and the same SELECTs raw.
+ * Target: history page p99 < 2 ms on the embedded store.
+ */
+const SUITE = 'messaging';
+const MESSAGES = Number(process.env.BENCH_MESSAGING_MESSAGES ?? 1_000_000);
+const BUCKETS = 200;
+const SENDS = 5_000;
+const PAGES = 5_000;
+const LIMIT = 50;
+const LOAD_BATCH = 500;
+
+/** Ids over BUCKETS buckets, ~evenly spaced in time, oldest first. */
+function generateIds(): bigint[] {
+  const start = 100 * BUCKET_MS; // 2024-01-01 + 1000 days
+  const span = BUCKETS * BUCKET_MS;
+  const step = span / MESSAGES;
+  const ids: bigint[] = new Array(MESSAGES);
+  for (let i = 0; i < MESSAGES; i += 1) ids[i] = composeId(Math.floor(start + i * step), 1, i % 4096);
+  return ids;
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-messaging-'));
+  const results: ScenarioResult[] = [];
+  try {
+    const config = loadConfig({ path: undefined, env: { SWITCHBOARD_STORE_DATA_DIR: dir } });
+    const switchboard = await createSwitchboard(config, { logger: pino({ level: 'silent' }) });
+    await applySchema(switchboard);
+    const messaging = switchboard.messaging;
+    const engine = switchboard.context.wideColumn;
+    const channel = await messaging.chats.create('reader', {
+      title: 'bench',
+      kind: 'group',
+      participants: [{ userId: 'writer' }],
+    });
+    const sendChannel = await messaging.chats.create('writer', { title: 'bench sends', kind: 'group' });
+
+    const ids = generateIds();
+    const t0 = Date.now();
+    let ops: BatchOp[] = [];
+    const seenBuckets = new Set<number>();
+    for (let i = 0; i < ids.length; i += 1) {
+      const id = ids[i]!;
+      const bucket = bucketOfId(id);
+      ops.push(
+        batchOp.insert(messagesTable, {
+          channel_id: channel.id,
+          bucket,
+          message_id: id,
+          sender_id: i % 2 ? 'writer' : 'reader',
+          content: `message ${i} with some ordinary chat text in it`,
+          message_type: 'text',
+          source: 'bench',
+          deleted: false,
+          has_reactions: false,
+        }),
+      );
+      if (!seenBuckets.has(bucket)) {
+        seenBuckets.add(bucket);
+        ops.push(batchOp.insert(channelBucketsTable, { channel_id: channel.id, bucket }));
+      }
+      if (ops.length >= LOAD_BATCH) {
+        await engine.batch(ops);
+        ops = [];
+      }
+    }
+    if (ops.length > 0) await engine.batch(ops);
+    await engine.update(
+      channelMetadataTable,
+      { channel_id: channel.id },
+      { first_bucket: bucketOfId(ids[0]!), last_message_id: ids.at(-1)! },
+    );
+    const loadSeconds = (Date.now() - t0) / 1000;
+    console.log(
+      `loaded ${MESSAGES} messages over ${seenBuckets.size} buckets in ${loadSeconds.toFixed(1)} s`,
+    );
+    // A few reactions on the newest page, so pages pay for the reaction reads they would in real use.
+    for (let k = 1; k <= 5; k += 1)
+      await messaging.reactions.add(channel.id, 'reader', ids[ids.length - k * 7]!, '👍');
+
+    // Raw better-sqlite3: the same table layout, rows and statements.
+    const raw = new Database(join(dir, 'raw.db'));
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+    raw.exec(`CREATE TABLE messages (channel_id TEXT NOT NULL, bucket INTEGER NOT NULL, message_id INTEGER NOT NULL,
+      sender_id TEXT, content TEXT, message_type TEXT, source TEXT, deleted INTEGER, has_reactions INTEGER,
+      PRIMARY KEY (channel_id, bucket, message_id)) WITHOUT ROWID;
+      CREATE TABLE channel_buckets (channel_id TEXT NOT NULL, bucket INTEGER NOT NULL, PRIMARY KEY (channel_id, bucket)) WITHOUT ROWID;`);
+    const rawInsert = raw.prepare(
+      'INSERT INTO messages (channel_id, bucket, message_id, sender_id, content, message_type, source, deleted, has_reactions) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0)',
+    );
+    const rawLoad = raw.transaction(() => {
+      for (let i = 0; i < ids.length; i += 1) {
+        rawInsert.run(
+          channel.id,
+          bucketOfId(ids[i]!),
+          ids[i]!,
+          i % 2 ? 'writer' : 'reader',
+          `message ${i} with some ordinary chat text in it`,
+          'text',
+          'bench',
+        );
+      }
+      for (const b of seenBuckets)
+        raw.prepare('INSERT INTO channel_buckets VALUES (?, ?)').run(channel.id, b);
+    });
+    rawLoad();
+    raw.defaultSafeIntegers(true);
+    const rawBuckets = raw.prepare(
+      'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket <= ? ORDER BY bucket DESC LIMIT 64',
+    );
+    const rawPage = raw.prepare(
+      'SELECT * FROM messages WHERE channel_id = ? AND bucket = ? AND message_id < ? ORDER BY message_id DESC LIMIT ?',
+    );
+    const rawHistory = (before: bigint) => {
+      const rows: unknown[] = [];
+      for (const { bucket } of rawBuckets.all(channel.id, bucketOfId(before)) as { bucket: bigint }[]) {
+        rows.push(...rawPage.all(channel.id, bucket, before, LIMIT + 1 - rows.length));
+        if (rows.length > LIMIT) break;
+      }
+      return rows;
+    };
+
+    // Sends.
+    results.push(
+      await measure(
+        { suite: SUITE, scenario: 'send message', subject: 'switchboard', iterations: SENDS },
+        (i) =>
+          messaging.messages.send(sendChannel.id, 'writer', {
+            content: `send ${i} with some ordinary chat text`,
+          }),
+      ),
+    );
+    let nextRaw = composeId(Date.now() - SNOWFLAKE_EPOCH_MS, 2, 0);
+    results.push(
+      await measure(
+        { suite: SUITE, scenario: 'send message', subject: 'raw better-sqlite3', iterations: SENDS },
+        (i) => {
+          nextRaw += 1n;
+          rawInsert.run(
+            'send-channel',
+            bucketOfId(nextRaw),
+            nextRaw,
+            'writer',
+            `send ${i} with some ordinary chat text`,
+            'text',
+            'bench',
+          );
+        },
+      ),
+    );
+
+    // History pages.
+    const deepAnchor = (i: number) => ids[LIMIT + ((i * 7919) % (ids.length - LIMIT))]!;
+    const newest = ids.at(-1)! + 1n;
+    results.push(
+      await measure(
+        { suite: SUITE, scenario: 'history newest page (50)', subject: 'switchboard', iterations: PAGES },
+        () => messaging.messages.history(channel.id, 'reader', { limit: LIMIT }),
+      ),
+    );
+    results.push(
+      await measure(
+        {
+          suite: SUITE,
+          scenario: 'history newest page (50)',
+          subject: 'raw better-sqlite3',
+          iterations: PAGES,
+        },
+        () => rawHistory(newest),
+      ),
+    );
+    results.push(
+      await measure(
+        {
+          suite: SUITE,
+          scenario: 'history page before a random id (50)',
+          subject: 'switchboard',
+          iterations: PAGES,
+        },
+        (i) => messaging.messages.history(channel.id, 'reader', { limit: LIMIT, before: deepAnchor(i) }),
+      ),
+    );
+    results.push(
+      await measure(
+        {
+          suite: SUITE,
+          scenario: 'history page before a random id (50)',
+          subject: 'raw better-sqlite3',
+          iterations: PAGES,
+        },
+        (i) => rawHistory(deepAnchor(i)),
+      ),
+    );
+    results.push(
+      await measure(
+        { suite: SUITE, scenario: 'unread count (cap 99)', subject: 'switchboard', iterations: 2_000 },
+        () => messaging.reads.unread(channel.id, 'writer'),
+      ),
+    );
+    raw.close();
+    await switchboard.close();
+
+    const table = formatTable(results);
+    const ratio = (scenario: string) => {
+      const s = results.find((r) => r.scenario === scenario && r.subject === 'switchboard')!;
+      const b = results.find((r) => r.scenario === scenario && r.subject === 'raw better-sqlite3')!;
+      return `${scenario}: ${costRatio(s, b).toFixed(1)}× the raw cost per operation`;
+    };
+    const pageP99 = Math.max(
+      ...results
+        .filter((r) => r.scenario.startsWith('history') && r.subject === 'switchboard')
+        .map((r) => r.p99Ms),
+    );
+    const body = [
+      `${MESSAGES.toLocaleString('en-US')} messages in one channel over ${seenBuckets.size} buckets (loaded through the engine's batch in ${loadSeconds.toFixed(1)} s).`,
+      '',
+      table,
+      '',
+      `- ${ratio('send message')}`,
+      `- ${ratio('history newest page (50)')}`,
+      `- ${ratio('history page before a random id (50)')}`,
+      `- history page p99 ${pageP99.toFixed(3)} ms against a target of 2 ms: ${pageP99 < 2 ? 'met' : 'NOT met'}.`,
+      "- A switchboard send includes the membership query, the Snowflake id, a logged batch (message, metadata), the message counter, the live-event publish and the sender's read position; the raw row is one INSERT.",
+    ].join('\n');
+    console.log(body);
+    recordResults(SUITE, body);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

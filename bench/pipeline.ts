@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../src/config/index.js';
+import { createInteractionServices, type InteractionServices } from '../src/modules/interactions/module.js';
+import { interactionTables } from '../src/modules/interactions/tables.js';
+import { interactionTopicSpecs } from '../src/modules/interactions/topics.js';
+import type { SwitchboardContext } from '../src/modules/module.js';
+import { createEmbeddedEventLog } from '../src/ports/event-log/embedded/log.js';
+import { createMemoryHotState } from '../src/ports/hot-state/embedded/memory.js';
+import { createSqliteRelationalStore } from '../src/ports/relational/sqlite.js';
+import { createEmbeddedEngine } from '../src/ports/wide-column/embedded/engine.js';
+import { systemClock } from '../src/shared/clock.js';
+import { createMetricsRegistry } from '../src/shared/metrics.js';
+import { formatTable, percentile, recordResults, type ScenarioResult } from './lib.js';
+
+/**
+ * `npm run bench -- pipeline`: the interactions pipeline on the embedded default, in one
+ * process (publisher, log, consumer and store share one event loop, as in `serve`):
+ *
+ * - raw log ceiling: the same events published one per call with the same concurrency and
+ *   consumed by a no-op handler (publish -> consume -> commit, no sinks);
+ * - end to end: events published through the library publisher (validation, coalesced
+ *   appends), consumed, validated and stored in every table; time from first publish until
+ *   the consumer has committed the last event;
+ * - publish latency for one agent publishing its turns one at a time (what an agent sees).
+ *
+ * Targets (issue 5): >= 30,000 events/s end to end, >= half the raw log, publish p99 < 1 ms.
+ */
+const SUITE = 'pipeline';
+const EVENTS = Number(process.env.BENCH_PIPELINE_EVENTS ?? 150_000);
+const CONCURRENCY = 64;
+const SESSIONS = 2_000;
+
+async function openContext(dir: string): Promise<SwitchboardContext> {
+  const config = loadConfig({ env: { SWITCHBOARD_STORE_DATA_DIR: dir } });
+  const metrics = createMetricsRegistry();
+  const wideColumn = await createEmbeddedEngine({ path: join(dir, 'wide-column.db'), registry: metrics });
+  const relational = await createSqliteRelationalStore({
+    path: join(dir, 'relational.db'),
+    registry: metrics,
+  });
+  const eventLog = await createEmbeddedEventLog({
+    path: join(dir, 'event-log.db'),
+    registry: metrics,
+    config,
+  });
+  return {
+    config,
+    wideColumn,
+    relational,
+    hotState: createMemoryHotState({ registry: metrics }),
+    eventLog,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    clock: systemClock,
+  };
+}
+
+async function closeContext(ctx: SwitchboardContext): Promise<void> {
+  await ctx.eventLog.close();
+  await ctx.hotState.close();
+  await ctx.relational.close();
+  await ctx.wideColumn.close();
+}
+
+/** Pre-built events (so generating them is not measured): interleaved turns over many sessions. */
+function buildEvents(n: number): { stage: 'stt' | 'llm' | 'tts'; event: Record<string, unknown> }[] {
+  const out: { stage: 'stt' | 'llm' | 'tts'; event: Record<string, unknown> }[] = [];
+  const base = Date.now();
+  for (let i = 0; i < n; i += 1) {
+    const stage = (['stt', 'llm', 'tts'] as const)[i % 3]!;
+    const session = `bench-${Math.floor(i / 3) % SESSIONS}`;
+    const common = {
+      event_id: randomUUID(),
+      session_id: session,
+      turn_id: `${Math.floor(i / (3 * SESSIONS))}`,
+      timestamp: new Date(base + i).toISOString(),
+      latency_ms: 50 + ((i * 7919) % 900) + (i % 1000) / 1000,
+      model: stage === 'llm' ? 'gpt-4o-mini' : stage === 'stt' ? 'whisper-large-v3' : 'eleven-turbo-v2',
+      model_params: { region: 'eu' },
+      instance: `agent-${i % 8}`,
+    };
+    const specific =
+      stage === 'stt'
+        ? {
+            transcript: 'I would like to book an appointment for tomorrow morning',
+            confidence: 0.93,
+            language: 'en-US',
+            audio_duration_ms: 2100,
+            is_final: true,
+          }
+        : stage === 'llm'
+          ? {
+              response_text: 'Of course. Which branch would suit you best?',
+              prompt_tokens: 420,
+              completion_tokens: 14,
+              time_to_first_token_ms: 190,
+              temperature: 0.7,
+              finish_reason: 'stop',
+            }
+          : { text_length: 44, voice: 'rachel', audio_duration_ms: 2900, time_to_first_byte_ms: 110 };
+    out.push({ stage, event: { ...common, ...specific } });
+  }
+  return out;
+}
+
+async function waitFor(probe: () => boolean): Promise<void> {
+  while (!probe()) await new Promise((r) => setTimeout(r, 2));
+}
+
+/** Runs `concurrency` loops publishing events[i] with `publish`; returns per-call latencies (ms). */
+async function publishAll(
+  n: number,
+  concurrency: number,
+  publish: (i: number) => Promise<unknown>,
+): Promise<Float64Array> {
+  const latencies = new Float64Array(n);
+  let next = 0;
+  const loop = async () => {
+    for (;;) {
+      const i = next;
+      next += 1;
+      if (i >= n) return;
+      const t0 = performance.now();
+      await publish(i);
+      latencies[i] = performance.now() - t0;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  return latencies.sort();
+}
+
+async function rawLog(events: ReturnType<typeof buildEvents>): Promise<ScenarioResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-pipeline-raw-'));
+  const ctx = await openContext(dir);
+  try {
+    await ctx.eventLog.ensureTopics(interactionTopicSpecs(ctx.config));
+    const topics = { stt: 'stt-results', llm: 'llm-requests', tts: 'tts-results' };
+    const payloads = events.map((e) => JSON.stringify(e.event));
+    let consumed = 0;
+    const consumer = ctx.eventLog.consumer({
+      group: 'raw',
+      topics: Object.values(topics),
+      maxBatchSize: 1000,
+      maxWaitMs: 20,
+    });
+    await consumer.run(async (batch) => {
+      consumed += batch.messages.length;
+    });
+    // The same coalescing the publisher does: calls in one tick share one append per topic.
+    const pending = new Map<string, { messages: { key: string; value: string }[]; done: (() => void)[] }>();
+    let scheduled = false;
+    const publish = (i: number) =>
+      new Promise<void>((resolve) => {
+        const e = events[i]!;
+        const topic = topics[e.stage];
+        let q = pending.get(topic);
+        if (!q) pending.set(topic, (q = { messages: [], done: [] }));
+        q.messages.push({ key: e.event.session_id as string, value: payloads[i]! });
+        q.done.push(resolve);
+        if (!scheduled) {
+          scheduled = true;
+          queueMicrotask(() => {
+            scheduled = false;
+            const all = [...pending];
+            pending.clear();
+            for (const [t, { messages, done }] of all)
+              void ctx.eventLog.publish(t, messages).then(() => done.forEach((d) => d()));
+          });
+        }
+      });
+    const started = performance.now();
+    const latencies = await publishAll(events.length, CONCURRENCY, publish);
+    await waitFor(() => consumed >= events.length);
+    const elapsed = (performance.now() - started) / 1000;
+    await consumer.stop();
+    return {
+      suite: SUITE,
+      scenario: 'raw log: publish -> consume -> commit (no sinks)',
+      subject: 'embedded log',
+      ops: events.length,
+      opsPerSecond: events.length / elapsed,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      note: `ceiling; ${CONCURRENCY} concurrent publishers, latency = publish call`,
+    };
+  } finally {
+    await closeContext(ctx);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function pipeline(
+  events: ReturnType<typeof buildEvents>,
+): Promise<{
+  result: ScenarioResult;
+  services: InteractionServices;
+  breakdown: string;
+  single: ScenarioResult;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-pipeline-'));
+  const ctx = await openContext(dir);
+  try {
+    await ctx.wideColumn.applySchema(interactionTables);
+    await ctx.eventLog.ensureTopics(interactionTopicSpecs(ctx.config));
+    const services = createInteractionServices(ctx);
+    await services.consumer.start();
+    const started = performance.now();
+    const latencies = await publishAll(events.length, CONCURRENCY, (i) =>
+      services.publisher.publish(events[i]!.stage, events[i]!.event as never),
+    );
+    const publishedAt = performance.now();
+    await waitFor(() => services.consumer.handled >= events.length);
+    const elapsed = (performance.now() - started) / 1000;
+    const t = services.consumer.processor.timings;
+    const consumeMs = performance.now() - started;
+    const processing = t.validateMs + t.rowsWriteMs + t.snapshotReadMs + t.foldMs + t.snapshotWriteMs;
+    const perEvent = (ms: number) => `${((ms * 1000) / events.length).toFixed(2)} µs`;
+    const breakdown = [
+      `Where the time goes (${events.length} events, ${t.batches} consumer batches, mean ${Math.round(t.messages / t.batches)} messages each; one event loop for everything):`,
+      '',
+      '| step | total ms | per event |',
+      '|---|---:|---:|',
+      `| publish: validate + append (all calls, until the last returned) | ${(publishedAt - started).toFixed(0)} | ${perEvent(publishedAt - started)} |`,
+      `| consumer: parse + validate | ${t.validateMs.toFixed(0)} | ${perEvent(t.validateMs)} |`,
+      `| consumer: store write, event + error rows | ${t.rowsWriteMs.toFixed(0)} | ${perEvent(t.rowsWriteMs)} |`,
+      `| consumer: snapshot reads (latest summary / histogram per key) | ${t.snapshotReadMs.toFixed(0)} | ${perEvent(t.snapshotReadMs)} |`,
+      `| consumer: fold into aggregates | ${t.foldMs.toFixed(0)} | ${perEvent(t.foldMs)} |`,
+      `| consumer: store write, snapshots | ${t.snapshotWriteMs.toFixed(0)} | ${perEvent(t.snapshotWriteMs)} |`,
+      `| log: fetch + commit + waiting, the rest of the wall time | ${(consumeMs - processing - (publishedAt - started)).toFixed(0)} | (overlaps publishing) |`,
+    ].join('\n');
+    const result: ScenarioResult = {
+      suite: SUITE,
+      scenario: 'end to end: publish -> stored in every table -> committed',
+      subject: 'switchboard',
+      ops: events.length,
+      opsPerSecond: events.length / elapsed,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      note: `${CONCURRENCY} concurrent publishers, latency = publish call`,
+    };
+
+    // One agent: each turn's events published one at a time while the consumer keeps up.
+    const sample = buildEvents(5_000);
+    const single = await publishAll(sample.length, 1, (i) =>
+      services.publisher.publish(sample[i]!.stage, sample[i]!.event as never),
+    );
+    await waitFor(() => services.consumer.handled >= events.length + sample.length);
+    await services.consumer.stop();
+    return {
+      result,
+      services,
+      breakdown,
+      single: {
+        suite: SUITE,
+        scenario: 'publish latency, one agent publishing sequentially (consumer running)',
+        subject: 'switchboard',
+        ops: sample.length,
+        opsPerSecond: sample.length / (single.reduce((s, v) => s + v, 0) / 1000),
+        p50Ms: percentile(single, 50),
+        p99Ms: percentile(single, 99),
+        note: 'validate + durable append per call',
+      },
+    };
+  } finally {
+    await closeContext(ctx);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  const events = buildEvents(EVENTS);
+  const raw = await rawLog(events);
+  const { result: e2e, breakdown, single } = await pipeline(events);
+  const results = [raw, e2e, single];
+  const table = formatTable(results);
+  const ratio = e2e.opsPerSecond / raw.opsPerSecond;
+  const targets = [
+    `Targets (embedded):`,
+    `- end to end >= 30,000 events/s: ${Math.round(e2e.opsPerSecond).toLocaleString('en-US')} — ${e2e.opsPerSecond >= 30_000 ? 'met' : 'NOT met'}`,
+    `- >= half the raw log: ${(ratio * 100).toFixed(0)}% — ${ratio >= 0.5 ? 'met' : 'NOT met'}`,
+    `- publish p99 < 1 ms (one agent): ${single.p99Ms.toFixed(3)} ms — ${single.p99Ms < 1 ? 'met' : 'NOT met'}`,
+  ].join('\n');
+  console.log(`${table}\n\n${breakdown}\n\n${targets}`);
+  recordResults(SUITE, `${table}\n\n${breakdown}\n\n${targets}`);
+}

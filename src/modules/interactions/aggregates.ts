@@ -1,0 +1,126 @@
+import type { Row } from '../../ports/wide-column/declare.js';
+import type { ValidEvent } from './events.js';
+import { LatencyHistogram } from './histogram.js';
+import type { performanceMetrics, sessionSummaries } from './tables.js';
+
+/**
+ * Aggregates as pure folds over events, and their snapshot rows.
+ *
+ * Why snapshots keyed by offset are exact under at-least-once delivery and concurrent
+ * consumers: a snapshot for a source partition at `through_offset` W is the fold of every
+ * event of that source (for its session/stage or stage/bucket) with offset <= W. A consumer
+ * reads the highest snapshot W0, folds in the events of its batch with offset > W0 and
+ * writes the result at W1 = the highest offset it folded. Offsets <= its committed position
+ * were folded by whoever committed them (a snapshot covering them was written before the
+ * commit), and its batch holds every offset after that position, so nothing is missed and
+ * nothing is folded twice. A redelivered event has offset <= W0 and is skipped; two writers
+ * that reach the same W write identical rows; a slower writer's lower W is ignored by
+ * readers, who take the highest W per source. Sums are kept in integer microseconds so every
+ * path to the same W gives bit-identical values.
+ */
+export interface SummaryState {
+  throughOffset: bigint;
+  eventCount: number;
+  firstMs: number;
+  lastMs: number;
+  latencySumUs: number;
+  latencyMaxMs: number;
+  promptTokens: number;
+  completionTokens: number;
+  audioUs: number;
+  textChars: number;
+}
+
+export function emptySummary(): SummaryState {
+  return {
+    throughOffset: -1n,
+    eventCount: 0,
+    firstMs: Number.POSITIVE_INFINITY,
+    lastMs: Number.NEGATIVE_INFINITY,
+    latencySumUs: 0,
+    latencyMaxMs: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    audioUs: 0,
+    textChars: 0,
+  };
+}
+
+export function foldSummary(state: SummaryState, v: ValidEvent, offset: bigint): void {
+  const e = v.event;
+  state.throughOffset = offset;
+  state.eventCount += 1;
+  if (v.timeMs < state.firstMs) state.firstMs = v.timeMs;
+  if (v.timeMs > state.lastMs) state.lastMs = v.timeMs;
+  state.latencySumUs += Math.round(e.latency_ms * 1000);
+  if (e.latency_ms > state.latencyMaxMs) state.latencyMaxMs = e.latency_ms;
+  if ('prompt_tokens' in e) {
+    state.promptTokens += e.prompt_tokens;
+    state.completionTokens += e.completion_tokens;
+  }
+  if ('audio_duration_ms' in e) state.audioUs += Math.round(e.audio_duration_ms * 1000);
+  if ('text_length' in e) state.textChars += e.text_length;
+}
+
+type SummaryRow = Row<typeof sessionSummaries>;
+
+export function summaryFromRow(row: SummaryRow): SummaryState {
+  return {
+    throughOffset: row.through_offset,
+    eventCount: Number(row.event_count ?? 0n),
+    firstMs: row.first_event_time?.getTime() ?? Number.POSITIVE_INFINITY,
+    lastMs: row.last_event_time?.getTime() ?? Number.NEGATIVE_INFINITY,
+    latencySumUs: Number(row.latency_sum_us ?? 0n),
+    latencyMaxMs: row.latency_max_ms ?? 0,
+    promptTokens: Number(row.prompt_tokens ?? 0n),
+    completionTokens: Number(row.completion_tokens ?? 0n),
+    audioUs: Number(row.audio_us ?? 0n),
+    textChars: Number(row.text_chars ?? 0n),
+  };
+}
+
+export function summaryToRow(key: { session_id: string; stage: string; source: string }, s: SummaryState) {
+  return {
+    ...key,
+    through_offset: s.throughOffset,
+    event_count: BigInt(s.eventCount),
+    first_event_time: new Date(s.firstMs),
+    last_event_time: new Date(s.lastMs),
+    latency_sum_us: BigInt(s.latencySumUs),
+    latency_max_ms: s.latencyMaxMs,
+    prompt_tokens: BigInt(s.promptTokens),
+    completion_tokens: BigInt(s.completionTokens),
+    audio_us: BigInt(s.audioUs),
+    text_chars: BigInt(s.textChars),
+  };
+}
+
+type MetricRow = Row<typeof performanceMetrics>;
+
+export function histogramFromRow(row: MetricRow): LatencyHistogram {
+  return LatencyHistogram.decode(row.histogram ?? new Uint8Array(), {
+    count: Number(row.count ?? 0n),
+    minMs: row.min_ms ?? Number.NaN,
+    maxMs: row.max_ms ?? Number.NaN,
+    sumUs: Number(row.sum_us ?? 0n),
+  });
+}
+
+export function metricToRow(
+  key: { stage: string; resolution: string; day: string; bucket_start: Date; source: string },
+  throughOffset: bigint,
+  h: LatencyHistogram,
+) {
+  return {
+    ...key,
+    through_offset: throughOffset,
+    count: BigInt(h.count),
+    min_ms: h.minMs,
+    max_ms: h.maxMs,
+    sum_us: BigInt(h.sumUs),
+    p50_ms: h.percentile(50),
+    p95_ms: h.percentile(95),
+    p99_ms: h.percentile(99),
+    histogram: h.encode(),
+  };
+}

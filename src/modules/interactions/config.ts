@@ -1,0 +1,45 @@
+import { f } from '../../config/fields.js';
+
+/**
+ * `[interactions]`: the STT / LLM / TTS logging pipeline. Topic names are configurable so a
+ * deployment can keep the seed's names on a shared Redpanda; every other default suits the
+ * embedded setup.
+ */
+export const interactionsSection = {
+  topic_stt: f.string('stt-results', { nonEmpty: true }),
+  topic_llm: f.string('llm-requests', { nonEmpty: true }),
+  topic_tts: f.string('tts-results', { nonEmpty: true }),
+  /** Partitions of the three topics when Switchboard creates them (0: the `[event_log]` default). */
+  topic_partitions: f.int(0, 0, 1024),
+  /** The logging consumer's group: every replica of `serve` / `consume` shares it. */
+  consumer_group: f.string('switchboard-interactions', { nonEmpty: true }),
+  /** Whether `serve` runs the consumer (set false when a separate `switchboard consume` does). */
+  consumer_enabled: f.boolean(true),
+  /** Most messages per consumer batch, and how long a batch may wait to fill. */
+  batch_size: f.int(1000, 1, 100_000),
+  batch_wait_ms: f.int(20, 0, 60_000),
+  /**
+   * Most operations per store batch. The embedded engine is fastest with large batches; on
+   * ScyllaDB keep batches small (a few dozen) to stay under its batch size thresholds.
+   */
+  store_batch_ops: f.int(2000, 1, 100_000),
+  /** Aggregate snapshots the consumer keeps in memory to avoid reading back what it wrote. */
+  snapshot_cache_entries: f.int(200_000, 0, 10_000_000),
+  /** TTL of interaction rows, summaries and metrics (the seed's 90 days). */
+  retention_days: f.int(90, 1, 3650),
+  /** TTL of error_logs rows. */
+  error_retention_days: f.int(30, 1, 3650),
+  /** How much of an invalid message's raw payload error_logs keeps (characters). */
+  error_payload_max_chars: f.int(16_384, 0, 1_000_000),
+  /** Store outage handling: failures that open the breaker, and the backoff between retries. */
+  breaker_failure_threshold: f.int(3, 1, 1000),
+  breaker_reset_ms: f.int(1000, 10, 600_000),
+  retry_initial_ms: f.int(100, 1, 60_000),
+  retry_max_ms: f.int(5000, 1, 600_000),
+  /** How often the consumer writes its system_health heartbeat and refreshes its lag gauge. */
+  heartbeat_ms: f.int(5000, 100, 600_000),
+  /** The name this process reports in system_health (default: host name and pid). */
+  instance: f.optionalString(),
+  /** Most events in one `POST /v1/interactions` batch. */
+  max_events_per_request: f.int(1000, 1, 100_000),
+};

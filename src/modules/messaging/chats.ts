@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { SwitchboardError } from '../../errors/index.js';
+import type { Executor, RelationalStore } from '../../ports/relational/store.js';
+import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
+import type { Clock } from '../../shared/clock.js';
+import { bucketOfTime } from './buckets.js';
+import type { MessagingDatabase } from './migrations.js';
+import { channelMetadataTable } from './tables.js';
+import type { Channel, ChannelKind, Participant, ParticipantRole } from './types.js';
+import { checkChannelId, checkUserId, invalid } from './validation.js';
+
+const KINDS: readonly ChannelKind[] = ['direct', 'group', 'support'];
+const ROLES: readonly ParticipantRole[] = ['owner', 'admin', 'member'];
+const MAX_TITLE = 200;
+const MAX_INITIAL_PARTICIPANTS = 1000;
+
+export interface CreateChannelInput {
+  title: string;
+  kind: ChannelKind;
+  /** Other participants; the creator is always added as owner. */
+  participants?: { userId: string; role?: ParticipantRole }[];
+}
+
+type ChannelRow = MessagingDatabase['messaging_channels'];
+type ParticipantRow = MessagingDatabase['messaging_participants'];
+
+function iso(value: string | Date): string {
+  return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+}
+
+function toChannel(row: ChannelRow): Channel {
+  return {
+    id: row.id,
+    title: row.title,
+    kind: row.kind,
+    createdAt: iso(row.created_at),
+    createdBy: row.created_by,
+  };
+}
+
+function toParticipant(row: ParticipantRow): Participant {
+  return { channelId: row.channel_id, userId: row.user_id, role: row.role, joinedAt: iso(row.joined_at) };
+}
+
+/**
+ * Chat metadata in the relational store: channels, participants and the membership check
+ * every other service runs first. A missing channel and a channel the user is not in both
+ * answer NOT_A_MEMBER, so the API does not reveal which channel ids exist.
+ */
+export class ChatService {
+  constructor(
+    private readonly relational: RelationalStore,
+    private readonly wideColumn: WideColumnEngine,
+    private readonly clock: Clock,
+  ) {}
+
+  private db(executor?: Executor): Kysely<MessagingDatabase> {
+    return (executor ?? this.relational.db) as Kysely<MessagingDatabase>;
+  }
+
+  async create(actor: string, input: CreateChannelInput, executor?: Executor): Promise<Channel> {
+    checkUserId(actor, 'actor');
+    if (
+      typeof input.title !== 'string' ||
+      input.title.trim().length === 0 ||
+      input.title.length > MAX_TITLE
+    ) {
+      throw invalid('title', `expected 1 to ${MAX_TITLE} characters`);
+    }
+    if (!KINDS.includes(input.kind)) throw invalid('kind', `expected one of ${KINDS.join(', ')}`);
+    const others = input.participants ?? [];
+    if (others.length > MAX_INITIAL_PARTICIPANTS)
+      throw invalid('participants', `at most ${MAX_INITIAL_PARTICIPANTS}`);
+    const members = new Map<string, ParticipantRole>([[actor, 'owner']]);
+    others.forEach((p, i) => {
+      const userId = checkUserId(p.userId, `participants.${i}.userId`);
+      const role = p.role ?? 'member';
+      if (!ROLES.includes(role))
+        throw invalid(`participants.${i}.role`, `expected one of ${ROLES.join(', ')}`);
+      if (!members.has(userId)) members.set(userId, role);
+    });
+    if (input.kind === 'direct' && members.size !== 2) {
+      throw invalid(
+        'participants',
+        'a direct channel has exactly two participants: the creator and one other',
+      );
+    }
+    const now = this.clock.now();
+    const row: ChannelRow = {
+      id: randomUUID(),
+      title: input.title.trim(),
+      kind: input.kind,
+      created_at: now.toISOString(),
+      created_by: actor,
+    };
+    await this.relational.transaction(async (trx) => {
+      const db = this.db(trx);
+      await db.insertInto('messaging_channels').values(row).execute();
+      await db
+        .insertInto('messaging_participants')
+        .values(
+          [...members].map(([userId, role]) => ({
+            channel_id: row.id,
+            user_id: userId,
+            role,
+            joined_at: row.created_at,
+          })),
+        )
+        .execute();
+    }, executor);
+    // Written after the relational rows: if a caller's transaction later rolls back, this row
+    // is an orphan under an id nobody knows, which is harmless; the reverse order would not be.
+    await this.wideColumn.insert(channelMetadataTable, {
+      channel_id: row.id,
+      name: row.title,
+      first_bucket: bucketOfTime(now),
+      created_at: now,
+    });
+    return toChannel(row);
+  }
+
+  /** The actor's role in the channel; NOT_A_MEMBER when they have none. */
+  async requireMember(channelId: string, actor: string, executor?: Executor): Promise<ParticipantRole> {
+    const row = await this.db(executor)
+      .selectFrom('messaging_participants')
+      .select('role')
+      .where('channel_id', '=', channelId)
+      .where('user_id', '=', actor)
+      .executeTakeFirst();
+    if (!row) {
+      throw new SwitchboardError('NOT_A_MEMBER', `User is not a member of channel ${channelId}`, {
+        field: 'userId',
+        details: { channelId },
+      });
+    }
+    return row.role;
+  }
+
+  async get(channelId: string, actor: string): Promise<Channel & { participants: Participant[] }> {
+    const id = checkChannelId(channelId);
+    await this.requireMember(id, actor);
+    const db = this.db();
+    const [channel, participants] = await Promise.all([
+      db.selectFrom('messaging_channels').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
+      db
+        .selectFrom('messaging_participants')
+        .selectAll()
+        .where('channel_id', '=', id)
+        .orderBy('joined_at')
+        .orderBy('user_id')
+        .execute(),
+    ]);
+    return { ...toChannel(channel), participants: participants.map(toParticipant) };
+  }
+
+  /** The channels the user belongs to, newest first. */
+  async listForUser(actor: string): Promise<(Channel & { role: ParticipantRole })[]> {
+    checkUserId(actor, 'actor');
+    const rows = await this.db()
+      .selectFrom('messaging_participants as p')
+      .innerJoin('messaging_channels as c', 'c.id', 'p.channel_id')
+      .select(['c.id', 'c.title', 'c.kind', 'c.created_at', 'c.created_by', 'p.role'])
+      .where('p.user_id', '=', actor)
+      .orderBy('c.created_at', 'desc')
+      .orderBy('c.id')
+      .execute();
+    return rows.map((r) => ({ ...toChannel(r), role: r.role }));
+  }
+
+  async channelIdsOf(actor: string): Promise<string[]> {
+    const rows = await this.db()
+      .selectFrom('messaging_participants')
+      .select('channel_id')
+      .where('user_id', '=', actor)
+      .execute();
+    return rows.map((r) => r.channel_id);
+  }
+
+  /** Owners and admins add participants; adding someone already present changes their role. */
+  async addParticipant(
+    channelId: string,
+    actor: string,
+    userId: string,
+    role: ParticipantRole = 'member',
+    executor?: Executor,
+  ): Promise<Participant> {
+    const id = checkChannelId(channelId);
+    checkUserId(userId);
+    if (!ROLES.includes(role)) throw invalid('role', `expected one of ${ROLES.join(', ')}`);
+    return this.relational.transaction(async (trx) => {
+      const actorRole = await this.requireMember(id, actor, trx);
+      if (actorRole === 'member') throw notAllowed('only owners and admins add participants');
+      if (role === 'owner' && actorRole !== 'owner') throw notAllowed('only an owner can make another owner');
+      const db = this.db(trx);
+      const channel = await db
+        .selectFrom('messaging_channels')
+        .select('kind')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const existing = await db
+        .selectFrom('messaging_participants')
+        .selectAll()
+        .where('channel_id', '=', id)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      if (existing) {
+        await db
+          .updateTable('messaging_participants')
+          .set({ role })
+          .where('channel_id', '=', id)
+          .where('user_id', '=', userId)
+          .execute();
+        return toParticipant({ ...existing, role });
+      }
+      if (channel.kind === 'direct') throw notAllowed('a direct channel cannot take more participants');
+      const row: ParticipantRow = {
+        channel_id: id,
+        user_id: userId,
+        role,
+        joined_at: this.clock.now().toISOString(),
+      };
+      await db.insertInto('messaging_participants').values(row).execute();
+      return toParticipant(row);
+    }, executor);
+  }
+
+  /** Owners and admins remove others; anyone may leave. */
+  async removeParticipant(
+    channelId: string,
+    actor: string,
+    userId: string,
+    executor?: Executor,
+  ): Promise<boolean> {
+    const id = checkChannelId(channelId);
+    checkUserId(userId);
+    return this.relational.transaction(async (trx) => {
+      const actorRole = await this.requireMember(id, actor, trx);
+      if (userId !== actor && actorRole === 'member')
+        throw notAllowed('only owners and admins remove others');
+      const result = await this.db(trx)
+        .deleteFrom('messaging_participants')
+        .where('channel_id', '=', id)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    }, executor);
+  }
+}
+
+export function notAllowed(why: string): SwitchboardError {
+  return new SwitchboardError('NOT_ALLOWED', why, { field: 'userId' });
+}

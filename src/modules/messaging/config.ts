@@ -1,0 +1,25 @@
+import { f } from '../../config/fields.js';
+
+/**
+ * `[messaging]` settings. `worker_id` must differ between every process that generates
+ * message ids against the same stores: give each replica its own (for example the
+ * StatefulSet ordinal, `SWITCHBOARD_MESSAGING_WORKER_ID=$ORDINAL`). A clash with a live
+ * process is refused at start through a lease in hot state (see worker-lease.ts).
+ */
+export const messagingSection = {
+  /** Snowflake worker id, 0 to 1023, unique per live process. */
+  worker_id: f.int(0, 0, 1023),
+  /** How far the clock may step back before id generation fails instead of waiting. */
+  clock_backwards_tolerance_ms: f.int(2000, 0, 60_000),
+  /** Lifetime of the worker-id lease in hot state; it is refreshed every third of this. */
+  worker_lease_seconds: f.int(30, 3, 3600),
+  /** Longest message content, in characters (UTF-16 code units). */
+  content_max_length: f.int(4000, 1, 1_000_000),
+  /** Most pinned messages per channel. */
+  pin_limit: f.int(50, 1, 1000),
+  /** Unread counts are exact up to this number, then shown as "<cap>+". */
+  unread_cap: f.int(99, 1, 10_000),
+  typing_ttl_seconds: f.int(10, 1, 300),
+  /** A user is online/away for this long after their last presence update, then offline. */
+  presence_ttl_seconds: f.int(60, 5, 86_400),
+};

@@ -1,0 +1,107 @@
+import type { Row } from '../../ports/wide-column/declare.js';
+import type { Page, WideColumnEngine } from '../../ports/wide-column/engine.js';
+import { bucketOfId } from './buckets.js';
+import type { MessageRow } from './message-store.js';
+import { channelBucketsTable, messagesTable } from './tables.js';
+
+/**
+ * Reads a channel's messages across buckets in either direction. The channel's non-empty
+ * buckets come from channel_buckets, so an empty 10-day window costs nothing and a walk
+ * stops at the channel's first bucket instead of going back to the epoch. Paging is by id
+ * (keyset), and Snowflake ids are unique and ordered, so pages neither lose nor repeat a
+ * message even while new ones arrive.
+ */
+export type Direction = 'older' | 'newer';
+
+export interface ScanFrom {
+  /** Anchor id; absent means from the newest (older) or the oldest (newer) message. */
+  id?: bigint;
+  /** Whether the anchor itself is included. */
+  inclusive?: boolean;
+}
+
+const BUCKET_PAGE = 64;
+
+async function* bucketsOf(
+  engine: WideColumnEngine,
+  channelId: string,
+  direction: Direction,
+  from: bigint | undefined,
+): AsyncGenerator<number> {
+  const start = from === undefined ? undefined : bucketOfId(from);
+  let pageToken: string | null = null;
+  do {
+    const page: Page<Row<typeof channelBucketsTable>> = await engine.slice(channelBucketsTable, {
+      key: { channel_id: channelId },
+      ...(start === undefined
+        ? {}
+        : {
+            range:
+              direction === 'older' ? { column: 'bucket', lte: start } : { column: 'bucket', gte: start },
+          }),
+      order: direction === 'older' ? 'DESC' : 'ASC',
+      limit: BUCKET_PAGE,
+      pageToken,
+    });
+    for (const row of page.rows) yield row.bucket;
+    pageToken = page.nextPageToken;
+  } while (pageToken !== null);
+}
+
+/**
+ * Yields message rows from `from` in `direction`, reading `batch` rows per store query.
+ * Callers stop iterating when they have enough; nothing beyond the current query is read.
+ */
+export async function* scanMessages(
+  engine: WideColumnEngine,
+  channelId: string,
+  direction: Direction,
+  from: ScanFrom = {},
+  batch = 100,
+): AsyncGenerator<MessageRow> {
+  const anchor = from.id;
+  const bound =
+    anchor === undefined
+      ? undefined
+      : direction === 'older'
+        ? from.inclusive
+          ? { lte: anchor }
+          : { lt: anchor }
+        : from.inclusive
+          ? { gte: anchor }
+          : { gt: anchor };
+  for await (const bucket of bucketsOf(engine, channelId, direction, anchor)) {
+    // The bound only narrows the anchor's own bucket; in the others every id is already on the right side.
+    const range =
+      bound && bucket === bucketOfId(anchor!) ? { column: 'message_id' as const, ...bound } : undefined;
+    let pageToken: string | null = null;
+    do {
+      const page: Page<MessageRow> = await engine.slice(messagesTable, {
+        key: { channel_id: channelId, bucket },
+        ...(range ? { range } : {}),
+        order: direction === 'older' ? 'DESC' : 'ASC',
+        limit: batch,
+        pageToken,
+      });
+      for (const row of page.rows) yield row;
+      pageToken = page.nextPageToken;
+    } while (pageToken !== null);
+  }
+}
+
+/** Up to `limit` rows from `from` in `direction`, and whether more exist beyond them. */
+export async function collect(
+  engine: WideColumnEngine,
+  channelId: string,
+  direction: Direction,
+  from: ScanFrom,
+  limit: number,
+): Promise<{ rows: MessageRow[]; more: boolean }> {
+  const rows: MessageRow[] = [];
+  // One extra row answers "is there more" without a second query.
+  for await (const row of scanMessages(engine, channelId, direction, from, limit + 1)) {
+    if (rows.length === limit) return { rows, more: true };
+    rows.push(row);
+  }
+  return { rows, more: false };
+}

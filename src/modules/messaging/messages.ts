@@ -1,0 +1,226 @@
+import type { Logger } from 'pino';
+import { SwitchboardError } from '../../errors/index.js';
+import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
+import type { Clock } from '../../shared/clock.js';
+import { bucketOfId } from './buckets.js';
+import type { ChatService } from './chats.js';
+import type { LiveEvents } from './events.js';
+import { collect } from './history.js';
+import { formatId } from './ids.js';
+import { rowToMessage, type MessageRow, type MessageStore } from './message-store.js';
+import type { ReactionService } from './reactions.js';
+import { messageToJson } from './serialize.js';
+import type { HistoryPage, HistoryQuery, Message, SendMessageInput } from './types.js';
+import {
+  checkAttachments,
+  checkChannelId,
+  checkContent,
+  checkLimit,
+  checkToken,
+  checkUserId,
+  invalid,
+} from './validation.js';
+import { notAllowed } from './chats.js';
+
+export interface IdSource {
+  next(): Promise<bigint>;
+}
+
+export interface MessageServiceDeps {
+  engine: WideColumnEngine;
+  store: MessageStore;
+  chats: ChatService;
+  reactions: ReactionService;
+  events: LiveEvents;
+  ids: IdSource;
+  clock: Clock;
+  logger: Logger;
+  contentMaxLength: number;
+  /** Called after a send is stored (read position of the sender, live counters); failures are logged only. */
+  afterSend?: (message: Message) => Promise<void>;
+}
+
+/**
+ * Sending, reading, editing and deleting messages. Every call checks membership first.
+ * Sends within one channel are serialised in this process, so ids are stored and
+ * published in id order and a live subscriber sees them in order.
+ */
+export class MessageService {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: MessageServiceDeps) {}
+
+  /**
+   * `options.id` lets a caller that must record the id before the message exists (the
+   * Telegram bridge's dedup mapping) pass one it took from `ids.next()`; it must come from
+   * this process's generator so ids stay unique and ordered.
+   */
+  async send(
+    channelId: string,
+    actor: string,
+    input: SendMessageInput,
+    options: { id?: bigint } = {},
+  ): Promise<Message> {
+    const id = checkChannelId(channelId);
+    checkUserId(actor, 'actor');
+    const content = checkContent(input.content, this.deps.contentMaxLength);
+    const messageType = checkToken(input.messageType, 'text', 'messageType');
+    const source = checkToken(input.source, 'api', 'source');
+    const attachments = checkAttachments(input.attachments);
+    if (content.length === 0 && attachments.length === 0)
+      throw invalid('content', 'a message needs content or attachments');
+    await this.deps.chats.requireMember(id, actor);
+    const replyToId = input.replyToId ?? null;
+    if (replyToId !== null && !(await this.deps.store.get(id, replyToId))) {
+      throw new SwitchboardError('MESSAGE_NOT_FOUND', 'replyToId names no message in this channel', {
+        field: 'replyToId',
+      });
+    }
+    const message = await this.serialise(id, async () => {
+      const messageId = options.id ?? (await this.deps.ids.next());
+      const row: MessageRow = {
+        channel_id: id,
+        bucket: bucketOfId(messageId),
+        message_id: messageId,
+        sender_id: actor,
+        content,
+        message_type: messageType,
+        source,
+        reply_to_id: replyToId,
+        attachments: attachments.length > 0 ? JSON.stringify(attachments) : null,
+        edited_at: null,
+        deleted: false,
+        has_reactions: false,
+      };
+      await this.deps.store.insert(row);
+      const stored = rowToMessage(row);
+      await this.publish({ type: 'message.created', channelId: id, message: messageToJson(stored) });
+      return stored;
+    });
+    if (this.deps.afterSend) {
+      await this.deps
+        .afterSend(message)
+        .catch((error: Error) =>
+          this.deps.logger.warn({ channelId: id, err: error.message }, 'post-send bookkeeping failed'),
+        );
+    }
+    return message;
+  }
+
+  async get(channelId: string, actor: string, messageId: bigint): Promise<Message> {
+    const id = checkChannelId(channelId);
+    await this.deps.chats.requireMember(id, actor);
+    const row = await this.require(id, messageId);
+    const [message] = await this.deps.reactions.decorate(id, actor, [row]);
+    return message!;
+  }
+
+  async edit(
+    channelId: string,
+    actor: string,
+    messageId: bigint,
+    input: { content: string },
+  ): Promise<Message> {
+    const id = checkChannelId(channelId);
+    const content = checkContent(input.content, this.deps.contentMaxLength);
+    await this.deps.chats.requireMember(id, actor);
+    const row = await this.require(id, messageId);
+    if (row.deleted) throw notFound(messageId);
+    if (row.sender_id !== actor) throw notAllowed('only the sender can edit a message');
+    const editedAt = this.deps.clock.now();
+    await this.deps.store.update(id, messageId, { content, edited_at: editedAt });
+    const message = rowToMessage({ ...row, content, edited_at: editedAt });
+    await this.publish({ type: 'message.edited', channelId: id, message: messageToJson(message) });
+    return message;
+  }
+
+  /** Tombstones the message: it stays in history, reads as deleted, content and attachments cleared. Idempotent. */
+  async delete(channelId: string, actor: string, messageId: bigint): Promise<Message> {
+    const id = checkChannelId(channelId);
+    const role = await this.deps.chats.requireMember(id, actor);
+    const row = await this.require(id, messageId);
+    if (row.sender_id !== actor && role === 'member')
+      throw notAllowed('only the sender, an admin or an owner can delete');
+    if (!row.deleted) {
+      await this.deps.store.update(id, messageId, { content: null, attachments: null, deleted: true });
+      await this.publish({ type: 'message.deleted', channelId: id, messageId: formatId(messageId) });
+    }
+    return rowToMessage({ ...row, deleted: true });
+  }
+
+  /**
+   * One page of history, newest first: the newest messages, or those before, after or
+   * around an id (around: the anchor and older fill the first half, newer the rest).
+   */
+  async history(channelId: string, actor: string, query: HistoryQuery = {}): Promise<HistoryPage> {
+    const id = checkChannelId(channelId);
+    const limit = checkLimit(query.limit);
+    const anchors = (['before', 'after', 'around'] as const).filter((k) => query[k] !== undefined);
+    if (anchors.length > 1) throw invalid(anchors[1]!, `give at most one of before, after and around`);
+    await this.deps.chats.requireMember(id, actor);
+    const { engine } = this.deps;
+    let rows: MessageRow[];
+    let hasOlder: boolean;
+    let hasNewer: boolean;
+    if (query.after !== undefined) {
+      const newer = await collect(engine, id, 'newer', { id: query.after }, limit);
+      rows = newer.rows.reverse();
+      hasNewer = newer.more;
+      hasOlder = true;
+    } else if (query.around !== undefined) {
+      const newerCount = Math.floor(limit / 2);
+      const [older, newer] = await Promise.all([
+        collect(engine, id, 'older', { id: query.around, inclusive: true }, limit - newerCount),
+        newerCount > 0
+          ? collect(engine, id, 'newer', { id: query.around }, newerCount)
+          : { rows: [], more: true },
+      ]);
+      rows = [...newer.rows.reverse(), ...older.rows];
+      hasOlder = older.more;
+      hasNewer = newer.more;
+    } else {
+      const older = await collect(engine, id, 'older', { id: query.before }, limit);
+      rows = older.rows;
+      hasOlder = older.more;
+      hasNewer = query.before !== undefined;
+    }
+    const messages = await this.deps.reactions.decorate(id, actor, rows);
+    return { messages, hasOlder, hasNewer };
+  }
+
+  private async require(channelId: string, messageId: bigint): Promise<MessageRow> {
+    const row = await this.deps.store.get(channelId, messageId);
+    if (!row) throw notFound(messageId);
+    return row;
+  }
+
+  private async publish(event: Parameters<LiveEvents['publish']>[0]): Promise<void> {
+    // The store is the record; a failed publish must not fail the write the caller already made.
+    await this.deps.events
+      .publish(event)
+      .catch((error: Error) =>
+        this.deps.logger.warn(
+          { channelId: event.channelId, type: event.type, err: error.message },
+          'live event publish failed',
+        ),
+      );
+  }
+
+  private serialise<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return run;
+  }
+}
+
+export function notFound(messageId: bigint): SwitchboardError {
+  return new SwitchboardError('MESSAGE_NOT_FOUND', `No message ${formatId(messageId)} in this channel`, {
+    field: 'messageId',
+    details: { messageId: formatId(messageId) },
+  });
+}

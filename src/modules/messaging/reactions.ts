@@ -1,0 +1,162 @@
+import type { Logger } from 'pino';
+import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
+import type { Clock } from '../../shared/clock.js';
+import type { ChatService } from './chats.js';
+import type { LiveEvents } from './events.js';
+import { formatId } from './ids.js';
+import { rowToMessage, type MessageRow, type MessageStore } from './message-store.js';
+import { notFound } from './messages.js';
+import { messageReactionCountsTable, messageReactionsTable } from './tables.js';
+import type { Message, ReactionSummary } from './types.js';
+import { checkChannelId, checkEmoji } from './validation.js';
+
+export interface ReactionChange {
+  /** False when the reaction was already there (add) or already absent (remove). */
+  changed: boolean;
+  emoji: string;
+  count: number;
+}
+
+/**
+ * Reactions: one row per (message, emoji, user), written IF NOT EXISTS and deleted IF
+ * EXISTS, and the counter moves only when that conditional write applied. Two adds of the
+ * same reaction race on the row, exactly one applies, so the count equals the number of
+ * rows under any interleaving. (A crash between the row and the counter write can leave
+ * the count off by one; the rows stay the truth.)
+ */
+export class ReactionService {
+  constructor(
+    private readonly engine: WideColumnEngine,
+    private readonly store: MessageStore,
+    private readonly chats: ChatService,
+    private readonly events: LiveEvents,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  async add(channelId: string, actor: string, messageId: bigint, emojiRaw: string): Promise<ReactionChange> {
+    const id = checkChannelId(channelId);
+    const emoji = checkEmoji(emojiRaw);
+    await this.chats.requireMember(id, actor);
+    const message = await this.store.get(id, messageId);
+    if (!message || message.deleted) throw notFound(messageId);
+    const key = { channel_id: id, message_id: messageId, emoji };
+    const result = await this.engine.insert(
+      messageReactionsTable,
+      { ...key, user_id: actor, reacted_at: this.clock.now() },
+      { ifNotExists: true },
+    );
+    if (result.applied) {
+      await this.engine.increment(messageReactionCountsTable, key, { count: 1n });
+      if (!message.has_reactions) await this.store.update(id, messageId, { has_reactions: true });
+    }
+    const count = await this.count(id, messageId, emoji);
+    if (result.applied) await this.publish('reaction.added', id, messageId, emoji, actor, count);
+    return { changed: result.applied, emoji, count };
+  }
+
+  async remove(
+    channelId: string,
+    actor: string,
+    messageId: bigint,
+    emojiRaw: string,
+  ): Promise<ReactionChange> {
+    const id = checkChannelId(channelId);
+    const emoji = checkEmoji(emojiRaw);
+    await this.chats.requireMember(id, actor);
+    const key = { channel_id: id, message_id: messageId, emoji };
+    const result = await this.engine.delete(
+      messageReactionsTable,
+      { ...key, user_id: actor },
+      { ifExists: true },
+    );
+    if (result.applied) await this.engine.increment(messageReactionCountsTable, key, { count: -1n });
+    const count = await this.count(id, messageId, emoji);
+    if (result.applied) await this.publish('reaction.removed', id, messageId, emoji, actor, count);
+    return { changed: result.applied, emoji, count };
+  }
+
+  /** Counts per emoji with the reader's `me` flag. */
+  async list(channelId: string, actor: string, messageId: bigint): Promise<ReactionSummary[]> {
+    const id = checkChannelId(channelId);
+    await this.chats.requireMember(id, actor);
+    if (!(await this.store.get(id, messageId))) throw notFound(messageId);
+    return this.summaries(id, actor, messageId);
+  }
+
+  /** Who reacted with `emoji`, in user-id order, a page at a time. */
+  async users(
+    channelId: string,
+    actor: string,
+    messageId: bigint,
+    emojiRaw: string,
+    options: { limit?: number; pageToken?: string | null } = {},
+  ): Promise<{ userIds: string[]; nextPageToken: string | null }> {
+    const id = checkChannelId(channelId);
+    const emoji = checkEmoji(emojiRaw);
+    await this.chats.requireMember(id, actor);
+    const page = await this.engine.slice(messageReactionsTable, {
+      key: { channel_id: id, message_id: messageId, emoji },
+      limit: options.limit ?? 100,
+      pageToken: options.pageToken ?? null,
+    });
+    return { userIds: page.rows.map((r) => r.user_id), nextPageToken: page.nextPageToken };
+  }
+
+  /** Turns rows into messages carrying reactions; only rows flagged `has_reactions` cost a read. */
+  async decorate(channelId: string, reader: string, rows: readonly MessageRow[]): Promise<Message[]> {
+    return Promise.all(
+      rows.map(async (row) => {
+        const message = rowToMessage(row);
+        message.reactions =
+          row.has_reactions && !message.deleted
+            ? await this.summaries(channelId, reader, row.message_id)
+            : [];
+        return message;
+      }),
+    );
+  }
+
+  private async summaries(channelId: string, reader: string, messageId: bigint): Promise<ReactionSummary[]> {
+    const counts = await this.engine.slice(messageReactionCountsTable, {
+      key: { channel_id: channelId, message_id: messageId },
+      limit: 1000,
+    });
+    const present = counts.rows.filter((r) => (r.count ?? 0n) > 0n);
+    return Promise.all(
+      present.map(async (r) => {
+        const mine = await this.engine.get(messageReactionsTable, {
+          channel_id: channelId,
+          message_id: messageId,
+          emoji: r.emoji,
+          user_id: reader,
+        });
+        return { emoji: r.emoji, count: Number(r.count), me: mine !== null };
+      }),
+    );
+  }
+
+  private async count(channelId: string, messageId: bigint, emoji: string): Promise<number> {
+    const row = await this.engine.get(messageReactionCountsTable, {
+      channel_id: channelId,
+      message_id: messageId,
+      emoji,
+    });
+    return Number(row?.count ?? 0n);
+  }
+
+  private async publish(
+    type: 'reaction.added' | 'reaction.removed',
+    channelId: string,
+    messageId: bigint,
+    emoji: string,
+    userId: string,
+    count: number,
+  ): Promise<void> {
+    await this.events
+      .publish({ type, channelId, messageId: formatId(messageId), emoji, userId, count })
+      .catch((error: Error) =>
+        this.logger.warn({ channelId, err: error.message }, 'live event publish failed'),
+      );
+  }
+}

@@ -1,0 +1,151 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { RelationalStore } from '../../../ports/relational/store.js';
+import type { WideColumnEngine } from '../../../ports/wide-column/engine.js';
+import type { ChatService } from '../chats.js';
+import { scanMessages } from '../history.js';
+import { formatId } from '../ids.js';
+import { rowToMessage, type MessageStore } from '../message-store.js';
+import type { Message } from '../types.js';
+import { checkChannelId, checkLimit, checkUserId } from '../validation.js';
+import { searchAdapterFor, type SearchAdapter, type SearchScope } from './adapter.js';
+import type { SearchDatabase } from './migrations.js';
+import { parseSearchQuery } from './query.js';
+
+export interface SearchQuery {
+  /** The search text (see query.ts for the syntax). */
+  q: string;
+  /** 1 to 100, default 50. */
+  limit?: number;
+  /** Continue after a previous page: its `nextBefore`. */
+  before?: bigint;
+}
+
+export interface SearchPage {
+  /** Matching messages, newest first, as they are now in the message store. */
+  messages: Message[];
+  /** Pass as `before` for the next page; null when there are no more hits. */
+  nextBefore: bigint | null;
+}
+
+/** What changed, as the message service reports it after the store write. */
+export type MessageChange = { kind: 'created' | 'edited' | 'deleted'; message: Message };
+
+/**
+ * Full-text search over messages, in the relational store (FTS5 embedded, tsvector and GIN
+ * on PostgreSQL; see adapter.ts).
+ *
+ * Consistency: the message store (wide-column) is the record and is written first; the
+ * index is then updated in the same service call, before it returns, so a search right
+ * after a send, edit or delete sees it. If the index write fails the message change stands
+ * (it is not undone), the failure is logged (ids only, never text) and counted in
+ * `failures`, and `reindexChannel` rebuilds a channel's index from the store. Hits are
+ * read back from the message store before they are returned, so a message deleted while its
+ * index row lingers is still never returned, and the content shown is the current one.
+ */
+export class SearchService {
+  private readonly adapter: SearchAdapter;
+  /** Index writes that failed since start (for /metrics and tests); repaired by reindexChannel. */
+  failures = 0;
+
+  constructor(
+    private readonly deps: {
+      relational: RelationalStore;
+      engine: WideColumnEngine;
+      store: MessageStore;
+      chats: ChatService;
+      logger: Logger;
+    },
+  ) {
+    this.adapter = searchAdapterFor(deps.relational.dialect);
+  }
+
+  private get db(): Kysely<SearchDatabase> {
+    return this.deps.relational.db as Kysely<SearchDatabase>;
+  }
+
+  /** Brings the index in line with one message change; failures are logged, not thrown. */
+  async onMessageChange(change: MessageChange): Promise<void> {
+    const { message } = change;
+    try {
+      await this.apply(message);
+    } catch (error) {
+      this.failures += 1;
+      this.deps.logger.warn(
+        { channelId: message.channelId, messageId: formatId(message.id), change: change.kind, err: (error as Error).message },
+        'search index update failed; run reindexChannel to repair',
+      );
+    }
+  }
+
+  private async apply(message: Message): Promise<void> {
+    if (message.deleted || message.content.trim().length === 0) {
+      await this.db.deleteFrom('message_search').where('message_id', '=', message.id).execute();
+      return;
+    }
+    await this.db
+      .insertInto('message_search')
+      .values({
+        message_id: message.id,
+        channel_id: message.channelId,
+        sender_id: message.senderId,
+        created_at: message.createdAt.toISOString(),
+        content: message.content,
+      })
+      .onConflict((oc) => oc.column('message_id').doUpdateSet((eb) => ({ content: eb.ref('excluded.content') })))
+      .execute();
+  }
+
+  /** Search one channel the actor is a member of (NOT_A_MEMBER otherwise). */
+  async inChannel(channelId: string, actor: string, query: SearchQuery): Promise<SearchPage> {
+    const id = checkChannelId(channelId);
+    const parsed = this.parse(query);
+    await this.deps.chats.requireMember(id, actor);
+    return this.run({ channelId: id }, parsed);
+  }
+
+  /** Search every channel the actor is a participant of, newest first. */
+  async acrossChannels(actor: string, query: SearchQuery): Promise<SearchPage> {
+    const user = checkUserId(actor, 'actor');
+    return this.run({ memberId: user }, this.parse(query));
+  }
+
+  private parse(query: SearchQuery) {
+    return { query: parseSearchQuery(query.q), limit: checkLimit(query.limit), before: query.before };
+  }
+
+  private async run(
+    scope: SearchScope,
+    { query, limit, before }: ReturnType<SearchService['parse']>,
+  ): Promise<SearchPage> {
+    const rows = await this.adapter.match(this.db, {
+      query,
+      scope,
+      limit: limit + 1,
+      ...(before !== undefined ? { before } : {}),
+    });
+    const page = rows.slice(0, limit);
+    const stored = await Promise.all(page.map((r) => this.deps.store.get(r.channel_id, BigInt(r.message_id))));
+    const messages = stored.filter((row) => row !== null && row.deleted !== true).map((row) => rowToMessage(row!));
+    return {
+      messages,
+      nextBefore: rows.length > limit ? BigInt(page[page.length - 1]!.message_id) : null,
+    };
+  }
+
+  /**
+   * Rebuilds one channel's index from the message store (after failed index writes, or to
+   * index messages stored before search existed). Returns how many messages it indexed.
+   */
+  async reindexChannel(channelId: string): Promise<number> {
+    const id = checkChannelId(channelId);
+    await this.db.deleteFrom('message_search').where('channel_id', '=', id).execute();
+    let indexed = 0;
+    for await (const row of scanMessages(this.deps.engine, id, 'older')) {
+      const message = rowToMessage(row);
+      await this.apply(message);
+      if (!message.deleted && message.content.trim().length > 0) indexed += 1;
+    }
+    return indexed;
+  }
+}

@@ -1,0 +1,94 @@
+import type { SwitchboardContext } from '../module.js';
+import { ChatService } from './chats.js';
+import { LiveEvents } from './events.js';
+import { IdService } from './id-service.js';
+import { LiveCounters } from './live-counters.js';
+import { MessageStore } from './message-store.js';
+import { MessageService } from './messages.js';
+import { PinService } from './pins.js';
+import { PresenceService } from './presence.js';
+import { ReactionService } from './reactions.js';
+import { ReadService } from './reads.js';
+import type { TimeSource } from './snowflake.js';
+import { openChannelStream, type ChannelStream, type StreamDelivery } from './stream.js';
+import { TypingService } from './typing.js';
+
+export interface MessagingServices {
+  ids: IdService;
+  chats: ChatService;
+  messages: MessageService;
+  reactions: ReactionService;
+  pins: PinService;
+  reads: ReadService;
+  typing: TypingService;
+  presence: PresenceService;
+  counters: LiveCounters;
+  events: LiveEvents;
+  store: MessageStore;
+  /** A member's live channel events, resuming after a message id (see stream.ts). */
+  stream(
+    channelId: string,
+    actor: string,
+    options: { after?: bigint; deliver: (delivery: StreamDelivery) => void },
+  ): Promise<ChannelStream>;
+}
+
+export interface MessagingOptions {
+  /** Snowflake time source (tests inject clocks that step back or stand still). */
+  time?: TimeSource;
+}
+
+export function createMessagingServices(
+  context: SwitchboardContext,
+  options: MessagingOptions = {},
+): MessagingServices {
+  const config = context.config.messaging;
+  const { wideColumn: engine, hotState, clock } = context;
+  const logger = context.logger.child({ module: 'messaging' });
+  const ids = new IdService(hotState, {
+    workerId: config.worker_id,
+    backwardsToleranceMs: config.clock_backwards_tolerance_ms,
+    leaseSeconds: config.worker_lease_seconds,
+    logger,
+    ...(options.time ? { time: options.time } : {}),
+  });
+  const store = new MessageStore(engine);
+  const events = new LiveEvents(hotState);
+  const chats = new ChatService(context.relational, engine, clock);
+  const reactions = new ReactionService(engine, store, chats, events, clock, logger);
+  const reads = new ReadService(engine, chats, clock, config.unread_cap);
+  const counters = new LiveCounters(hotState, chats);
+  const messages = new MessageService({
+    engine,
+    store,
+    chats,
+    reactions,
+    events,
+    ids,
+    clock,
+    logger,
+    contentMaxLength: config.content_max_length,
+    async afterSend(message) {
+      // Your own message is read; this is why unread counts need not filter much.
+      await Promise.all([
+        reads.advance(message.channelId, message.senderId, message.id),
+        counters.messageSent(message.channelId),
+      ]);
+    },
+  });
+  return {
+    ids,
+    chats,
+    messages,
+    reactions,
+    pins: new PinService(engine, store, chats, events, clock, logger, config.pin_limit),
+    reads,
+    typing: new TypingService(hotState, chats, events, logger, config.typing_ttl_seconds),
+    presence: new PresenceService(hotState, clock, config.presence_ttl_seconds),
+    counters,
+    events,
+    store,
+    stream: (channelId, actor, streamOptions) =>
+      openChannelStream({ engine, chats, events }, channelId, actor, streamOptions),
+  };
+}

@@ -1,0 +1,185 @@
+import { defineTable } from '../../ports/wide-column/declare.js';
+
+/**
+ * Wide-column tables of the messaging module, named as in seed 003. Channel ids are UUIDs
+ * (lower-case strings) here and in the relational chat tables; user ids are opaque text
+ * chosen by the integration; message ids are Snowflake bigints.
+ */
+const MODULE = 'messaging';
+
+export const messagesTable = defineTable({
+  name: 'messages',
+  module: MODULE,
+  columns: {
+    channel_id: 'uuid',
+    bucket: 'int',
+    message_id: 'bigint',
+    sender_id: 'text',
+    content: 'text',
+    message_type: 'text',
+    source: 'text',
+    reply_to_id: 'bigint',
+    /** JSON array of attachment metadata (name, url, mime type, size); never the bytes. */
+    attachments: 'text',
+    edited_at: 'timestamp',
+    deleted: 'boolean',
+    /** Set on the first reaction, so a history page reads reaction counts only where there are any. */
+    has_reactions: 'boolean',
+  },
+  partitionKey: ['channel_id', 'bucket'],
+  clusteringKey: [{ column: 'message_id', order: 'DESC' }],
+  compaction: { kind: 'time-window', windowSize: 10, windowUnit: 'DAYS' },
+  comment: 'Messages by (channel, 10-day bucket), newest first',
+});
+
+/**
+ * The non-empty buckets of a channel, newest first: written with a channel's first message
+ * in a bucket, so history skips empty windows with no reads at all and never walks back
+ * towards the epoch.
+ */
+export const channelBucketsTable = defineTable({
+  name: 'channel_buckets',
+  module: MODULE,
+  columns: { channel_id: 'uuid', bucket: 'int' },
+  partitionKey: ['channel_id'],
+  clusteringKey: [{ column: 'bucket', order: 'DESC' }],
+  comment: 'Buckets of a channel that hold at least one message',
+});
+
+export const channelMetadataTable = defineTable({
+  name: 'channel_metadata',
+  module: MODULE,
+  columns: {
+    channel_id: 'uuid',
+    name: 'text',
+    first_bucket: 'int',
+    last_message_id: 'bigint',
+    last_message_at: 'timestamp',
+    created_at: 'timestamp',
+  },
+  partitionKey: ['channel_id'],
+  comment: 'Denormalised channel info; message_count lives in channel_message_counts (counters cannot mix)',
+});
+
+export const channelMessageCountsTable = defineTable({
+  name: 'channel_message_counts',
+  module: MODULE,
+  columns: { channel_id: 'uuid', message_count: 'counter' },
+  partitionKey: ['channel_id'],
+});
+
+export const messageReactionsTable = defineTable({
+  name: 'message_reactions',
+  module: MODULE,
+  columns: {
+    channel_id: 'uuid',
+    message_id: 'bigint',
+    emoji: 'text',
+    user_id: 'text',
+    reacted_at: 'timestamp',
+  },
+  partitionKey: ['channel_id', 'message_id'],
+  clusteringKey: [
+    { column: 'emoji', order: 'ASC' },
+    { column: 'user_id', order: 'ASC' },
+  ],
+  usesLwt: true,
+  comment: 'One row per (message, emoji, user); written IF NOT EXISTS so counts move only once',
+});
+
+export const messageReactionCountsTable = defineTable({
+  name: 'message_reaction_counts',
+  module: MODULE,
+  columns: { channel_id: 'uuid', message_id: 'bigint', emoji: 'text', count: 'counter' },
+  partitionKey: ['channel_id', 'message_id'],
+  clusteringKey: [{ column: 'emoji', order: 'ASC' }],
+});
+
+export const pinnedMessagesTable = defineTable({
+  name: 'pinned_messages',
+  module: MODULE,
+  columns: {
+    channel_id: 'uuid',
+    pinned_at: 'timestamp',
+    message_id: 'bigint',
+    pinned_by: 'text',
+  },
+  partitionKey: ['channel_id'],
+  clusteringKey: [
+    { column: 'pinned_at', order: 'DESC' },
+    { column: 'message_id', order: 'ASC' },
+  ],
+  comment: 'Pins per channel, newest first',
+});
+
+/**
+ * The channel's pin set as one row changed only by compare-and-set on `version`, which
+ * serialises pins and unpins per channel: the limit cannot be overshot and a message cannot
+ * be pinned twice, whatever the interleaving. `pins` maps message id to
+ * "<pinned_at ISO>|<pinned_by>" so unpin can find the pinned_messages row.
+ */
+export const channelPinStateTable = defineTable({
+  name: 'channel_pin_state',
+  module: MODULE,
+  columns: { channel_id: 'uuid', version: 'int', pins: 'map<text,text>' },
+  partitionKey: ['channel_id'],
+  usesLwt: true,
+});
+
+export const messageReadPositionsTable = defineTable({
+  name: 'message_read_positions',
+  module: MODULE,
+  columns: {
+    channel_id: 'uuid',
+    user_id: 'text',
+    last_read_message_id: 'bigint',
+    updated_at: 'timestamp',
+  },
+  partitionKey: ['channel_id', 'user_id'],
+  usesLwt: true,
+  comment: 'Moves only forward, by conditional update',
+});
+
+/** Declared now for the Telegram bridge (issue 7): O(1) dedup lookup without a secondary index. */
+export const telegramMessageMappingTable = defineTable({
+  name: 'telegram_message_mapping',
+  module: MODULE,
+  columns: {
+    telegram_message_id: 'bigint',
+    telegram_chat_id: 'bigint',
+    channel_id: 'uuid',
+    message_id: 'bigint',
+    bucket: 'int',
+    created_at: 'timestamp',
+  },
+  partitionKey: ['telegram_message_id', 'telegram_chat_id'],
+  usesLwt: true,
+});
+
+export const telegramSyncStateTable = defineTable({
+  name: 'telegram_sync_state',
+  module: MODULE,
+  columns: {
+    channel_id: 'uuid',
+    telegram_chat_id: 'bigint',
+    last_update_id: 'bigint',
+    last_sync_at: 'timestamp',
+    status: 'text',
+    last_error: 'text',
+  },
+  partitionKey: ['channel_id'],
+});
+
+export const messagingTables = [
+  messagesTable,
+  channelBucketsTable,
+  channelMetadataTable,
+  channelMessageCountsTable,
+  messageReactionsTable,
+  messageReactionCountsTable,
+  pinnedMessagesTable,
+  channelPinStateTable,
+  messageReadPositionsTable,
+  telegramMessageMappingTable,
+  telegramSyncStateTable,
+] as const;

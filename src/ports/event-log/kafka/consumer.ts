@@ -1,0 +1,524 @@
+import { Consumer as KafkaClient, ListOffsetTimestamps, type Admin } from '@platformatic/kafka';
+import type { Logger } from 'pino';
+import type { SwitchboardConfig } from '../../../config/index.js';
+import { SwitchboardError } from '../../../errors/index.js';
+import type { Batch, Consumer, LogMessage, PartitionLag } from '../log.js';
+import type { EventLogMetrics } from '../metrics.js';
+import { retryBackoffMs, sleep, type ResolvedConsumerOptions } from '../shared.js';
+import { baseClientOptions } from './client-options.js';
+import { hasProtocolError, toSwitchboardError } from './errors.js';
+import { ensureKafkaTopics } from './topics.js';
+
+type FetchResponse = Awaited<ReturnType<KafkaClient['fetch']>>;
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  /** Next offset to fetch. */
+  position: bigint;
+  committed: bigint;
+  /** Offsets below this may have reached a handler before. */
+  redeliverBelow: bigint;
+  /** Fetched, not yet handed over. */
+  buffer: LogMessage[];
+  seekGeneration: number;
+}
+
+interface PendingBatch {
+  messages: LogMessage[];
+  ends: Map<PartitionState, bigint>;
+  seekGenerations: Map<PartitionState, number>;
+  joinGeneration: number;
+}
+
+export interface KafkaConsumerDeps {
+  config: SwitchboardConfig;
+  admin: Admin;
+  metrics: EventLogMetrics;
+  logger: Logger | undefined;
+  onStopped(consumer: KafkaGroupConsumer): void;
+}
+
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const IDLE_FETCH_WAIT_MS = 250;
+const CONTROL_BATCH = 0x20;
+
+/**
+ * One member of a Kafka consumer group. @platformatic/kafka runs the group protocol (join,
+ * sync, heartbeats, rejoin on rebalance); this class fetches with `Consumer.fetch`, batches,
+ * and commits itself, so offsets follow Kafka's convention exactly (the committed offset is
+ * the next offset to read) whatever the library's MessagesStream does, and a rebalance is
+ * handled between batches: after each (re)join, positions reload from the committed offsets of
+ * the partitions now assigned, and a batch commits only partitions still assigned.
+ *
+ * mayContainRedeliveries is conservative here: Kafka does not record how far an earlier member
+ * got, so the first batch of a partition that already had a committed offset when it was
+ * assigned is flagged, as is every batch after a handler failure.
+ */
+export class KafkaGroupConsumer implements Consumer {
+  private client: KafkaClient | undefined;
+  /** A client outside the group for lag and for seeks while not running (standalone offset commits). */
+  private offsetsClient: KafkaClient | undefined;
+  private readonly states = new Map<string, PartitionState>();
+  private handler: ((batch: Batch) => Promise<void>) | undefined;
+  private loopDone: Promise<void> | undefined;
+  private stopping = false;
+  private joins = 0;
+  private loadedJoin = -1;
+  private readonly seekGenerations = new Map<string, number>();
+
+  constructor(
+    private readonly options: ResolvedConsumerOptions,
+    private readonly deps: KafkaConsumerDeps,
+  ) {}
+
+  async run(handler: (batch: Batch) => Promise<void>): Promise<void> {
+    if (this.handler) throw new SwitchboardError('CONFLICT', 'This consumer is already running');
+    this.handler = handler;
+    const { config } = this.deps;
+    try {
+      await ensureKafkaTopics(
+        this.deps.admin,
+        config,
+        this.options.topics.map((name) => ({ name })),
+      );
+      const session = config.kafka.session_timeout_ms;
+      const client = new KafkaClient({
+        ...baseClientOptions(config, 'consumer'),
+        groupId: this.options.group,
+        autocommit: false,
+        sessionTimeout: session,
+        rebalanceTimeout: session * 2,
+        heartbeatInterval: Math.min(3000, Math.floor(session / 3)),
+        maxWaitTime: IDLE_FETCH_WAIT_MS,
+      });
+      this.client = client;
+      client.on('consumer:group:join', () => {
+        this.joins += 1;
+      });
+      for (const topic of this.options.topics) client.topics.track(topic);
+      await client.joinGroup({});
+    } catch (error) {
+      this.handler = undefined;
+      if (this.client) await closeClient(this.client, true).catch(() => undefined);
+      this.client = undefined;
+      throw toSwitchboardError(error, 'consumer start');
+    }
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    if (this.handler && !this.stopping) {
+      this.stopping = true;
+      await this.loopDone;
+      // Leaving the group (instead of timing out) hands our partitions over at once.
+      if (this.client) {
+        await closeClient(this.client, false).catch((error: unknown) => {
+          this.deps.logger?.warn({ err: error }, 'kafka consumer did not leave its group cleanly');
+        });
+      }
+    }
+    if (this.offsetsClient) await closeClient(this.offsetsClient, false).catch(() => undefined);
+    this.offsetsClient = undefined;
+    this.deps.onStopped(this);
+  }
+
+  async seek(topic: string, partition: number, offset: bigint): Promise<void> {
+    if (!this.options.topics.includes(topic)) {
+      throw new SwitchboardError(
+        'VALIDATION_FAILED',
+        `Cannot seek: this consumer does not read topic ${topic}`,
+        {
+          field: 'topic',
+        },
+      );
+    }
+    if (offset < 0n) throw new SwitchboardError('VALIDATION_FAILED', 'Offsets are >= 0', { field: 'offset' });
+    const k = key(topic, partition);
+    this.seekGenerations.set(k, (this.seekGenerations.get(k) ?? 0) + 1);
+    const state = this.states.get(k);
+    try {
+      if (this.client && !this.stopping && state) {
+        // We own the partition: move our position and make it durable for whoever comes next.
+        await this.client.commit({ offsets: [{ topic, partition, offset, leaderEpoch: -1 }] });
+        // What was fetched beyond the new position has been handed over (or may have been).
+        if (state.position > state.redeliverBelow) state.redeliverBelow = state.position;
+        state.position = offset;
+        state.committed = offset;
+        state.buffer = [];
+        state.seekGeneration = this.seekGenerations.get(k)!;
+        return;
+      }
+      // Not running: a standalone commit (generation -1, no member), what Kafka's admin tools
+      // use to reset offsets. Kafka accepts it only while the group has no active members.
+      const client = this.helper();
+      client.generationId = -1;
+      client.memberId = '';
+      await client.commit({ offsets: [{ topic, partition, offset, leaderEpoch: -1 }] });
+    } catch (error) {
+      if (hasProtocolError(error, 'UNKNOWN_MEMBER_ID') || hasProtocolError(error, 'ILLEGAL_GENERATION')) {
+        throw new SwitchboardError(
+          'CONFLICT',
+          `Cannot seek ${topic}/${partition}: group ${this.options.group} has active members; seek from the member that owns the partition`,
+          { cause: error },
+        );
+      }
+      throw toSwitchboardError(error, 'seek');
+    }
+  }
+
+  async lag(): Promise<PartitionLag[]> {
+    try {
+      const client = this.helper();
+      const metadata = await client.metadata({ topics: [...this.options.topics] });
+      const assignments = this.options.topics.map((topic) => ({
+        topic,
+        partitions: Array.from({ length: metadata.topics.get(topic)?.partitionsCount ?? 0 }, (_, i) => i),
+      }));
+      const [ends, starts, committed] = await Promise.all([
+        client.listOffsets({ topics: [...this.options.topics], timestamp: ListOffsetTimestamps.LATEST }),
+        client.listOffsets({ topics: [...this.options.topics], timestamp: ListOffsetTimestamps.EARLIEST }),
+        client.listCommittedOffsets({ topics: assignments }),
+      ]);
+      const out: PartitionLag[] = [];
+      for (const { topic, partitions } of assignments) {
+        for (const partition of partitions) {
+          const end = ends.get(topic)?.[partition] ?? 0n;
+          const c = committed.get(topic)?.[partition] ?? -1n;
+          const position =
+            c >= 0n ? c : this.options.startFrom === 'latest' ? end : (starts.get(topic)?.[partition] ?? 0n);
+          const lag = end > position ? end - position : 0n;
+          this.deps.metrics.lag.set(
+            { adapter: 'kafka', group: this.options.group, topic, partition: String(partition) },
+            Number(lag),
+          );
+          out.push({ topic, partition, committed: position, end, lag });
+        }
+      }
+      return out;
+    } catch (error) {
+      throw toSwitchboardError(error, 'lag');
+    }
+  }
+
+  private helper(): KafkaClient {
+    this.offsetsClient ??= new KafkaClient({
+      ...baseClientOptions(this.deps.config, 'offsets'),
+      groupId: this.options.group,
+      autocommit: false,
+    });
+    return this.offsetsClient;
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    const labels = { adapter: 'kafka', group: this.options.group };
+    while (!this.stopping) {
+      let batch: PendingBatch | null;
+      try {
+        if (this.loadedJoin !== this.joins) await this.loadPositions();
+        batch = await this.fill();
+      } catch (error) {
+        failures += 1;
+        this.deps.logger?.error({ err: error, group: this.options.group }, 'kafka fetch failed; retrying');
+        this.loadedJoin = -1;
+        await sleep(retryBackoffMs(failures));
+        continue;
+      }
+      if (!batch) continue;
+      let flagged = false;
+      for (const [state] of batch.ends) {
+        const first = batch.messages.find((m) => m.topic === state.topic && m.partition === state.partition);
+        if (first && first.offset < state.redeliverBelow) flagged = true;
+      }
+      try {
+        this.deps.metrics.batchSize.observe(labels, batch.messages.length);
+        if (flagged) this.deps.metrics.redeliveredBatches.inc(labels);
+        await this.handler!({ messages: batch.messages, mayContainRedeliveries: flagged });
+      } catch (error) {
+        failures += 1;
+        this.deps.metrics.handlerFailures.inc(labels);
+        this.deps.logger?.warn(
+          { err: error, group: this.options.group },
+          'event log handler failed; batch will be redelivered',
+        );
+        this.rewind();
+        if (!this.stopping) await sleep(retryBackoffMs(failures - 1));
+        continue;
+      }
+      try {
+        await this.commit(batch);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        this.deps.logger?.error(
+          { err: error, group: this.options.group },
+          'kafka commit failed; batch will be redelivered',
+        );
+        this.rewind();
+        this.loadedJoin = -1;
+        if (!this.stopping) await sleep(retryBackoffMs(failures - 1));
+      }
+    }
+  }
+
+  /** After a (re)join: positions of the partitions now assigned, from the group's committed offsets. */
+  private async loadPositions(): Promise<void> {
+    const client = this.client!;
+    const joinSeen = this.joins;
+    const assignments = (client.assignments ?? []).filter((a) => a.partitions.length > 0);
+    this.states.clear();
+    if (assignments.length === 0) {
+      this.loadedJoin = joinSeen;
+      return;
+    }
+    const topics = assignments.map((a) => a.topic);
+    const [committed, fallback] = await Promise.all([
+      client.listCommittedOffsets({ topics: assignments }),
+      client.listOffsets({
+        topics,
+        timestamp:
+          this.options.startFrom === 'latest' ? ListOffsetTimestamps.LATEST : ListOffsetTimestamps.EARLIEST,
+      }),
+    ]);
+    for (const { topic, partitions } of assignments) {
+      for (const partition of partitions) {
+        const c = committed.get(topic)?.[partition] ?? -1n;
+        const position = c >= 0n ? c : (fallback.get(topic)?.[partition] ?? 0n);
+        const k = key(topic, partition);
+        this.states.set(k, {
+          topic,
+          partition,
+          position,
+          committed: position,
+          // A committed offset means an earlier member worked here: its last batch may come again.
+          redeliverBelow: c >= 0n ? position + 1n : 0n,
+          buffer: [],
+          seekGeneration: this.seekGenerations.get(k) ?? 0,
+        });
+      }
+    }
+    this.loadedJoin = joinSeen;
+  }
+
+  /**
+   * Fills a batch from the per-partition buffers, fetching (one request per partition leader)
+   * for partitions whose buffer is empty, until maxBatchSize or maxWaitMs after the first
+   * message. A rejoin in the middle drops the unfinished batch: nothing of it was handed over.
+   */
+  private async fill(): Promise<PendingBatch | null> {
+    const { maxBatchSize, maxWaitMs } = this.options;
+    const batch: PendingBatch = {
+      messages: [],
+      ends: new Map(),
+      seekGenerations: new Map(),
+      joinGeneration: this.joins,
+    };
+    let deadline = Number.POSITIVE_INFINITY;
+    for (;;) {
+      if (this.stopping || this.joins !== batch.joinGeneration) return null;
+      this.drainBuffers(batch);
+      const have = batch.messages.length;
+      if (have >= maxBatchSize || (have > 0 && maxWaitMs === 0)) return batch;
+      const now = Date.now();
+      if (have > 0) {
+        if (deadline === Number.POSITIVE_INFINITY) deadline = now + maxWaitMs;
+        if (now >= deadline) return batch;
+      }
+      if (this.states.size === 0) {
+        await sleep(IDLE_FETCH_WAIT_MS);
+        continue;
+      }
+      const wait = have > 0 ? Math.max(0, deadline - now) : IDLE_FETCH_WAIT_MS;
+      await this.fetchInto(Math.min(wait, IDLE_FETCH_WAIT_MS), batch.joinGeneration);
+    }
+  }
+
+  private drainBuffers(batch: PendingBatch): void {
+    for (const state of this.states.values()) {
+      if (state.buffer.length === 0) continue;
+      const room = this.options.maxBatchSize - batch.messages.length;
+      if (room <= 0) return;
+      const taken = state.buffer.splice(0, room);
+      for (const m of taken) batch.messages.push(m);
+      batch.ends.set(state, taken[taken.length - 1]!.offset + 1n);
+      if (!batch.seekGenerations.has(state)) batch.seekGenerations.set(state, state.seekGeneration);
+    }
+  }
+
+  private async fetchInto(maxWaitMs: number, joinGeneration: number): Promise<void> {
+    const client = this.client!;
+    const wanted = [...this.states.values()].filter((s) => s.buffer.length === 0);
+    if (wanted.length === 0) return;
+    const metadata = await client.metadata({ topics: [...new Set(wanted.map((s) => s.topic))] });
+    const byLeader = new Map<number, Map<string, PartitionState[]>>();
+    for (const s of wanted) {
+      const topicMeta = metadata.topics.get(s.topic);
+      const leader = topicMeta?.partitions[s.partition]?.leader;
+      if (topicMeta === undefined || leader === undefined || leader < 0) continue;
+      const perTopic = byLeader.get(leader) ?? new Map<string, PartitionState[]>();
+      perTopic.set(topicMeta.id, [...(perTopic.get(topicMeta.id) ?? []), s]);
+      byLeader.set(leader, perTopic);
+    }
+    await Promise.all(
+      [...byLeader].map(async ([node, perTopic]) => {
+        const requested = new Map<PartitionState, { position: bigint; seekGeneration: number }>();
+        const topicIds = new Map<string, string>();
+        const topics = [...perTopic].map(([topicId, states]) => {
+          topicIds.set(topicId, states[0]!.topic);
+          return {
+            topicId,
+            partitions: states.map((s) => {
+              requested.set(s, { position: s.position, seekGeneration: s.seekGeneration });
+              return {
+                partition: s.partition,
+                fetchOffset: s.position,
+                partitionMaxBytes: 1_048_576,
+                currentLeaderEpoch: -1,
+                lastFetchedEpoch: -1,
+              };
+            }),
+          };
+        });
+        let response: FetchResponse;
+        try {
+          response = await client.fetch({
+            node,
+            topics,
+            maxWaitTime: maxWaitMs,
+            minBytes: 1,
+            maxBytes: 8_388_608,
+          });
+        } catch (error) {
+          if (hasProtocolError(error, 'OFFSET_OUT_OF_RANGE')) {
+            await this.resetOutOfRange(error, topicIds);
+            return;
+          }
+          throw error;
+        }
+        // A rejoin or a seek while the request was out makes its records stale.
+        if (this.joins !== joinGeneration) return;
+        this.absorb(response, topicIds, requested);
+      }),
+    );
+  }
+
+  private absorb(
+    response: FetchResponse,
+    topicIds: Map<string, string>,
+    requested: Map<PartitionState, { position: bigint; seekGeneration: number }>,
+  ): void {
+    for (const t of response.responses) {
+      const topic = topicIds.get(t.topicId);
+      if (topic === undefined) continue;
+      for (const p of t.partitions) {
+        const state = this.states.get(key(topic, p.partitionIndex));
+        const asked = state ? requested.get(state) : undefined;
+        if (
+          !state ||
+          !asked ||
+          asked.seekGeneration !== state.seekGeneration ||
+          asked.position !== state.position
+        ) {
+          continue;
+        }
+        let next = state.position;
+        for (const rb of p.records ?? []) {
+          const last = rb.firstOffset + BigInt(rb.lastOffsetDelta);
+          if (last + 1n > next) next = last + 1n;
+          if (rb.attributes & CONTROL_BATCH) continue; // transaction markers are not messages
+          for (const r of rb.records) {
+            const offset = rb.firstOffset + BigInt(r.offsetDelta);
+            // A fetch returns whole record batches, which may start before the position.
+            if (offset < state.position) continue;
+            const headers: Record<string, string> = {};
+            for (const [hk, hv] of r.headers) headers[hk.toString('utf8')] = hv ? hv.toString('utf8') : '';
+            state.buffer.push({
+              topic,
+              partition: p.partitionIndex,
+              offset,
+              key: r.key && r.key.length > 0 ? r.key.toString('utf8') : null,
+              value: r.value ?? Buffer.alloc(0),
+              headers,
+              timestamp: Number(rb.firstTimestamp + r.timestampDelta),
+            });
+          }
+        }
+        state.position = next;
+      }
+    }
+  }
+
+  /** The group's position fell outside the log (retention deleted it): restart at the earliest kept offset. */
+  private async resetOutOfRange(error: unknown, topicIds: Map<string, string>): Promise<void> {
+    const response = (error as { response?: FetchResponse }).response;
+    const reset: PartitionState[] = [];
+    for (const t of response?.responses ?? []) {
+      const topic = topicIds.get(t.topicId);
+      for (const p of t.partitions) {
+        const state = topic !== undefined ? this.states.get(key(topic, p.partitionIndex)) : undefined;
+        if (state && p.errorCode === 1) reset.push(state);
+      }
+    }
+    if (reset.length === 0) {
+      this.loadedJoin = -1;
+      return;
+    }
+    const earliest = await this.client!.listOffsets({
+      topics: [...new Set(reset.map((s) => s.topic))],
+      timestamp: ListOffsetTimestamps.EARLIEST,
+    });
+    for (const s of reset) {
+      const start = earliest.get(s.topic)?.[s.partition] ?? 0n;
+      this.deps.logger?.warn(
+        {
+          group: this.options.group,
+          topic: s.topic,
+          partition: s.partition,
+          from: String(s.position),
+          to: String(start),
+        },
+        'consumer position is outside the log (retention); resuming at the earliest kept message',
+      );
+      s.position = start;
+      s.buffer = [];
+    }
+  }
+
+  private async commit(batch: PendingBatch): Promise<void> {
+    const assigned = new Set(
+      (this.client!.assignments ?? []).flatMap((a) => a.partitions.map((p) => key(a.topic, p))),
+    );
+    const offsets = [];
+    const applied: [PartitionState, bigint][] = [];
+    for (const [state, end] of batch.ends) {
+      const k = key(state.topic, state.partition);
+      // Not ours any more (a rebalance during the handler) or moved by a seek: leave it to its new position.
+      if (!assigned.has(k) || batch.seekGenerations.get(state) !== state.seekGeneration) continue;
+      offsets.push({ topic: state.topic, partition: state.partition, offset: end, leaderEpoch: -1 });
+      applied.push([state, end]);
+    }
+    if (offsets.length > 0) await this.client!.commit({ offsets });
+    for (const [state, end] of applied) state.committed = end;
+    const counts = new Map<string, number>();
+    for (const m of batch.messages) counts.set(m.topic, (counts.get(m.topic) ?? 0) + 1);
+    for (const [topic, n] of counts)
+      this.deps.metrics.consumed.inc({ adapter: 'kafka', group: this.options.group, topic }, n);
+  }
+
+  /** After a failed batch: fetch again from the committed offsets, flagging what was handed over. */
+  private rewind(): void {
+    for (const s of this.states.values()) {
+      if (s.position > s.redeliverBelow) s.redeliverBelow = s.position;
+      s.position = s.committed;
+      s.buffer = [];
+    }
+  }
+}
+
+/** Closes a client; `force` leaves the group even with work in flight. (The callback form avoids an overload that returns void.) */
+function closeClient(client: KafkaClient, force: boolean): Promise<void> {
+  return new Promise((resolve, reject) =>
+    client.close(force, (error) => (error ? reject(error) : resolve())),
+  );
+}

@@ -1,0 +1,3 @@
+export * from './ddl.js';
+export * from './identifiers.js';
+export * from './statements.js';

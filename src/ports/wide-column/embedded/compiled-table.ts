@@ -1,0 +1,107 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { TableDef } from '../declare.js';
+import type { CqlType } from '../types.js';
+import {
+  decoderFor,
+  encoderFor,
+  needsSafeIntegers,
+  sqlTypeOf,
+  type Decoder,
+  type Encoder,
+  type SqlType,
+} from './codec.js';
+import { deleteRowSql, getSql, shapeOfTable, type TableShape } from './sql.js';
+
+/**
+ * Everything the engine needs to run queries on one declared table, built once on the
+ * table's first use: per-column encoders and decoders, and a cache of prepared statements
+ * keyed by operation and column set, so a hot path never builds SQL or re-prepares.
+ */
+export class CompiledTable {
+  readonly shape: TableShape;
+  readonly keyLength: number;
+  readonly partitionLength: number;
+  readonly clusteringLength: number;
+  /** Encoders of the primary-key columns, in primary-key order. */
+  readonly keyEncoders: readonly Encoder[];
+  /** Stored SQL types of the clustering columns (page tokens carry stored values). */
+  readonly clusteringSqlTypes: readonly SqlType[];
+  readonly encoders: Readonly<Record<string, Encoder>>;
+  readonly getStatement: Statement;
+  readonly deleteStatement: Statement;
+  private readonly names: readonly string[];
+  private readonly decoders: readonly Decoder[];
+  private readonly readsBigints: boolean;
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(
+    private readonly db: Database,
+    readonly def: TableDef,
+    private readonly onPrepare: () => void,
+  ) {
+    this.shape = shapeOfTable(def);
+    const types = def.columns as Readonly<Record<string, CqlType>>;
+    this.partitionLength = def.partitionKey.length;
+    this.clusteringLength = def.clusteringKey.length;
+    this.keyLength = def.primaryKey.length;
+    this.keyEncoders = def.primaryKey.map((c) => encoderFor(types[c]!));
+    this.clusteringSqlTypes = def.clusteringKey.map((c) => sqlTypeOf(types[c.column]!));
+    const encoders: Record<string, Encoder> = {};
+    for (const [column, type] of Object.entries(types)) encoders[column] = encoderFor(type);
+    this.encoders = encoders;
+    this.names = [...def.primaryKey, ...def.regularColumns];
+    this.decoders = this.names.map((c) => decoderFor(types[c]!));
+    this.readsBigints = Object.values(types).some(needsSafeIntegers);
+    this.getStatement = this.prepare('get', getSql(this.shape), true);
+    this.deleteStatement = this.prepare('delete', deleteRowSql(this.shape), false);
+  }
+
+  /** A cached statement, or undefined; callers build the SQL only on a miss (`?? table.prepare(...)`). */
+  cached(key: string): Statement | undefined {
+    return this.statements.get(key);
+  }
+
+  prepare(key: string, sql: string, reads: boolean): Statement {
+    const statement = this.db.prepare(sql);
+    if (reads) {
+      // Rows come back as arrays decoded by position; bigint columns need exact 64-bit integers.
+      statement.raw(true);
+      if (this.readsBigints) statement.safeIntegers(true);
+    }
+    this.statements.set(key, statement);
+    this.onPrepare();
+    return statement;
+  }
+
+  /** Encodes primary-key values (as returned by checkPrimaryKey) in place. */
+  encodeKey(values: unknown[]): unknown[] {
+    const encoders = this.keyEncoders;
+    for (let i = 0; i < values.length; i += 1) values[i] = encoders[i]!(values[i]);
+    return values;
+  }
+
+  /** Appends encoded regular-column values (null stays null: a tombstone) to `out`. */
+  appendValues(out: unknown[], columns: readonly string[], values: readonly unknown[]): unknown[] {
+    const encoders = this.encoders;
+    for (let i = 0; i < columns.length; i += 1) {
+      const value = values[i];
+      out.push(value === null ? null : encoders[columns[i]!]!(value));
+    }
+    return out;
+  }
+
+  decodeRow(raw: readonly unknown[]): Record<string, unknown> {
+    const names = this.names;
+    const decoders = this.decoders;
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i += 1) {
+      const value = raw[i];
+      row[names[i]!] = value === null || value === undefined ? null : decoders[i]!(value);
+    }
+    return row;
+  }
+
+  get statementCount(): number {
+    return this.statements.size;
+  }
+}

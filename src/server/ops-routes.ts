@@ -1,0 +1,107 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Switchboard } from '../app/create-switchboard.js';
+import { withTimeout } from '../app/ports.js';
+import { keyGuard } from '../auth/guard.js';
+import type { Worker } from '../modules/module.js';
+import { ErrorResponse } from './schemas.js';
+import { typed } from './type-provider.js';
+
+const HealthSchema = Type.Object({ ok: Type.Boolean(), detail: Type.String() });
+const PortSchema = Type.Object({
+  ok: Type.Boolean(),
+  engine: Type.String(),
+  detail: Type.String(),
+  latencyMs: Type.Number(),
+});
+const ReadySchema = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  /** Names of the failing ports (`relational`, `hot_state`, ...) and workers (`worker:<name>`). */
+  failing: Type.Array(Type.String()),
+  ports: Type.Record(Type.String(), PortSchema),
+  workers: Type.Record(Type.String(), HealthSchema),
+});
+
+async function workerHealth(workers: Worker[], timeoutMs: number) {
+  const entries = await Promise.all(
+    workers
+      .filter((w) => w.health)
+      .map(async (w) => {
+        const report = await withTimeout(w.health!(), timeoutMs).catch((error: unknown) => ({
+          ok: false,
+          detail: error instanceof Error ? error.message : String(error),
+        }));
+        return [w.name, report] as const;
+      }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** /health, /ready and /metrics: outside /v1, open unless `[server] *_requires_key` says otherwise. */
+export function opsRoutes(app: FastifyInstance, switchboard: Switchboard): void {
+  const { server } = switchboard.config;
+  const guard = keyGuard(switchboard.services.auth.keys, { scope: 'read' });
+  const r = typed(app);
+
+  r.get(
+    '/health',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness: the process is up (does not look at the ports)',
+        security: [],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  r.get(
+    '/ready',
+    {
+      ...(server.ready_requires_key ? { onRequest: guard } : {}),
+      schema: {
+        tags: ['operations'],
+        summary: "Readiness: every port's health and every worker's; 503 names what fails",
+        ...(server.ready_requires_key ? {} : { security: [] }),
+        response: { 200: ReadySchema, 503: ReadySchema, 401: Type.Ref(ErrorResponse) },
+      },
+    },
+    async (_request, reply) => {
+      const timeoutMs = server.ready_timeout_ms;
+      const [ports, workers] = await Promise.all([
+        switchboard.health(),
+        workerHealth(switchboard.workers(), timeoutMs),
+      ]);
+      const failing = [
+        ...Object.entries(ports)
+          .filter(([, h]) => !h.ok)
+          .map(([name]) => name),
+        ...Object.entries(workers)
+          .filter(([, h]) => !h.ok)
+          .map(([name]) => `worker:${name}`),
+      ];
+      const ok = failing.length === 0;
+      return reply
+        .code(ok ? 200 : 503)
+        .send({ status: ok ? 'ready' : 'unavailable', failing, ports, workers });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      ...(server.metrics_requires_key ? { onRequest: guard } : {}),
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics: HTTP, every port, workers, Node process',
+        ...(server.metrics_requires_key ? {} : { security: [] }),
+        produces: ['text/plain'],
+      },
+    },
+    async (_request, reply) => {
+      const registry = switchboard.context.metrics;
+      return reply.type(registry.contentType).send(await registry.metrics());
+    },
+  );
+}

@@ -1,0 +1,74 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/app/logger.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createTestServer, type TestServer } from '../helpers/server.js';
+
+describe('request logs', () => {
+  let t: TestServer;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(
+          ...chunk
+            .toString()
+            .split('\n')
+            .filter((l) => l !== ''),
+        );
+        done();
+      },
+    });
+    const config = loadConfig({ path: undefined, env: { SWITCHBOARD_SERVER_LOG_LEVEL: 'debug' } });
+    t = await createTestServer({
+      logger: createLogger(config, sink),
+      routes(v1) {
+        v1.post('/test/sms/:phone', async () => {
+          throw new Error('boom');
+        });
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('log one line per request with id, route pattern and status, and never keys, phones or bodies', async () => {
+    const phone = '+15551234567';
+    const body = { text: 'my secret message', memory: { card: '4111111111111111' } };
+    await t.app.inject({
+      method: 'POST',
+      url: `/v1/test/sms/${encodeURIComponent(phone)}?to=${encodeURIComponent(phone)}`,
+      headers: { ...t.auth(t.adminKey), 'x-request-id': 'req-log-1' },
+      payload: body,
+    });
+    await t.app.inject({ method: 'GET', url: `/unknown/${phone}`, headers: t.auth(t.adminKey) });
+    await t.app.inject({
+      method: 'POST',
+      url: '/v1/keys',
+      headers: t.auth(t.adminKey),
+      payload: { name: 'log-test', scope: 'read' },
+    });
+
+    const all = lines.join('\n');
+    expect(all).not.toContain(t.adminKey);
+    expect(all).not.toContain('5551234567');
+    expect(all).not.toContain('my secret message');
+    expect(all).not.toContain('4111111111111111');
+    // The created key's secret is in the response only.
+    expect(all).not.toMatch(/sb_[A-Za-z0-9_-]{20,}/);
+
+    const completed = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
+    expect(completed).toContainEqual(
+      expect.objectContaining({
+        reqId: 'req-log-1',
+        method: 'POST',
+        path: '/v1/test/sms/:phone',
+        status: 500,
+      }),
+    );
+    expect(completed).toContainEqual(expect.objectContaining({ path: '/unknown/<n>', status: 404 }));
+    // The 500 is logged with its error for operators (the client saw none of it).
+    expect(lines.some((l) => l.includes('unhandled error') && l.includes('boom'))).toBe(true);
+  });
+});
