@@ -1,13 +1,46 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects. `all` runs every test on its default adapters: the embedded ports, plus the
+ * scale-out adapters in the contract suites whenever their server is configured.
+ * `modules (scale-out)` runs the domain module suites again with their ports switched, by
+ * configuration, to whichever of ScyllaDB / PostgreSQL / Redis / Kafka is configured
+ * (SWITCHBOARD_TEST_*), so module behaviour is proven on the real engines too. It is only
+ * defined when at least one such server is configured.
+ */
+const scaleOutConfigured = [
+  'SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS',
+  'SWITCHBOARD_TEST_POSTGRES_URL',
+  'SWITCHBOARD_TEST_REDIS_URL',
+  'SWITCHBOARD_TEST_KAFKA_BROKERS',
+].some((name) => Boolean(process.env[name]));
+
+const shared = { testTimeout: 30_000, hookTimeout: 30_000, pool: 'forks' as const };
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-    // Suites against PostgreSQL/Redis share one server each; files run in parallel but each
-    // suite isolates itself (fresh schema / key prefix), so two workers are enough on 2 cores.
+    ...shared,
+    // Suites against PostgreSQL/Redis share one server each and isolate themselves (fresh
+    // schema / key prefix / keyspace), so files run in parallel; 2 workers suit 2 cores.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    pool: 'forks',
+    projects: [
+      { test: { ...shared, name: 'all', include: ['test/**/*.test.ts'] } },
+      ...(scaleOutConfigured
+        ? [
+            {
+              test: {
+                ...shared,
+                name: 'modules (scale-out)',
+                include: ['test/modules/**/*.test.ts'],
+                env: { SWITCHBOARD_TEST_MODULES_ON: 'scale-out' },
+                setupFiles: ['test/helpers/scale-out-setup.ts'],
+                // Creating a keyspace per test on a real cluster takes seconds.
+                testTimeout: 120_000,
+                hookTimeout: 120_000,
+              },
+            },
+          ]
+        : []),
+    ],
   },
 });

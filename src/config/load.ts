@@ -22,8 +22,15 @@ export function envName(path: readonly string[]): string {
   return `SWITCHBOARD_${path.join('_').toUpperCase()}`;
 }
 
-function invalid(key: string, value: unknown, expected: string, source: string): SwitchboardError {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+function invalid(
+  key: string,
+  value: unknown,
+  expected: string,
+  source: string,
+  secret = false,
+): SwitchboardError {
+  // A secret's bad value (a password, an API key) must not end up in logs or terminals.
+  const shown = secret ? '"<redacted>"' : (JSON.stringify(value) ?? String(value));
   return new SwitchboardError(
     'CONFIG_INVALID',
     `Invalid configuration ${key} = ${shown} (from ${source}): expected ${expected}`,
@@ -111,7 +118,9 @@ function resolveField(
   const key = keyPath.join('.');
   if (override !== undefined) {
     const parsed = spec.parse(override, typeof override === 'string');
-    if (parsed === undefined && override !== undefined) throw invalid(key, override, spec.expected, 'command line');
+    if (parsed === undefined && override !== undefined) {
+      throw invalid(key, override, spec.expected, 'command line', spec.secret);
+    }
     return parsed;
   }
   const names = [envName(keyPath), ...(spec.aliases ?? [])];
@@ -119,12 +128,14 @@ function resolveField(
     const raw = env[name];
     if (raw === undefined) continue;
     const parsed = spec.parse(raw, true);
-    if (parsed === undefined && raw !== '') throw invalid(key, raw, spec.expected, `environment ${name}`);
+    if (parsed === undefined && raw !== '') {
+      throw invalid(key, raw, spec.expected, `environment ${name}`, spec.secret);
+    }
     return parsed ?? spec.default;
   }
   if (fileValue !== undefined) {
     const parsed = spec.parse(fileValue, false);
-    if (parsed === undefined) throw invalid(key, fileValue, spec.expected, fileLabel);
+    if (parsed === undefined) throw invalid(key, fileValue, spec.expected, fileLabel, spec.secret);
     return parsed;
   }
   return spec.default;

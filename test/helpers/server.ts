@@ -9,6 +9,7 @@ import type { Scope } from '../../src/auth/scopes.js';
 import { loadConfig } from '../../src/config/index.js';
 import { buildServer, type BuildServerOptions } from '../../src/server/build-server.js';
 import type { Clock } from '../../src/shared/clock.js';
+import { backendEnv } from './backends.js';
 
 export interface TestServer {
   app: FastifyInstance;
@@ -40,14 +41,15 @@ export interface TestServerOptions {
 }
 
 /**
- * The whole service on embedded ports in a temporary data directory, schema applied, with
+ * The whole service in a temporary data directory (embedded ports, or the configured scale-out
+ * ones in the `modules (scale-out)` project: see backends.ts), schema applied, with
  * an admin key: module tests call `app.inject` on it. Nothing listens on a port.
  */
 export async function createTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchboard-server-'));
   const config = loadConfig({
     path: undefined,
-    env: { SWITCHBOARD_STORE_DATA_DIR: dataDir, ...options.env },
+    env: { SWITCHBOARD_STORE_DATA_DIR: dataDir, ...backendEnv(dataDir), ...options.env },
   });
   const switchboard = await createSwitchboard(config, {
     logger: options.logger ?? pino({ level: 'silent' }),

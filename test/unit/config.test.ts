@@ -167,6 +167,15 @@ replication_dc_factors = { dc1 = 3, dc2 = 2 }
     expect(section.message).toContain('stor');
   });
 
+  it('never repeats the value of a secret key in its error', () => {
+    const error = configError(() =>
+      loadConfig({ env: { SWITCHBOARD_AUTH_KEYS: 'ops:superuser:sb_live_do_not_print' } }),
+    );
+    expect(error.field).toBe('auth.keys');
+    expect(error.message).not.toContain('sb_live_do_not_print');
+    expect(error.message).toContain('<redacted>');
+  });
+
   it('refuses a missing or unparsable file', () => {
     expect(configError(() => loadConfig({ path: join(dir, 'missing.toml'), env: {} })).message).toContain(
       'not found',

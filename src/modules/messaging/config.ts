@@ -1,4 +1,5 @@
 import { f } from '../../config/fields.js';
+import { telegramSection } from './telegram/config.js';
 
 /**
  * `[messaging]` settings. `worker_id` must differ between every process that generates
@@ -22,4 +23,6 @@ export const messagingSection = {
   typing_ttl_seconds: f.int(10, 1, 300),
   /** A user is online/away for this long after their last presence update, then offline. */
   presence_ttl_seconds: f.int(60, 5, 86_400),
+  /** The Telegram bridge (see telegram/config.ts). */
+  telegram: telegramSection,
 };

@@ -3,6 +3,9 @@ import { messagingMigrations } from './migrations.js';
 import { messagingRoutes } from './http/routes.js';
 import { createMessagingServices, type MessagingServices } from './services.js';
 import { messagingTables } from './tables.js';
+import { searchRoutes } from './search/routes.js';
+import { telegramRoutes } from './telegram/routes.js';
+import { templateRoutes } from './templates/routes.js';
 
 /**
  * Discord-style messaging (seed 003): Snowflake ids, (channel, 10-day bucket) partitions,
@@ -13,7 +16,12 @@ export const messagingModule: ModuleDefinition<MessagingServices> = {
   tables: messagingTables,
   migrations: messagingMigrations,
   createServices: (context) => createMessagingServices(context),
-  routes: messagingRoutes,
+  routes: (app, services, context) => {
+    messagingRoutes(app, services, context);
+    searchRoutes(app, services.search);
+    templateRoutes(app, services.templates);
+    telegramRoutes(app, services.telegram);
+  },
   workers: (services) => [
     {
       // Taking the worker-id lease at start makes `serve` refuse to run beside a process with the same id.
@@ -22,6 +30,12 @@ export const messagingModule: ModuleDefinition<MessagingServices> = {
         await services.ids.start();
       },
       stop: () => services.ids.stop(),
+    },
+    {
+      // Lets queued Telegram sends finish before the stores close.
+      name: 'messaging-telegram-mirror',
+      start: async () => {},
+      stop: () => services.telegram.mirror.idle(),
     },
   ],
 };

@@ -38,6 +38,11 @@ export interface MessageServiceDeps {
   contentMaxLength: number;
   /** Called after a send is stored (read position of the sender, live counters); failures are logged only. */
   afterSend?: (message: Message) => Promise<void>;
+  /**
+   * Called after every stored send, edit and delete, before the call returns (the search
+   * index, the Telegram mirror); failures are logged only: the message change stands.
+   */
+  afterChange?: (change: { kind: 'created' | 'edited' | 'deleted'; message: Message }) => Promise<void>;
 }
 
 /**
@@ -104,6 +109,7 @@ export class MessageService {
           this.deps.logger.warn({ channelId: id, err: error.message }, 'post-send bookkeeping failed'),
         );
     }
+    await this.changed('created', message);
     return message;
   }
 
@@ -131,6 +137,7 @@ export class MessageService {
     await this.deps.store.update(id, messageId, { content, edited_at: editedAt });
     const message = rowToMessage({ ...row, content, edited_at: editedAt });
     await this.publish({ type: 'message.edited', channelId: id, message: messageToJson(message) });
+    await this.changed('edited', message);
     return message;
   }
 
@@ -144,6 +151,7 @@ export class MessageService {
     if (!row.deleted) {
       await this.deps.store.update(id, messageId, { content: null, attachments: null, deleted: true });
       await this.publish({ type: 'message.deleted', channelId: id, messageId: formatId(messageId) });
+      await this.changed('deleted', rowToMessage({ ...row, deleted: true }));
     }
     return rowToMessage({ ...row, deleted: true });
   }
@@ -204,6 +212,13 @@ export class MessageService {
           'live event publish failed',
         ),
       );
+  }
+
+  private async changed(kind: 'created' | 'edited' | 'deleted', message: Message): Promise<void> {
+    if (!this.deps.afterChange) return;
+    await this.deps.afterChange({ kind, message }).catch((error: Error) =>
+      this.deps.logger.warn({ channelId: message.channelId, change: kind, err: error.message }, 'message change hook failed'),
+    );
   }
 
   private serialise<T>(key: string, fn: () => Promise<T>): Promise<T> {

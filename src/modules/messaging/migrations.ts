@@ -1,6 +1,9 @@
 import { sql } from 'kysely';
 import { currentTimestamp, dialectTypes } from '../../ports/relational/dialect-helpers.js';
 import type { Migration } from '../../ports/relational/store.js';
+import { searchMigration } from './search/migrations.js';
+import { telegramMigration } from './telegram/migrations.js';
+import { templatesMigration } from './templates/migrations.js';
 
 /**
  * Chat metadata in the relational store. Channel ids are UUID strings kept as `text` on
@@ -39,6 +42,9 @@ export const messagingMigrations: readonly Migration[] = [
         .execute();
     },
   },
+  { version: 2, ...searchMigration },
+  { version: 3, ...templatesMigration },
+  { version: 4, ...telegramMigration },
 ];
 
 export interface MessagingDatabase {

@@ -12,6 +12,10 @@ import { ReadService } from './reads.js';
 import type { TimeSource } from './snowflake.js';
 import { openChannelStream, type ChannelStream, type StreamDelivery } from './stream.js';
 import { TypingService } from './typing.js';
+import { SearchService } from './search/service.js';
+import { TemplateService } from './templates/service.js';
+import { TelegramBridge } from './telegram/service.js';
+import type { TelegramSender } from './telegram/sender.js';
 
 export interface MessagingServices {
   ids: IdService;
@@ -25,6 +29,12 @@ export interface MessagingServices {
   counters: LiveCounters;
   events: LiveEvents;
   store: MessageStore;
+  /** Full-text search of messages (FTS5 embedded, tsvector on PostgreSQL). */
+  search: SearchService;
+  /** Message templates with {{variables}}. */
+  templates: TemplateService;
+  /** Telegram webhook ingest, outbound mirror, chat links and sync state. */
+  telegram: TelegramBridge;
   /** A member's live channel events, resuming after a message id (see stream.ts). */
   stream(
     channelId: string,
@@ -36,6 +46,8 @@ export interface MessagingServices {
 export interface MessagingOptions {
   /** Snowflake time source (tests inject clocks that step back or stand still). */
   time?: TimeSource;
+  /** Hands mirrored messages to Telegram; default: the simulated sender, which only records them. */
+  telegramSender?: TelegramSender;
 }
 
 export function createMessagingServices(
@@ -58,6 +70,9 @@ export function createMessagingServices(
   const reactions = new ReactionService(engine, store, chats, events, clock, logger);
   const reads = new ReadService(engine, chats, clock, config.unread_cap);
   const counters = new LiveCounters(hotState, chats);
+  const search = new SearchService({ relational: context.relational, engine, store, chats, logger });
+  // Assigned below: the bridge needs the message service, whose change hook needs the bridge.
+  let telegram: TelegramBridge | undefined;
   const messages = new MessageService({
     engine,
     store,
@@ -75,6 +90,23 @@ export function createMessagingServices(
         counters.messageSent(message.channelId),
       ]);
     },
+    async afterChange(change) {
+      await search.onMessageChange(change);
+      if (change.kind === 'created' && telegram) await telegram.onMessageCreated(change.message);
+    },
+  });
+  telegram = new TelegramBridge({
+    engine,
+    relational: context.relational,
+    store,
+    chats,
+    messages,
+    ids,
+    clock,
+    logger,
+    config: config.telegram,
+    contentMaxLength: config.content_max_length,
+    ...(options.telegramSender ? { sender: options.telegramSender } : {}),
   });
   return {
     ids,
@@ -88,6 +120,9 @@ export function createMessagingServices(
     counters,
     events,
     store,
+    search,
+    templates: new TemplateService(context.relational, clock),
+    telegram,
     stream: (channelId, actor, streamOptions) =>
       openChannelStream({ engine, chats, events }, channelId, actor, streamOptions),
   };

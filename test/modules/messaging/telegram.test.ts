@@ -97,7 +97,7 @@ describe('Telegram bridge over HTTP', () => {
     expect(messages[1]).toMatchObject({ senderId: `tg:${dana.id}`, source: 'telegram', messageType: 'text' });
     const channel = await svc.chats.get(channelId, 'tg-bot:support');
     expect(channel).toMatchObject({ title: 'Telegram: Dana Levi', kind: 'support' });
-    expect(channel.participants.map((p) => p.userId).sort()).toEqual([`tg:${dana.id}`, 'tg-bot:support']);
+    expect(channel.participants.map((p) => p.userId).sort()).toEqual(['tg-bot:support', `tg:${dana.id}`]);
   });
 
   it('opens one channel for a new chat even when its first messages arrive at once', async () => {
@@ -254,7 +254,18 @@ describe('Telegram bridge over HTTP', () => {
       'closed',
     );
     expect(closed.json()).toMatchObject({ outcome: 'ignored' });
-    expect((await svc.telegram.ignoredUpdates('closed'))[0]).toMatchObject({ updateId: 900503, reason: 'chat has no linked channel' });
+    const ido = person(123456794, 'Ido');
+    const unlinked = await webhook(
+      messageUpdate(900504, { message_id: 1, from: ido, chat: privateChat(ido), text: 'anyone there?' }),
+      'closed-secret',
+      'closed',
+    );
+    expect(unlinked.json()).toMatchObject({ outcome: 'ignored' });
+    expect((await svc.telegram.ignoredUpdates('closed')).map((i) => [i.updateId, i.reason])).toEqual([
+      [900504, 'chat has no linked channel'],
+      [900503, 'private chat is linked to another bot'],
+    ]);
+    expect((await history(channelId)).map((m) => m.content)).toEqual(['hi']);
 
     const state = await s.app.inject({
       url: `/v1/channels/${channelId}/telegram`,

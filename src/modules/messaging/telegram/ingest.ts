@@ -82,6 +82,14 @@ export class TelegramIngest {
       await this.deps.sync.ignored(bot.id, update.update_id, kind, message.chat.id, 'chat has no linked channel');
       return { outcome: 'ignored', channelId: null, messageId: null };
     }
+    // A private chat's id is the user's id for every bot, and its message ids count per
+    // (user, bot): a second bot's private chat with the same person would collide with the
+    // first one's messages in the mapping. Such a chat stays with the bot that linked it.
+    // (A group is one chat whichever bot reports it, and its message ids are shared.)
+    if (link.botId !== bot.id && message.chat.type === 'private') {
+      await this.deps.sync.ignored(bot.id, update.update_id, kind, message.chat.id, 'private chat is linked to another bot');
+      return { outcome: 'ignored', channelId: null, messageId: null };
+    }
     const converted = convertMessage(message);
     if (!converted) {
       await this.deps.sync.ignored(bot.id, update.update_id, kind, message.chat.id, 'message has no text or supported media');

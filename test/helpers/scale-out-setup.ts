@@ -1,0 +1,8 @@
+import { afterAll } from 'vitest';
+import { dropScaleOutResources } from './backends.js';
+
+// Setup file of the `modules (scale-out)` project: after each test file, drop the keyspaces,
+// PostgreSQL schemas and Redis keys its tests created on the shared servers.
+afterAll(async () => {
+  await dropScaleOutResources();
+}, 120_000);
