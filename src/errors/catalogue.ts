@@ -6,7 +6,10 @@
 export const ERROR_CATALOGUE = {
   // Configuration and start-up
   CONFIG_INVALID: { status: 500, message: 'The configuration is invalid' },
-  SCHEMA_NOT_APPLIED: { status: 503, message: 'The schema has not been applied; run `switchboard schema apply`' },
+  SCHEMA_NOT_APPLIED: {
+    status: 503,
+    message: 'The schema has not been applied; run `switchboard schema apply`',
+  },
   SCHEMA_UNSAFE_CHANGE: { status: 500, message: 'The schema change cannot be applied safely' },
 
   // Table declarations and store usage (programming errors surfaced clearly)

@@ -44,8 +44,12 @@ export async function createTestContext(
     return value;
   };
   try {
-    const wideColumn: WideColumnEngine = await open(openWideColumnEngine(config, { registry: metrics, logger }));
-    const relational: RelationalStore = await open(openRelationalStore(config, { registry: metrics, logger }));
+    const wideColumn: WideColumnEngine = await open(
+      openWideColumnEngine(config, { registry: metrics, logger }),
+    );
+    const relational: RelationalStore = await open(
+      openRelationalStore(config, { registry: metrics, logger }),
+    );
     const hotState: HotState = await open(openHotState(config, { registry: metrics, logger }));
     const eventLog: EventLog = await open(openEventLog(config, { registry: metrics, logger }));
     const ownsDir = options.dataDir === undefined;

@@ -216,9 +216,14 @@ export class MessageService {
 
   private async changed(kind: 'created' | 'edited' | 'deleted', message: Message): Promise<void> {
     if (!this.deps.afterChange) return;
-    await this.deps.afterChange({ kind, message }).catch((error: Error) =>
-      this.deps.logger.warn({ channelId: message.channelId, change: kind, err: error.message }, 'message change hook failed'),
-    );
+    await this.deps
+      .afterChange({ kind, message })
+      .catch((error: Error) =>
+        this.deps.logger.warn(
+          { channelId: message.channelId, change: kind, err: error.message },
+          'message change hook failed',
+        ),
+      );
   }
 
   private serialise<T>(key: string, fn: () => Promise<T>): Promise<T> {

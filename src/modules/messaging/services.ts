@@ -72,7 +72,7 @@ export function createMessagingServices(
   const counters = new LiveCounters(hotState, chats);
   const search = new SearchService({ relational: context.relational, engine, store, chats, logger });
   // Assigned below: the bridge needs the message service, whose change hook needs the bridge.
-  let telegram: TelegramBridge | undefined;
+  const late: { telegram?: TelegramBridge } = {};
   const messages = new MessageService({
     engine,
     store,
@@ -92,10 +92,10 @@ export function createMessagingServices(
     },
     async afterChange(change) {
       await search.onMessageChange(change);
-      if (change.kind === 'created' && telegram) await telegram.onMessageCreated(change.message);
+      if (change.kind === 'created' && late.telegram) await late.telegram.onMessageCreated(change.message);
     },
   });
-  telegram = new TelegramBridge({
+  const telegram = new TelegramBridge({
     engine,
     relational: context.relational,
     store,
@@ -108,6 +108,7 @@ export function createMessagingServices(
     contentMaxLength: config.content_max_length,
     ...(options.telegramSender ? { sender: options.telegramSender } : {}),
   });
+  late.telegram = telegram;
   return {
     ids,
     chats,

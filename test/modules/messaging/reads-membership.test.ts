@@ -62,23 +62,24 @@ describe('read positions, unread counts, membership, typing', () => {
 
   it('refuses every read and write to a non-member with NOT_A_MEMBER', async () => {
     const m = await h.svc.messages.send(a, 'alice', { content: 'private' });
-    const attempts: Promise<unknown>[] = [
-      h.svc.messages.send(a, 'mallory', { content: 'hi' }),
-      h.svc.messages.history(a, 'mallory'),
-      h.svc.messages.get(a, 'mallory', m.id),
-      h.svc.messages.edit(a, 'mallory', m.id, { content: 'x' }),
-      h.svc.messages.delete(a, 'mallory', m.id),
-      h.svc.reactions.add(a, 'mallory', m.id, '👍'),
-      h.svc.pins.pin(a, 'mallory', m.id),
-      h.svc.pins.list(a, 'mallory'),
-      h.svc.reads.markRead(a, 'mallory', m.id),
-      h.svc.reads.unread(a, 'mallory'),
-      h.svc.typing.start(a, 'mallory'),
-      h.svc.chats.get(a, 'mallory'),
-      h.svc.stream(a, 'mallory', { deliver: () => undefined }),
+    // Thunks, not promises: each attempt starts only when awaited, so no rejection goes unhandled.
+    const attempts: (() => Promise<unknown>)[] = [
+      () => h.svc.messages.send(a, 'mallory', { content: 'hi' }),
+      () => h.svc.messages.history(a, 'mallory'),
+      () => h.svc.messages.get(a, 'mallory', m.id),
+      () => h.svc.messages.edit(a, 'mallory', m.id, { content: 'x' }),
+      () => h.svc.messages.delete(a, 'mallory', m.id),
+      () => h.svc.reactions.add(a, 'mallory', m.id, '👍'),
+      () => h.svc.pins.pin(a, 'mallory', m.id),
+      () => h.svc.pins.list(a, 'mallory'),
+      () => h.svc.reads.markRead(a, 'mallory', m.id),
+      () => h.svc.reads.unread(a, 'mallory'),
+      () => h.svc.typing.start(a, 'mallory'),
+      () => h.svc.chats.get(a, 'mallory'),
+      () => h.svc.stream(a, 'mallory', { deliver: () => undefined }),
     ];
     for (const attempt of attempts) {
-      const error = await attempt.then(
+      const error = await attempt().then(
         () => null,
         (e: unknown) => e,
       );

@@ -22,7 +22,12 @@ interface SearchHarness {
 async function postgresHarness(url: string): Promise<SearchHarness> {
   const schema = `sb_search_${randomBytes(6).toString('hex')}`;
   const base = await createTestContext();
-  const relational = await createPostgresRelationalStore({ url, schema, poolSize: 4, registry: createMetricsRegistry() });
+  const relational = await createPostgresRelationalStore({
+    url,
+    schema,
+    poolSize: 4,
+    registry: createMetricsRegistry(),
+  });
   const ctx = { ...base, relational };
   await ctx.wideColumn.applySchema(messagingTables);
   await relational.migrate([{ module: 'messaging', migrations: messagingMigrations }]);
@@ -61,13 +66,15 @@ function searchSuite(label: string, open: () => Promise<SearchHarness>): void {
     let a: string;
     let b: string;
     let c: string;
-    const contents = async (page: Promise<{ messages: { content: string }[] }>) => (await page).messages.map((m) => m.content);
+    const contents = async (page: Promise<{ messages: { content: string }[] }>) =>
+      (await page).messages.map((m) => m.content);
 
     beforeAll(async () => {
       h = await open();
       const { chats } = h.svc;
       a = (await chats.create('alice', { title: 'A', kind: 'group', participants: [{ userId: 'bob' }] })).id;
-      b = (await chats.create('carol', { title: 'B', kind: 'group', participants: [{ userId: 'alice' }] })).id;
+      b = (await chats.create('carol', { title: 'B', kind: 'group', participants: [{ userId: 'alice' }] }))
+        .id;
       c = (await chats.create('carol', { title: 'C', kind: 'group' })).id;
     });
     afterAll(() => h.close());
@@ -87,12 +94,16 @@ function searchSuite(label: string, open: () => Promise<SearchHarness>): void {
       ]);
 
       await messages.edit(a, 'bob', moved.id, { content: 'Your appointment is moved to Monday' });
-      expect(await contents(search.inChannel(a, 'bob', { q: 'monday' }))).toEqual(['Your appointment is moved to Monday']);
+      expect(await contents(search.inChannel(a, 'bob', { q: 'monday' }))).toEqual([
+        'Your appointment is moved to Monday',
+      ]);
       expect(await contents(search.inChannel(a, 'bob', { q: 'friday' }))).toEqual([]);
 
       await messages.delete(a, 'bob', pending.id);
       expect(await contents(search.inChannel(a, 'bob', { q: 'pending' }))).toEqual([]);
-      expect(await contents(search.inChannel(a, 'bob', { q: 'refund' }))).toEqual(['The refund for order 8812 is approved']);
+      expect(await contents(search.inChannel(a, 'bob', { q: 'refund' }))).toEqual([
+        'The refund for order 8812 is approved',
+      ]);
     });
 
     it("searches across the user's channels only, and refuses a channel the user is not in", async () => {
@@ -103,7 +114,9 @@ function searchSuite(label: string, open: () => Promise<SearchHarness>): void {
         'refund declined for order 9000',
         'The refund for order 8812 is approved',
       ]);
-      expect(await contents(search.acrossChannels('carol', { q: 'secret' }))).toEqual(['refund secret for carol only']);
+      expect(await contents(search.acrossChannels('carol', { q: 'secret' }))).toEqual([
+        'refund secret for carol only',
+      ]);
       expect(await contents(search.acrossChannels('mallory', { q: 'refund' }))).toEqual([]);
       expect(await codeOf(search.inChannel(c, 'alice', { q: 'refund' }))).toBe('NOT_A_MEMBER');
     });
@@ -130,11 +143,16 @@ function searchSuite(label: string, open: () => Promise<SearchHarness>): void {
       const { chats, messages, search } = h.svc;
       const d = (await chats.create('dave', { title: 'D', kind: 'group' })).id;
       const sent: string[] = [];
-      for (let i = 1; i <= 5; i++) sent.push((await messages.send(d, 'dave', { content: `ticket number ${i}` })).content);
+      for (let i = 1; i <= 5; i++)
+        sent.push((await messages.send(d, 'dave', { content: `ticket number ${i}` })).content);
       const seen: string[] = [];
       let before: bigint | undefined;
       for (let pages = 0; pages < 10; pages++) {
-        const page = await search.inChannel(d, 'dave', { q: 'ticket', limit: 2, ...(before !== undefined ? { before } : {}) });
+        const page = await search.inChannel(d, 'dave', {
+          q: 'ticket',
+          limit: 2,
+          ...(before !== undefined ? { before } : {}),
+        });
         seen.push(...page.messages.map((m) => m.content));
         if (page.nextBefore === null) break;
         before = page.nextBefore;
@@ -147,7 +165,9 @@ function searchSuite(label: string, open: () => Promise<SearchHarness>): void {
       await h.relational.db.deleteFrom('message_search').where('channel_id', '=', a).execute();
       expect(await contents(search.inChannel(a, 'alice', { q: 'monday' }))).toEqual([]);
       expect(await search.reindexChannel(a)).toBe(2);
-      expect(await contents(search.inChannel(a, 'alice', { q: 'monday' }))).toEqual(['Your appointment is moved to Monday']);
+      expect(await contents(search.inChannel(a, 'alice', { q: 'monday' }))).toEqual([
+        'Your appointment is moved to Monday',
+      ]);
       expect(await contents(search.inChannel(a, 'alice', { q: 'pending' }))).toEqual([]);
     });
   });

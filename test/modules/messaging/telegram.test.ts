@@ -12,14 +12,32 @@ const BOTS = JSON.stringify([
 ]);
 const ENV = { SWITCHBOARD_MESSAGING_TELEGRAM_BOTS: BOTS };
 
-const BOT_USER = { id: 7000000001, is_bot: true, first_name: 'Switchboard Support', username: 'sb_support_bot' };
+const BOT_USER = {
+  id: 7000000001,
+  is_bot: true,
+  first_name: 'Switchboard Support',
+  username: 'sb_support_bot',
+};
 
 function person(id: number, firstName: string) {
-  return { id, is_bot: false, first_name: firstName, last_name: 'Levi', username: `${firstName.toLowerCase()}_${id}`, language_code: 'en' };
+  return {
+    id,
+    is_bot: false,
+    first_name: firstName,
+    last_name: 'Levi',
+    username: `${firstName.toLowerCase()}_${id}`,
+    language_code: 'en',
+  };
 }
 
 function privateChat(user: ReturnType<typeof person>) {
-  return { id: user.id, first_name: user.first_name, last_name: user.last_name, username: user.username, type: 'private' };
+  return {
+    id: user.id,
+    first_name: user.first_name,
+    last_name: user.last_name,
+    username: user.username,
+    type: 'private',
+  };
 }
 
 /** A Bot API Update carrying a `message` (or another message kind), shaped as Telegram sends it. */
@@ -54,7 +72,12 @@ describe('Telegram bridge over HTTP', () => {
 
   it('refuses a missing or wrong secret, or an unknown bot, with 401 and stores nothing', async () => {
     const mallory = person(111000111, 'Mallory');
-    const update = messageUpdate(900001, { message_id: 1, from: mallory, chat: privateChat(mallory), text: 'let me in' });
+    const update = messageUpdate(900001, {
+      message_id: 1,
+      from: mallory,
+      chat: privateChat(mallory),
+      text: 'let me in',
+    });
     for (const [secret, botId] of [
       [null, 'support'],
       ['wrong-secret', 'support'],
@@ -77,7 +100,12 @@ describe('Telegram bridge over HTTP', () => {
 
   it('stores a message once when the same update is delivered twice, and twice at the same moment', async () => {
     const dana = person(123456789, 'Dana');
-    const first = messageUpdate(900010, { message_id: 1365, from: dana, chat: privateChat(dana), text: 'Can we move it to 11:00?' });
+    const first = messageUpdate(900010, {
+      message_id: 1365,
+      from: dana,
+      chat: privateChat(dana),
+      text: 'Can we move it to 11:00?',
+    });
     const stored = await webhook(first);
     expect(stored.statusCode).toBe(200);
     expect(stored.json()).toMatchObject({ ok: true, outcome: 'stored' });
@@ -85,7 +113,12 @@ describe('Telegram bridge over HTTP', () => {
     const again = await webhook(first);
     expect(again.json()).toMatchObject({ outcome: 'duplicate', channelId, messageId });
 
-    const burst = messageUpdate(900011, { message_id: 1366, from: dana, chat: privateChat(dana), text: 'Or 11:30 works too' });
+    const burst = messageUpdate(900011, {
+      message_id: 1366,
+      from: dana,
+      chat: privateChat(dana),
+      text: 'Or 11:30 works too',
+    });
     const answers = await Promise.all(Array.from({ length: 6 }, () => webhook(burst)));
     expect(answers.map((a) => a.statusCode)).toEqual(Array(6).fill(200));
     const outcomes = answers.map((a) => a.json<{ outcome: string }>().outcome).sort();
@@ -103,7 +136,12 @@ describe('Telegram bridge over HTTP', () => {
   it('opens one channel for a new chat even when its first messages arrive at once', async () => {
     const group = { id: -1001500000001, title: 'Branch staff', type: 'supergroup' };
     const updates = [1, 2, 3, 4].map((n) =>
-      messageUpdate(900100 + n, { message_id: n, from: person(200000000 + n, `Staff${n}`), chat: group, text: `hello ${n}` }),
+      messageUpdate(900100 + n, {
+        message_id: n,
+        from: person(200000000 + n, `Staff${n}`),
+        chat: group,
+        text: `hello ${n}`,
+      }),
     );
     const answers = await Promise.all(updates.map((u) => webhook(u)));
     const channels = new Set(answers.map((a) => a.json<{ channelId: string }>().channelId));
@@ -115,8 +153,16 @@ describe('Telegram bridge over HTTP', () => {
 
   it('applies an edit to the mapped message, once', async () => {
     const eli = person(123456790, 'Eli');
-    const original = messageUpdate(900200, { message_id: 50, from: eli, chat: privateChat(eli), text: 'My order is 8821' });
-    const { channelId, messageId } = (await webhook(original)).json<{ channelId: string; messageId: string }>();
+    const original = messageUpdate(900200, {
+      message_id: 50,
+      from: eli,
+      chat: privateChat(eli),
+      text: 'My order is 8821',
+    });
+    const { channelId, messageId } = (await webhook(original)).json<{
+      channelId: string;
+      messageId: string;
+    }>();
     const edit = messageUpdate(
       900201,
       { message_id: 50, from: eli, chat: privateChat(eli), edit_date: 1717171800, text: 'My order is 8812' },
@@ -142,8 +188,20 @@ describe('Telegram bridge over HTTP', () => {
         chat: { id: -1001234567890, title: 'Branch news', type: 'channel' },
         date: 1717172000,
         photo: [
-          { file_id: 'AgACAgQAAxkBAAIBY2Z', file_unique_id: 'AQADt7ExG', file_size: 1262, width: 90, height: 67 },
-          { file_id: 'AgACAgQAAxkBAAIBY2Y', file_unique_id: 'AQADt7ExH', file_size: 51744, width: 800, height: 600 },
+          {
+            file_id: 'AgACAgQAAxkBAAIBY2Z',
+            file_unique_id: 'AQADt7ExG',
+            file_size: 1262,
+            width: 90,
+            height: 67,
+          },
+          {
+            file_id: 'AgACAgQAAxkBAAIBY2Y',
+            file_unique_id: 'AQADt7ExH',
+            file_size: 51744,
+            width: 800,
+            height: 600,
+          },
         ],
         caption: 'The downtown branch opens at 9:00 tomorrow.',
       },
@@ -178,14 +236,23 @@ describe('Telegram bridge over HTTP', () => {
       content: '',
       messageType: 'document',
       replyToId: BigInt(messageId),
-      attachments: [{ externalId: 'BQACAgQAAxkBAAIBZGZ', name: 'hours.pdf', mimeType: 'application/pdf', size: 20480 }],
+      attachments: [
+        { externalId: 'BQACAgQAAxkBAAIBZGZ', name: 'hours.pdf', mimeType: 'application/pdf', size: 20480 },
+      ],
     });
   });
 
   it('mirrors Switchboard messages to the linked chat and does not store their echo again', async () => {
     const fay = person(123456791, 'Fay');
     const { channelId } = (
-      await webhook(messageUpdate(900400, { message_id: 7, from: fay, chat: privateChat(fay), text: 'Is my card ready?' }))
+      await webhook(
+        messageUpdate(900400, {
+          message_id: 7,
+          from: fay,
+          chat: privateChat(fay),
+          text: 'Is my card ready?',
+        }),
+      )
     ).json<{ channelId: string }>();
     const sender = svc.telegram.sender as SimulatedTelegramSender;
     const before = sender.sent.length;
@@ -203,7 +270,11 @@ describe('Telegram bridge over HTTP', () => {
     await svc.telegram.mirror.idle();
     const sent = sender.sent.slice(before);
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ botId: 'support', chatId: fay.id, text: 'Yes, you can pick it up today.' });
+    expect(sent[0]).toMatchObject({
+      botId: 'support',
+      chatId: fay.id,
+      text: 'Yes, you can pick it up today.',
+    });
 
     const echo = messageUpdate(900401, {
       message_id: sent[0]!.messageId,
@@ -211,8 +282,15 @@ describe('Telegram bridge over HTTP', () => {
       chat: privateChat(fay),
       text: 'Yes, you can pick it up today.',
     });
-    expect((await webhook(echo)).json()).toMatchObject({ outcome: 'duplicate', channelId, messageId: reply.json().id });
-    expect((await history(channelId)).map((m) => m.content)).toEqual(['Yes, you can pick it up today.', 'Is my card ready?']);
+    expect((await webhook(echo)).json()).toMatchObject({
+      outcome: 'duplicate',
+      channelId,
+      messageId: reply.json().id,
+    });
+    expect((await history(channelId)).map((m) => m.content)).toEqual([
+      'Yes, you can pick it up today.',
+      'Is my card ready?',
+    ]);
   });
 
   it('acknowledges and records updates it does not store, and keeps the sync state', async () => {
@@ -225,7 +303,13 @@ describe('Telegram bridge over HTTP', () => {
       callback_query: {
         id: '4382bfdwdsb323b2d9',
         from: gil,
-        message: { message_id: 3, from: BOT_USER, chat: privateChat(gil), date: 1717171717, text: 'Choose a time' },
+        message: {
+          message_id: 3,
+          from: BOT_USER,
+          chat: privateChat(gil),
+          date: 1717171717,
+          text: 'Choose a time',
+        },
         chat_instance: '-7372739872489',
         data: 'slot:1030',
       },
@@ -249,7 +333,12 @@ describe('Telegram bridge over HTTP', () => {
     expect((await history(channelId)).map((m) => m.content)).toEqual(['hi']);
 
     const closed = await webhook(
-      messageUpdate(900503, { message_id: 1, from: gil, chat: privateChat(gil), text: 'to a bot without channels' }),
+      messageUpdate(900503, {
+        message_id: 1,
+        from: gil,
+        chat: privateChat(gil),
+        text: 'to a bot without channels',
+      }),
       'closed-secret',
       'closed',
     );
@@ -272,12 +361,20 @@ describe('Telegram bridge over HTTP', () => {
       headers: { ...s.auth(key), 'x-user-id': `tg:${gil.id}` },
     });
     expect(state.statusCode).toBe(200);
-    expect(state.json().syncState).toMatchObject({ telegramChatId: gil.id, lastUpdateId: 900502, status: 'ignored' });
+    expect(state.json().syncState).toMatchObject({
+      telegramChatId: gil.id,
+      lastUpdateId: 900502,
+      status: 'ignored',
+    });
   });
 
   it('documents the webhook with a Telegram update example', async () => {
-    const doc = (await s.app.inject({ url: '/docs/json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
-    const post = doc.paths['/v1/telegram/webhook/{botId}']!.post as { requestBody: { content: Record<string, { schema: unknown }> } };
+    const doc = (await s.app.inject({ url: '/docs/json' })).json<{
+      paths: Record<string, Record<string, unknown>>;
+    }>();
+    const post = doc.paths['/v1/telegram/webhook/{botId}']!.post as {
+      requestBody: { content: Record<string, { schema: unknown }> };
+    };
     expect(JSON.stringify(post.requestBody)).toContain('"update_id":874512036');
   });
 });
@@ -301,7 +398,9 @@ describe('Telegram ingest after a crash between claim and store', () => {
       });
     const hana = person(123456793, 'Hana');
     const { channelId } = (
-      await webhook(messageUpdate(900600, { message_id: 10, from: hana, chat: privateChat(hana), text: 'first' }))
+      await webhook(
+        messageUpdate(900600, { message_id: 10, from: hana, chat: privateChat(hana), text: 'first' }),
+      )
     ).json<{ channelId: string }>();
 
     // What a delivery that died right after claiming leaves behind: a claim, no message.
@@ -315,7 +414,12 @@ describe('Telegram ingest after a crash between claim and store', () => {
       bucket: bucketOfId(claimedId),
       created_at: clock.now(),
     });
-    const update = messageUpdate(900601, { message_id: 11, from: hana, chat: privateChat(hana), text: 'second' });
+    const update = messageUpdate(900601, {
+      message_id: 11,
+      from: hana,
+      chat: privateChat(hana),
+      text: 'second',
+    });
 
     // While the claim is fresh, a redelivery cannot tell a crash from a slow peer: it asks Telegram to retry.
     const early = await webhook(update);
@@ -325,7 +429,10 @@ describe('Telegram ingest after a crash between claim and store', () => {
     clock.advance(31_000);
     const late = await webhook(update);
     expect(late.json()).toMatchObject({ outcome: 'stored', messageId: claimedId.toString() });
-    expect((await webhook(update)).json()).toMatchObject({ outcome: 'duplicate', messageId: claimedId.toString() });
+    expect((await webhook(update)).json()).toMatchObject({
+      outcome: 'duplicate',
+      messageId: claimedId.toString(),
+    });
     const page = await svc.messages.history(channelId, 'tg-bot:support');
     expect(page.messages.map((m) => [m.id, m.content])).toEqual([
       [claimedId, 'second'],

@@ -21,7 +21,9 @@ export const postgresSearch: SearchAdapter = {
       content_tsv tsvector generated always as (to_tsvector('simple', content)) stored
     )`.execute(db);
     await sql`create index message_search_tsv on message_search using gin (content_tsv)`.execute(db);
-    await sql`create index message_search_by_channel on message_search (channel_id, message_id desc)`.execute(db);
+    await sql`create index message_search_by_channel on message_search (channel_id, message_id desc)`.execute(
+      db,
+    );
   },
 
   async match(db, { query, scope, before, limit }) {

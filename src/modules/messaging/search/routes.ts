@@ -16,11 +16,17 @@ const SearchQuerystring = Type.Object(
     q: Type.String({
       minLength: 1,
       maxLength: 500,
-      description: 'Words to find (all must appear); "quoted phrase"; -word to exclude; `or` for alternatives',
+      description:
+        'Words to find (all must appear); "quoted phrase"; -word to exclude; `or` for alternatives',
       examples: ['refund "order 8812" -cancelled'],
     }),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
-    before: Type.Optional(Type.String({ description: 'The `nextBefore` of the previous page', examples: ['1234567890123456789'] })),
+    before: Type.Optional(
+      Type.String({
+        description: 'The `nextBefore` of the previous page',
+        examples: ['1234567890123456789'],
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -61,7 +67,8 @@ export function searchRoutes(app: FastifyInstance, search: SearchService): void 
         response: { 200: SearchView, ...errors },
       },
     },
-    async (request) => pageJson(await search.inChannel(request.params.channelId, actorOf(request), toQuery(request.query))),
+    async (request) =>
+      pageJson(await search.inChannel(request.params.channelId, actorOf(request), toQuery(request.query))),
   );
 
   r.get(
@@ -69,7 +76,7 @@ export function searchRoutes(app: FastifyInstance, search: SearchService): void 
     {
       schema: {
         tags: TAGS,
-        summary: "Search the messages of every channel the acting user belongs to, newest first",
+        summary: 'Search the messages of every channel the acting user belongs to, newest first',
         headers: ActorHeaders,
         querystring: SearchQuerystring,
         response: { 200: SearchView, ...errors },

@@ -72,7 +72,12 @@ export class SearchService {
     } catch (error) {
       this.failures += 1;
       this.deps.logger.warn(
-        { channelId: message.channelId, messageId: formatId(message.id), change: change.kind, err: (error as Error).message },
+        {
+          channelId: message.channelId,
+          messageId: formatId(message.id),
+          change: change.kind,
+          err: (error as Error).message,
+        },
         'search index update failed; run reindexChannel to repair',
       );
     }
@@ -92,7 +97,9 @@ export class SearchService {
         created_at: message.createdAt.toISOString(),
         content: message.content,
       })
-      .onConflict((oc) => oc.column('message_id').doUpdateSet((eb) => ({ content: eb.ref('excluded.content') })))
+      .onConflict((oc) =>
+        oc.column('message_id').doUpdateSet((eb) => ({ content: eb.ref('excluded.content') })),
+      )
       .execute();
   }
 
@@ -125,8 +132,12 @@ export class SearchService {
       ...(before !== undefined ? { before } : {}),
     });
     const page = rows.slice(0, limit);
-    const stored = await Promise.all(page.map((r) => this.deps.store.get(r.channel_id, BigInt(r.message_id))));
-    const messages = stored.filter((row) => row !== null && row.deleted !== true).map((row) => rowToMessage(row!));
+    const stored = await Promise.all(
+      page.map((r) => this.deps.store.get(r.channel_id, BigInt(r.message_id))),
+    );
+    const messages = stored
+      .filter((row) => row !== null && row.deleted !== true)
+      .map((row) => rowToMessage(row!));
     return {
       messages,
       nextBefore: rows.length > limit ? BigInt(page[page.length - 1]!.message_id) : null,

@@ -41,11 +41,14 @@ export function checkBots(value: unknown): string | undefined {
     const b = bot as Record<string, unknown>;
     const unknown = Object.keys(b).find((k) => !BOT_KEYS.has(k));
     if (unknown) return `bots[${i}].${unknown} is not a known key`;
-    if (typeof b.id !== 'string' || !BOT_ID.test(b.id)) return `bots[${i}].id must be 1-64 of A-Z a-z 0-9 _ -`;
+    if (typeof b.id !== 'string' || !BOT_ID.test(b.id))
+      return `bots[${i}].id must be 1-64 of A-Z a-z 0-9 _ -`;
     if (ids.has(b.id)) return `bots[${i}].id "${b.id}" is given twice`;
     ids.add(b.id);
-    if (typeof b.secret !== 'string' || !SECRET.test(b.secret)) return `bots[${i}].secret must be 1-256 of A-Z a-z 0-9 _ -`;
-    if (b.create_channels !== undefined && typeof b.create_channels !== 'boolean') return `bots[${i}].create_channels must be true or false`;
+    if (typeof b.secret !== 'string' || !SECRET.test(b.secret))
+      return `bots[${i}].secret must be 1-256 of A-Z a-z 0-9 _ -`;
+    if (b.create_channels !== undefined && typeof b.create_channels !== 'boolean')
+      return `bots[${i}].create_channels must be true or false`;
     if (b.chats !== undefined) {
       if (!Array.isArray(b.chats)) return `bots[${i}].chats is not a list`;
       for (const [j, c] of (b.chats as unknown[]).entries()) {

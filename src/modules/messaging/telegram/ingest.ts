@@ -73,13 +73,25 @@ export class TelegramIngest {
   async handle(bot: TelegramBotConfig, update: TelegramUpdate): Promise<IngestResult> {
     const classified = classifyUpdate(update);
     if (classified.kind === 'unsupported') {
-      await this.deps.sync.ignored(bot.id, update.update_id, classified.name, classified.chatId, 'unsupported update kind');
+      await this.deps.sync.ignored(
+        bot.id,
+        update.update_id,
+        classified.name,
+        classified.chatId,
+        'unsupported update kind',
+      );
       return { outcome: 'ignored', channelId: null, messageId: null };
     }
     const { message, kind, edit } = classified;
     const link = await this.deps.links.resolve(bot, message);
     if (!link) {
-      await this.deps.sync.ignored(bot.id, update.update_id, kind, message.chat.id, 'chat has no linked channel');
+      await this.deps.sync.ignored(
+        bot.id,
+        update.update_id,
+        kind,
+        message.chat.id,
+        'chat has no linked channel',
+      );
       return { outcome: 'ignored', channelId: null, messageId: null };
     }
     // A private chat's id is the user's id for every bot, and its message ids count per
@@ -87,12 +99,24 @@ export class TelegramIngest {
     // first one's messages in the mapping. Such a chat stays with the bot that linked it.
     // (A group is one chat whichever bot reports it, and its message ids are shared.)
     if (link.botId !== bot.id && message.chat.type === 'private') {
-      await this.deps.sync.ignored(bot.id, update.update_id, kind, message.chat.id, 'private chat is linked to another bot');
+      await this.deps.sync.ignored(
+        bot.id,
+        update.update_id,
+        kind,
+        message.chat.id,
+        'private chat is linked to another bot',
+      );
       return { outcome: 'ignored', channelId: null, messageId: null };
     }
     const converted = convertMessage(message);
     if (!converted) {
-      await this.deps.sync.ignored(bot.id, update.update_id, kind, message.chat.id, 'message has no text or supported media');
+      await this.deps.sync.ignored(
+        bot.id,
+        update.update_id,
+        kind,
+        message.chat.id,
+        'message has no text or supported media',
+      );
       await this.deps.sync.record(link.channelId, link.chatId, {
         updateId: update.update_id,
         status: 'ignored',
@@ -105,7 +129,10 @@ export class TelegramIngest {
       await this.deps.sync.record(link.channelId, link.chatId, {
         updateId: update.update_id,
         status: 'ok',
-        note: converted.content.length > this.deps.contentMaxLength ? 'content truncated to messaging.content_max_length' : null,
+        note:
+          converted.content.length > this.deps.contentMaxLength
+            ? 'content truncated to messaging.content_max_length'
+            : null,
       });
       return result;
     } catch (error) {
@@ -128,8 +155,16 @@ export class TelegramIngest {
     }
   }
 
-  private async ingest(link: ChatLink, message: TelegramMessage, converted: ConvertedMessage, edit: boolean): Promise<IngestResult> {
-    const key = { telegram_message_id: BigInt(message.message_id), telegram_chat_id: BigInt(message.chat.id) };
+  private async ingest(
+    link: ChatLink,
+    message: TelegramMessage,
+    converted: ConvertedMessage,
+    edit: boolean,
+  ): Promise<IngestResult> {
+    const key = {
+      telegram_message_id: BigInt(message.message_id),
+      telegram_chat_id: BigInt(message.chat.id),
+    };
     let claim = await this.deps.engine.get(telegramMessageMappingTable, key);
     if (!claim) {
       const messageId = await this.deps.ids.next();
@@ -150,7 +185,9 @@ export class TelegramIngest {
     }
     const completed = await this.completeClaim(link, message, converted, claim);
     if (completed) return completed;
-    return edit ? this.applyEdit(claim, converted) : { outcome: 'duplicate', channelId: claim.channel_id, messageId: claim.message_id };
+    return edit
+      ? this.applyEdit(claim, converted)
+      : { outcome: 'duplicate', channelId: claim.channel_id, messageId: claim.message_id };
   }
 
   /** Stores the message of a claim whose first delivery did not; null when it is already stored. */
@@ -179,12 +216,20 @@ export class TelegramIngest {
       { if: { created_at: claimedAt } },
     );
     if (!takeover.applied) throw contended('another redelivery took the claim over');
-    this.deps.logger.warn({ channelId, messageId: formatId(messageId) }, 'completing an abandoned telegram ingest claim');
+    this.deps.logger.warn(
+      { channelId, messageId: formatId(messageId) },
+      'completing an abandoned telegram ingest claim',
+    );
     await this.store({ ...link, channelId }, message, converted, messageId);
     return { outcome: 'stored', channelId, messageId };
   }
 
-  private async store(link: ChatLink, message: TelegramMessage, converted: ConvertedMessage, id: bigint): Promise<void> {
+  private async store(
+    link: ChatLink,
+    message: TelegramMessage,
+    converted: ConvertedMessage,
+    id: bigint,
+  ): Promise<void> {
     const senderId = senderIdOf(message);
     await this.deps.links.ensureParticipant(link.channelId, senderId);
     const replyToId = await this.replyTarget(link.channelId, message);
@@ -231,5 +276,8 @@ export class TelegramIngest {
 }
 
 function contended(why: string): SwitchboardError {
-  return new SwitchboardError('CONTENDED', `Telegram update not ingested yet: ${why}; Telegram will redeliver it`);
+  return new SwitchboardError(
+    'CONTENDED',
+    `Telegram update not ingested yet: ${why}; Telegram will redeliver it`,
+  );
 }

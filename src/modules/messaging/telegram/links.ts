@@ -53,7 +53,8 @@ export class ChatLinks {
   async resolve(bot: TelegramBotConfig, message: TelegramMessage): Promise<ChatLink | null> {
     const chatId = message.chat.id;
     const configured = this.configured.get(chatId);
-    if (configured) return { botId: configured.botId, chatId, channelId: configured.channelId, created: false };
+    if (configured)
+      return { botId: configured.botId, chatId, channelId: configured.channelId, created: false };
     const stored = await this.stored(chatId);
     if (stored) return stored;
     if (!(bot.create_channels ?? this.config.create_channels)) return null;
@@ -66,7 +67,12 @@ export class ChatLinks {
         );
         await (trx as Db)
           .insertInto('telegram_chat_links')
-          .values({ telegram_chat_id: chatId, channel_id: channel.id, bot_id: bot.id, created_at: this.clock.now().toISOString() })
+          .values({
+            telegram_chat_id: chatId,
+            channel_id: channel.id,
+            bot_id: bot.id,
+            created_at: this.clock.now().toISOString(),
+          })
           .execute();
         return channel.id;
       });
@@ -111,7 +117,12 @@ export class ChatLinks {
     if (this.knownMembers.has(key)) return;
     await this.db
       .insertInto('messaging_participants')
-      .values({ channel_id: channelId, user_id: userId, role: 'member', joined_at: this.clock.now().toISOString() })
+      .values({
+        channel_id: channelId,
+        user_id: userId,
+        role: 'member',
+        joined_at: this.clock.now().toISOString(),
+      })
       .onConflict((oc) => oc.columns(['channel_id', 'user_id']).doNothing())
       .execute();
     if (this.knownMembers.size >= KNOWN_MEMBERS_MAX) this.knownMembers.clear();

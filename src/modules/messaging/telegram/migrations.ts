@@ -17,7 +17,9 @@ export const telegramMigration: Omit<Migration, 'version'> = {
     await db.schema
       .createTable('telegram_chat_links')
       .addColumn('telegram_chat_id', t.bigint, (c) => c.primaryKey())
-      .addColumn('channel_id', 'text', (c) => c.notNull().unique().references('messaging_channels.id').onDelete('cascade'))
+      .addColumn('channel_id', 'text', (c) =>
+        c.notNull().unique().references('messaging_channels.id').onDelete('cascade'),
+      )
       .addColumn('bot_id', 'text', (c) => c.notNull())
       .addColumn('created_at', t.timestamp, (c) => c.notNull().defaultTo(currentTimestamp(dialect)))
       .execute();

@@ -68,7 +68,12 @@ export class TelegramMirror {
     for (let attempt = 1; attempt <= this.deps.attempts; attempt++) {
       try {
         messageId ??= (
-          await this.deps.sender.send({ botId, chatId, text: message.content, attachments: message.attachments })
+          await this.deps.sender.send({
+            botId,
+            chatId,
+            text: message.content,
+            attachments: message.attachments,
+          })
         ).messageId;
         await this.deps.engine.insert(
           telegramMessageMappingTable,
@@ -87,7 +92,9 @@ export class TelegramMirror {
       } catch (error) {
         lastError = (error as Error).message;
         if (attempt < this.deps.attempts) {
-          await new Promise((resolve) => setTimeout(resolve, (this.deps.backoffMs ?? 200) * 2 ** (attempt - 1)));
+          await new Promise((resolve) =>
+            setTimeout(resolve, (this.deps.backoffMs ?? 200) * 2 ** (attempt - 1)),
+          );
         }
       }
     }
@@ -96,7 +103,10 @@ export class TelegramMirror {
       'telegram mirror gave up on a message',
     );
     await this.deps.sync
-      .record(message.channelId, chatId, { status: 'error', note: `outbound send failed: ${lastError}`.slice(0, 500) })
+      .record(message.channelId, chatId, {
+        status: 'error',
+        note: `outbound send failed: ${lastError}`.slice(0, 500),
+      })
       .catch(() => undefined);
   }
 }

@@ -20,7 +20,16 @@ const WebhookResult = Type.Object(
     channelId: Type.Union([Type.String(), Type.Null()]),
     messageId: Type.Union([Type.String(), Type.Null()]),
   },
-  { examples: [{ ok: true, outcome: 'stored', channelId: '0b8f1a52-6c7e-4d1f-9a0e-3e5f2b7c9d10', messageId: '1234567890123456789' }] },
+  {
+    examples: [
+      {
+        ok: true,
+        outcome: 'stored',
+        channelId: '0b8f1a52-6c7e-4d1f-9a0e-3e5f2b7c9d10',
+        messageId: '1234567890123456789',
+      },
+    ],
+  },
 );
 
 const SyncStateView = Type.Object({
@@ -54,10 +63,17 @@ export function telegramRoutes(app: FastifyInstance, telegram: TelegramBridge): 
           'X-Telegram-Bot-Api-Secret-Token is refused with 401 and stores nothing.',
         params: Type.Object({ botId: Type.String({ minLength: 1, maxLength: 64, examples: ['support'] }) }),
         headers: Type.Object({
-          'x-telegram-bot-api-secret-token': Type.Optional(Type.String({ description: "The bot's configured secret" })),
+          'x-telegram-bot-api-secret-token': Type.Optional(
+            Type.String({ description: "The bot's configured secret" }),
+          ),
         }),
         body: UpdateSchema,
-        response: { 200: WebhookResult, 401: Type.Ref('ErrorResponse'), 400: Type.Ref('ErrorResponse'), 503: Type.Ref('ErrorResponse') },
+        response: {
+          200: WebhookResult,
+          401: Type.Ref('ErrorResponse'),
+          400: Type.Ref('ErrorResponse'),
+          503: Type.Ref('ErrorResponse'),
+        },
       },
     },
     async (request) => {
@@ -84,7 +100,11 @@ export function telegramRoutes(app: FastifyInstance, telegram: TelegramBridge): 
     },
     async (request) => {
       const state = await telegram.syncState(request.params.channelId, actorOf(request));
-      return { syncState: state ? { ...state, lastSyncAt: state.lastSyncAt ? state.lastSyncAt.toISOString() : null } : null };
+      return {
+        syncState: state
+          ? { ...state, lastSyncAt: state.lastSyncAt ? state.lastSyncAt.toISOString() : null }
+          : null,
+      };
     },
   );
 }

@@ -80,7 +80,9 @@ export class TelegramBridge {
     // Compared even for an unknown bot, so both paths take the same time.
     const ok = secretMatches(secretHeader, bot?.secret ?? '\u0000no bot');
     if (!bot || !ok) {
-      throw new SwitchboardError('TELEGRAM_SECRET_INVALID', undefined, { field: 'headers.x-telegram-bot-api-secret-token' });
+      throw new SwitchboardError('TELEGRAM_SECRET_INVALID', undefined, {
+        field: 'headers.x-telegram-bot-api-secret-token',
+      });
     }
     return bot;
   }
@@ -88,7 +90,8 @@ export class TelegramBridge {
   /** Ingests one update for a bot (library use; the webhook authenticates first). */
   async handleUpdate(botId: string, update: TelegramUpdate): Promise<IngestResult> {
     const bot = this.bots.get(botId);
-    if (!bot) throw new SwitchboardError('NOT_FOUND', `No Telegram bot "${botId}" is configured`, { field: 'botId' });
+    if (!bot)
+      throw new SwitchboardError('NOT_FOUND', `No Telegram bot "${botId}" is configured`, { field: 'botId' });
     return this.ingest.handle(bot, update);
   }
 

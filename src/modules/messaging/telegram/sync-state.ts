@@ -43,7 +43,9 @@ export class SyncStateStore {
       { channel_id: channelId },
       {
         telegram_chat_id: BigInt(chatId),
-        ...(updateId !== null && (previous === null || updateId > previous) ? { last_update_id: updateId } : {}),
+        ...(updateId !== null && (previous === null || updateId > previous)
+          ? { last_update_id: updateId }
+          : {}),
         last_sync_at: this.clock.now(),
         status: outcome.status,
         last_error: outcome.note ?? null,
@@ -65,7 +67,13 @@ export class SyncStateStore {
   }
 
   /** Notes an acknowledged update that stored nothing; a redelivery of it adds no second row. */
-  async ignored(botId: string, updateId: number, kind: string, chatId: number | null, reason: string): Promise<void> {
+  async ignored(
+    botId: string,
+    updateId: number,
+    kind: string,
+    chatId: number | null,
+    reason: string,
+  ): Promise<void> {
     await (this.relational.db as Kysely<TelegramDatabase>)
       .insertInto('telegram_ignored_updates')
       .values({

@@ -129,7 +129,14 @@ export const UPDATE_EXAMPLE = {
   update_id: 874512036,
   message: {
     message_id: 1365,
-    from: { id: 123456789, is_bot: false, first_name: 'Dana', last_name: 'Levi', username: 'dana_l', language_code: 'en' },
+    from: {
+      id: 123456789,
+      is_bot: false,
+      first_name: 'Dana',
+      last_name: 'Levi',
+      username: 'dana_l',
+      language_code: 'en',
+    },
     chat: { id: 123456789, first_name: 'Dana', last_name: 'Levi', username: 'dana_l', type: 'private' },
     date: 1717171717,
     reply_to_message: {
@@ -153,7 +160,13 @@ export const CHANNEL_PHOTO_EXAMPLE = {
     date: 1717172000,
     photo: [
       { file_id: 'AgACAgQAAxkBAAIBY2Z', file_unique_id: 'AQADt7ExG', file_size: 1262, width: 90, height: 67 },
-      { file_id: 'AgACAgQAAxkBAAIBY2Y', file_unique_id: 'AQADt7ExH', file_size: 51744, width: 800, height: 600 },
+      {
+        file_id: 'AgACAgQAAxkBAAIBY2Y',
+        file_unique_id: 'AQADt7ExH',
+        file_size: 51744,
+        width: 800,
+        height: 600,
+      },
     ],
     caption: 'The downtown branch opens at 9:00 tomorrow.',
   },
@@ -169,7 +182,8 @@ export const UpdateSchema = Type.Object(
   },
   {
     additionalProperties: true,
-    description: 'A Telegram Bot API Update; kinds other than (edited_)message and (edited_)channel_post are acknowledged and recorded',
+    description:
+      'A Telegram Bot API Update; kinds other than (edited_)message and (edited_)channel_post are acknowledged and recorded',
     examples: [UPDATE_EXAMPLE, CHANNEL_PHOTO_EXAMPLE],
   },
 );

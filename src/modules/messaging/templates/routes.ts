@@ -59,7 +59,14 @@ export function templateRoutes(app: FastifyInstance, templates: TemplateService)
 
   r.post(
     '/templates',
-    { schema: { tags: TAGS, summary: 'Create a message template', body: CreateBody, response: { 201: TemplateView, ...errors } } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Create a message template',
+        body: CreateBody,
+        response: { 201: TemplateView, ...errors },
+      },
+    },
     async (request, reply) => reply.code(201).send(await templates.create(request.body)),
   );
 
@@ -76,7 +83,13 @@ export function templateRoutes(app: FastifyInstance, templates: TemplateService)
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ templates: Type.Array(TemplateView), next: Type.Union([Type.String(), Type.Null()]) }), ...errors },
+        response: {
+          200: Type.Object({
+            templates: Type.Array(TemplateView),
+            next: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errors,
+        },
       },
     },
     async (request) =>
@@ -88,19 +101,41 @@ export function templateRoutes(app: FastifyInstance, templates: TemplateService)
 
   r.get(
     '/templates/:name',
-    { schema: { tags: TAGS, summary: 'One message template', params: NameParams, response: { 200: TemplateView, ...errors } } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'One message template',
+        params: NameParams,
+        response: { 200: TemplateView, ...errors },
+      },
+    },
     async (request) => templates.get(request.params.name),
   );
 
   r.patch(
     '/templates/:name',
-    { schema: { tags: TAGS, summary: 'Change a template body or description', params: NameParams, body: UpdateBody, response: { 200: TemplateView, ...errors } } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Change a template body or description',
+        params: NameParams,
+        body: UpdateBody,
+        response: { 200: TemplateView, ...errors },
+      },
+    },
     async (request) => templates.update(request.params.name, request.body),
   );
 
   r.delete(
     '/templates/:name',
-    { schema: { tags: TAGS, summary: 'Delete a message template', params: NameParams, response: { 204: Type.Null(), ...errors } } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Delete a message template',
+        params: NameParams,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
     async (request, reply) => {
       await templates.delete(request.params.name);
       return reply.code(204).send();
@@ -120,7 +155,14 @@ export function templateRoutes(app: FastifyInstance, templates: TemplateService)
         response: {
           200: Type.Object(
             { name: Type.String(), content: Type.String() },
-            { examples: [{ name: 'appointment_confirmation', content: 'Hello Dana, your appointment at Downtown is confirmed for 10:30.' }] },
+            {
+              examples: [
+                {
+                  name: 'appointment_confirmation',
+                  content: 'Hello Dana, your appointment at Downtown is confirmed for 10:30.',
+                },
+              ],
+            },
           ),
           ...errors,
         },

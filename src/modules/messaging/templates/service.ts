@@ -50,7 +50,10 @@ function toTemplate(row: Row): MessageTemplate {
 
 export function checkTemplateName(raw: unknown, field = 'name'): string {
   if (typeof raw !== 'string' || !NAME_RE.test(raw)) {
-    throw invalid(field, 'expected 1 to 64 lower-case letters, digits, "_", "." or "-", starting with a letter');
+    throw invalid(
+      field,
+      'expected 1 to 64 lower-case letters, digits, "_", "." or "-", starting with a letter',
+    );
   }
   return raw;
 }
@@ -120,9 +123,15 @@ export class TemplateService {
   }
 
   /** Templates by name, a page at a time (`after` is the last name of the previous page). */
-  async list(query: { limit?: number; after?: string } = {}): Promise<{ templates: MessageTemplate[]; next: string | null }> {
+  async list(
+    query: { limit?: number; after?: string } = {},
+  ): Promise<{ templates: MessageTemplate[]; next: string | null }> {
     const limit = checkLimit(query.limit);
-    let q = this.db.selectFrom('message_templates').selectAll().orderBy('name').limit(limit + 1);
+    let q = this.db
+      .selectFrom('message_templates')
+      .selectAll()
+      .orderBy('name')
+      .limit(limit + 1);
     if (query.after !== undefined) q = q.where('name', '>', checkTemplateName(query.after, 'after'));
     const rows = await q.execute();
     const page = rows.slice(0, limit).map(toTemplate);
@@ -131,7 +140,11 @@ export class TemplateService {
 
   async get(name: string): Promise<MessageTemplate> {
     const checked = checkTemplateName(name);
-    const row = await this.db.selectFrom('message_templates').selectAll().where('name', '=', checked).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('message_templates')
+      .selectAll()
+      .where('name', '=', checked)
+      .executeTakeFirst();
     if (!row) throw notFound(checked);
     return toTemplate(row);
   }
@@ -159,7 +172,10 @@ export class TemplateService {
 
   async delete(name: string): Promise<void> {
     const checked = checkTemplateName(name);
-    const result = await this.db.deleteFrom('message_templates').where('name', '=', checked).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('message_templates')
+      .where('name', '=', checked)
+      .executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw notFound(checked);
   }
 
