@@ -30,12 +30,7 @@ interface FieldOptions {
   secret?: boolean;
 }
 
-function field<T>(
-  def: T,
-  expected: string,
-  parse: Field<T>['parse'],
-  options: FieldOptions = {},
-): Field<T> {
+function field<T>(def: T, expected: string, parse: Field<T>['parse'], options: FieldOptions = {}): Field<T> {
   return { kind: 'field', default: def, expected, parse, ...options };
 }
 
@@ -102,7 +97,8 @@ export const f = {
     return field(
       def,
       `one of ${values.map((v) => `"${v}"`).join(', ')}`,
-      (raw) => (typeof raw === 'string' && (values as readonly string[]).includes(raw) ? (raw as T) : undefined),
+      (raw) =>
+        typeof raw === 'string' && (values as readonly string[]).includes(raw) ? (raw as T) : undefined,
       options,
     );
   },

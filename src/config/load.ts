@@ -42,10 +42,14 @@ function readFile(path: string): Record<string, unknown> {
   try {
     return parseToml(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (error) {
-    throw new SwitchboardError('CONFIG_INVALID', `Cannot read configuration file ${path}: ${(error as Error).message}`, {
-      field: 'config',
-      cause: error,
-    });
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      `Cannot read configuration file ${path}: ${(error as Error).message}`,
+      {
+        field: 'config',
+        cause: error,
+      },
+    );
   }
 }
 
@@ -61,7 +65,9 @@ export function loadConfig(options: LoadConfigOptions = {}): SwitchboardConfig {
   let fileLabel = 'defaults';
   if (explicitPath) {
     if (!existsSync(explicitPath)) {
-      throw new SwitchboardError('CONFIG_INVALID', `Configuration file not found: ${explicitPath}`, { field: 'config' });
+      throw new SwitchboardError('CONFIG_INVALID', `Configuration file not found: ${explicitPath}`, {
+        field: 'config',
+      });
     }
     file = readFile(explicitPath);
     fileLabel = explicitPath;
@@ -69,7 +75,14 @@ export function loadConfig(options: LoadConfigOptions = {}): SwitchboardConfig {
     file = readFile('switchboard.toml');
     fileLabel = 'switchboard.toml';
   }
-  return walk(configSchema, file, env, (options.overrides ?? {}) as Record<string, unknown>, [], fileLabel) as SwitchboardConfig;
+  return walk(
+    configSchema,
+    file,
+    env,
+    (options.overrides ?? {}) as Record<string, unknown>,
+    [],
+    fileLabel,
+  ) as SwitchboardConfig;
 }
 
 function walk(
@@ -99,7 +112,14 @@ function walk(
   for (const [key, spec] of Object.entries(section)) {
     const keyPath = [...path, key];
     if (!isField(spec)) {
-      out[key] = walk(spec, fileObj[key], env, (overrides[key] ?? {}) as Record<string, unknown>, keyPath, fileLabel);
+      out[key] = walk(
+        spec,
+        fileObj[key],
+        env,
+        (overrides[key] ?? {}) as Record<string, unknown>,
+        keyPath,
+        fileLabel,
+      );
       continue;
     }
     out[key] = resolveField(spec, keyPath, fileObj[key], env, overrides[key], fileLabel);
@@ -141,14 +161,34 @@ function resolveField(
   return spec.default;
 }
 
-/** Every override variable with its key, for docs and `switchboard config env`. */
-export function listEnvironmentKeys(): { key: string; env: string; aliases: readonly string[]; expected: string }[] {
-  const out: { key: string; env: string; aliases: readonly string[]; expected: string }[] = [];
+export interface KeyReference {
+  key: string;
+  env: string;
+  aliases: readonly string[];
+  expected: string;
+  /** The default as TOML would write it; secrets and unset values are empty. */
+  default: string;
+  secret: boolean;
+}
+
+/** Every configuration key with its override variable and default, for docs/CONFIGURATION.md. */
+export function listEnvironmentKeys(): KeyReference[] {
+  const out: KeyReference[] = [];
   const visit = (section: Section, path: string[]) => {
     for (const [key, spec] of Object.entries(section)) {
-      if (isField(spec)) {
-        out.push({ key: [...path, key].join('.'), env: envName([...path, key]), aliases: spec.aliases ?? [], expected: spec.expected });
-      } else visit(spec, [...path, key]);
+      if (!isField(spec)) {
+        visit(spec, [...path, key]);
+        continue;
+      }
+      const keyPath = [...path, key];
+      out.push({
+        key: keyPath.join('.'),
+        env: envName(keyPath),
+        aliases: spec.aliases ?? [],
+        expected: spec.expected,
+        default: spec.default === undefined || spec.secret ? '' : JSON.stringify(spec.default),
+        secret: spec.secret ?? false,
+      });
     }
   };
   visit(configSchema, []);

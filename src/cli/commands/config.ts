@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { stringify } from 'smol-toml';
+import { configurationReference } from '../../config/reference.js';
 import { cliConfig, configPath } from '../context.js';
 import { redactConfig } from '../redact-config.js';
 
@@ -28,5 +29,11 @@ export function register(program: Command): void {
         configPath(command) ?? process.env.SWITCHBOARD_CONFIG ?? 'defaults, ./switchboard.toml if present';
       process.stdout.write(`# configuration is valid (from ${source} and the environment)\n\n`);
       process.stdout.write(`${stringify(defined(redactConfig(effective)))}\n`);
+    });
+  config
+    .command('reference')
+    .description('print every configuration key with its environment variable and default (Markdown)')
+    .action(() => {
+      process.stdout.write(configurationReference());
     });
 }

@@ -185,3 +185,45 @@ describe.skipIf(!pgUrl)(
     searchSuite('PostgreSQL full-text search', () => postgresHarness(pgUrl!));
   },
 );
+
+describe('message search over HTTP', () => {
+  it('searches a channel and across channels, and answers NOT_A_MEMBER with 403', async () => {
+    const { createTestServer } = await import('../../helpers/server.js');
+    const s = await createTestServer();
+    try {
+      const key = await s.keyWithScope('write');
+      const as = (user: string) => ({ ...s.auth(key), 'x-user-id': user });
+      const channel = await s.app.inject({
+        method: 'POST',
+        url: '/v1/channels',
+        headers: as('alice'),
+        payload: { title: 'Support', kind: 'group' },
+      });
+      const channelId = channel.json<{ id: string }>().id;
+      const sent = await s.app.inject({
+        method: 'POST',
+        url: `/v1/channels/${channelId}/messages`,
+        headers: as('alice'),
+        payload: { content: 'Refund approved for order 8812' },
+      });
+      const inChannel = await s.app.inject({
+        url: `/v1/channels/${channelId}/messages/search?q=${encodeURIComponent('"order 8812"')}&limit=10`,
+        headers: as('alice'),
+      });
+      expect(inChannel.statusCode).toBe(200);
+      expect(inChannel.json()).toMatchObject({ messages: [{ id: sent.json().id }], nextBefore: null });
+      const across = await s.app.inject({ url: '/v1/messages/search?q=refund', headers: as('alice') });
+      expect(across.json().messages.map((m: { content: string }) => m.content)).toEqual([
+        'Refund approved for order 8812',
+      ]);
+      const outsider = await s.app.inject({
+        url: `/v1/channels/${channelId}/messages/search?q=refund`,
+        headers: as('mallory'),
+      });
+      expect(outsider.statusCode).toBe(403);
+      expect(outsider.json().error.code).toBe('NOT_A_MEMBER');
+    } finally {
+      await s.close();
+    }
+  });
+});

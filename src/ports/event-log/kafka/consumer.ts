@@ -4,9 +4,10 @@ import type { SwitchboardConfig } from '../../../config/index.js';
 import { SwitchboardError } from '../../../errors/index.js';
 import type { Batch, Consumer, LogMessage, PartitionLag } from '../log.js';
 import type { EventLogMetrics } from '../metrics.js';
-import { retryBackoffMs, sleep, type ResolvedConsumerOptions } from '../shared.js';
+import { retryBackoffMs, type ResolvedConsumerOptions } from '../shared.js';
 import { baseClientOptions } from './client-options.js';
-import { hasProtocolError, toSwitchboardError } from './errors.js';
+import { hasProtocolError, toSwitchboardError, withTimeout } from './errors.js';
+import { decodePartitionRecords } from './records.js';
 import { ensureKafkaTopics } from './topics.js';
 
 type FetchResponse = Awaited<ReturnType<KafkaClient['fetch']>>;
@@ -28,7 +29,10 @@ interface PendingBatch {
   messages: LogMessage[];
   ends: Map<PartitionState, bigint>;
   seekGenerations: Map<PartitionState, number>;
+  /** The join whose assignment the partition states were loaded from. */
   joinGeneration: number;
+  /** The group generation at that join: a commit in the same generation is ours to make. */
+  groupGeneration: number;
 }
 
 export interface KafkaConsumerDeps {
@@ -41,7 +45,10 @@ export interface KafkaConsumerDeps {
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 const IDLE_FETCH_WAIT_MS = 250;
-const CONTROL_BATCH = 0x20;
+/** Above Kafka's default max.message.bytes (1 MiB + 12), so one whole batch always fits. */
+const PARTITION_MAX_BYTES = 4 * 1_048_576;
+/** Pause when no partition can be fetched (no leader yet), so the loop never spins without yielding. */
+const NO_LEADER_PAUSE_MS = 100;
 
 /**
  * One member of a Kafka consumer group. @platformatic/kafka runs the group protocol (join,
@@ -63,8 +70,20 @@ export class KafkaGroupConsumer implements Consumer {
   private handler: ((batch: Batch) => Promise<void>) | undefined;
   private loopDone: Promise<void> | undefined;
   private stopping = false;
+  private stopped: Promise<void> | undefined;
+  /** Resolves when stop() is called, to cut short backoffs and idle pauses. */
+  private readonly stopSignal = deferred();
   private joins = 0;
   private loadedJoin = -1;
+  private loadedGeneration = -1;
+  /** Per assigned partition: the join since which this member has owned it without interruption. */
+  private ownedSince = new Map<string, number>();
+  /** Between a REBALANCE_IN_PROGRESS and the next completed join: hand over no new batch. */
+  private rebalancing = false;
+  /** The library gave up rejoining (it emitted 'error'): the loop must join again itself. */
+  private needsJoin = false;
+  /** Set after a fetch error that means stale metadata (leader moved): refresh before the next fetch. */
+  private staleMetadata = false;
   private readonly seekGenerations = new Map<string, number>();
 
   constructor(
@@ -93,8 +112,20 @@ export class KafkaGroupConsumer implements Consumer {
         maxWaitTime: IDLE_FETCH_WAIT_MS,
       });
       this.client = client;
-      client.on('consumer:group:join', () => {
-        this.joins += 1;
+      client.on('consumer:group:join', () => this.onJoin(client));
+      client.on('consumer:group:rebalance', () => {
+        this.rebalancing = true;
+      });
+      // A heartbeat answered ILLEGAL_GENERATION is not a rejoin error for the library, which
+      // would keep heartbeating with a generation the group no longer has: rejoin ourselves.
+      client.on('consumer:heartbeat:error', (event: { error?: unknown }) => {
+        if (hasProtocolError(event?.error, 'ILLEGAL_GENERATION')) this.needsJoin = true;
+      });
+      // The library emits 'error' when its automatic rejoin failed for good; without a listener
+      // Node would throw it as an uncaught exception and end the process.
+      client.on('error', (error: unknown) => {
+        this.needsJoin = true;
+        this.deps.logger?.error({ err: error, group: this.options.group }, 'kafka consumer lost its group; rejoining');
       });
       for (const topic of this.options.topics) client.topics.track(topic);
       await client.joinGroup({});
@@ -107,9 +138,16 @@ export class KafkaGroupConsumer implements Consumer {
     this.loopDone = this.loop();
   }
 
-  async stop(): Promise<void> {
-    if (this.handler && !this.stopping) {
-      this.stopping = true;
+  stop(): Promise<void> {
+    // Every caller (the owner, EventLog.close) waits for the same drain.
+    this.stopped ??= this.doStop();
+    return this.stopped;
+  }
+
+  private async doStop(): Promise<void> {
+    this.stopping = true;
+    this.stopSignal.resolve();
+    if (this.handler) {
       await this.loopDone;
       // Leaving the group (instead of timing out) hands our partitions over at once.
       if (this.client) {
@@ -201,6 +239,33 @@ export class KafkaGroupConsumer implements Consumer {
     }
   }
 
+  /** After a completed (re)join: which partitions stayed ours, which are new. */
+  private onJoin(client: KafkaClient): void {
+    this.joins += 1;
+    this.rebalancing = false;
+    this.needsJoin = false;
+    const owned = new Map<string, number>();
+    for (const a of client.assignments ?? []) {
+      for (const p of a.partitions) {
+        const k = key(a.topic, p);
+        owned.set(k, this.ownedSince.get(k) ?? this.joins);
+      }
+    }
+    this.ownedSince = owned;
+  }
+
+  /** Sleeps `ms`, or less if stop() is called meanwhile. */
+  private pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      void this.stopSignal.promise.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   private helper(): KafkaClient {
     this.offsetsClient ??= new KafkaClient({
       ...baseClientOptions(this.deps.config, 'offsets'),
@@ -216,13 +281,21 @@ export class KafkaGroupConsumer implements Consumer {
     while (!this.stopping) {
       let batch: PendingBatch | null;
       try {
+        if (this.needsJoin) await this.rejoin();
+        if (this.rebalancing) {
+          // The group is rebalancing: our partitions may move, so start no new batch until the
+          // library's rejoin completes (the join event), or give up waiting and rejoin ourselves.
+          await this.waitForJoin();
+          continue;
+        }
         if (this.loadedJoin !== this.joins) await this.loadPositions();
         batch = await this.fill();
       } catch (error) {
         failures += 1;
         this.deps.logger?.error({ err: error, group: this.options.group }, 'kafka fetch failed; retrying');
+        if (isStaleMetadata(error)) this.staleMetadata = true;
         this.loadedJoin = -1;
-        await sleep(retryBackoffMs(failures));
+        await this.pause(retryBackoffMs(failures));
         continue;
       }
       if (!batch) continue;
@@ -243,7 +316,7 @@ export class KafkaGroupConsumer implements Consumer {
           'event log handler failed; batch will be redelivered',
         );
         this.rewind();
-        if (!this.stopping) await sleep(retryBackoffMs(failures - 1));
+        if (!this.stopping) await this.pause(retryBackoffMs(failures - 1));
         continue;
       }
       try {
@@ -257,48 +330,94 @@ export class KafkaGroupConsumer implements Consumer {
         );
         this.rewind();
         this.loadedJoin = -1;
-        if (!this.stopping) await sleep(retryBackoffMs(failures - 1));
+        if (!this.stopping) await this.pause(retryBackoffMs(failures - 1));
       }
+    }
+  }
+
+  /** Joins the group again after the library gave up (its rejoin failed) or never noticed. */
+  private async rejoin(): Promise<void> {
+    const client = this.client!;
+    this.needsJoin = false;
+    try {
+      await withTimeout(
+        client.joinGroup({}),
+        this.deps.config.kafka.session_timeout_ms * 2 + this.deps.config.kafka.request_timeout_ms,
+        'group join',
+      );
+    } catch (error) {
+      this.needsJoin = true;
+      throw error;
+    }
+  }
+
+  private async waitForJoin(): Promise<void> {
+    const since = this.joins;
+    const deadline = Date.now() + this.deps.config.kafka.session_timeout_ms * 2;
+    while (!this.stopping && this.rebalancing && this.joins === since && !this.needsJoin) {
+      if (Date.now() >= deadline) {
+        this.needsJoin = true;
+        return;
+      }
+      await this.pause(50);
     }
   }
 
   /** After a (re)join: positions of the partitions now assigned, from the group's committed offsets. */
   private async loadPositions(): Promise<void> {
     const client = this.client!;
+    // Read together, synchronously: the library sets assignments and generation before it
+    // emits the join event that bumps `joins`.
     const joinSeen = this.joins;
-    const assignments = (client.assignments ?? []).filter((a) => a.partitions.length > 0);
+    const generation = client.generationId;
+    // The leader assigns its own subscription to every member, so a member of a group whose
+    // consumers read different topics may be handed a topic it did not ask for: skip those.
+    const assignments = (client.assignments ?? []).filter(
+      (a) => a.partitions.length > 0 && this.options.topics.includes(a.topic),
+    );
+    const previous = new Map(this.states);
     this.states.clear();
     if (assignments.length === 0) {
       this.loadedJoin = joinSeen;
+      this.loadedGeneration = generation;
       return;
     }
     const topics = assignments.map((a) => a.topic);
+    const timeout = this.deps.config.kafka.request_timeout_ms * 2;
     const [committed, fallback] = await Promise.all([
-      client.listCommittedOffsets({ topics: assignments }),
-      client.listOffsets({
-        topics,
-        timestamp:
-          this.options.startFrom === 'latest' ? ListOffsetTimestamps.LATEST : ListOffsetTimestamps.EARLIEST,
-      }),
+      withTimeout(client.listCommittedOffsets({ topics: assignments }), timeout, 'committed offsets'),
+      withTimeout(
+        client.listOffsets({
+          topics,
+          timestamp:
+            this.options.startFrom === 'latest' ? ListOffsetTimestamps.LATEST : ListOffsetTimestamps.EARLIEST,
+        }),
+        timeout,
+        'list offsets',
+      ),
     ]);
     for (const { topic, partitions } of assignments) {
       for (const partition of partitions) {
         const c = committed.get(topic)?.[partition] ?? -1n;
         const position = c >= 0n ? c : (fallback.get(topic)?.[partition] ?? 0n);
         const k = key(topic, partition);
+        // A committed offset means an earlier member worked here: its last batch may come again.
+        // What this member already handed over (before a failure or a rejoin) stays flagged.
+        const before = previous.get(k)?.redeliverBelow ?? 0n;
+        const fromCommit = c >= 0n ? position + 1n : 0n;
         this.states.set(k, {
           topic,
           partition,
           position,
           committed: position,
-          // A committed offset means an earlier member worked here: its last batch may come again.
-          redeliverBelow: c >= 0n ? position + 1n : 0n,
+          redeliverBelow: before > fromCommit ? before : fromCommit,
           buffer: [],
           seekGeneration: this.seekGenerations.get(k) ?? 0,
         });
       }
     }
     this.loadedJoin = joinSeen;
+    this.loadedGeneration = generation;
   }
 
   /**
@@ -312,11 +431,15 @@ export class KafkaGroupConsumer implements Consumer {
       messages: [],
       ends: new Map(),
       seekGenerations: new Map(),
-      joinGeneration: this.joins,
+      // The join the states come from (not `joins`, which a join during loadPositions moved on).
+      joinGeneration: this.loadedJoin,
+      groupGeneration: this.loadedGeneration,
     };
     let deadline = Number.POSITIVE_INFINITY;
     for (;;) {
-      if (this.stopping || this.joins !== batch.joinGeneration) return null;
+      if (this.stopping || this.rebalancing || this.needsJoin || this.joins !== batch.joinGeneration) {
+        return null;
+      }
       this.drainBuffers(batch);
       const have = batch.messages.length;
       if (have >= maxBatchSize || (have > 0 && maxWaitMs === 0)) return batch;
@@ -326,7 +449,7 @@ export class KafkaGroupConsumer implements Consumer {
         if (now >= deadline) return batch;
       }
       if (this.states.size === 0) {
-        await sleep(IDLE_FETCH_WAIT_MS);
+        await this.pause(IDLE_FETCH_WAIT_MS);
         continue;
       }
       const wait = have > 0 ? Math.max(0, deadline - now) : IDLE_FETCH_WAIT_MS;
@@ -350,7 +473,14 @@ export class KafkaGroupConsumer implements Consumer {
     const client = this.client!;
     const wanted = [...this.states.values()].filter((s) => s.buffer.length === 0);
     if (wanted.length === 0) return;
-    const metadata = await client.metadata({ topics: [...new Set(wanted.map((s) => s.topic))] });
+    const timeout = this.deps.config.kafka.request_timeout_ms + maxWaitMs;
+    const forceUpdate = this.staleMetadata;
+    const metadata = await withTimeout(
+      client.metadata({ topics: [...new Set(wanted.map((s) => s.topic))], forceUpdate }),
+      timeout,
+      'metadata',
+    );
+    if (forceUpdate) this.staleMetadata = false;
     const byLeader = new Map<number, Map<string, PartitionState[]>>();
     for (const s of wanted) {
       const topicMeta = metadata.topics.get(s.topic);
@@ -359,6 +489,14 @@ export class KafkaGroupConsumer implements Consumer {
       const perTopic = byLeader.get(leader) ?? new Map<string, PartitionState[]>();
       perTopic.set(topicMeta.id, [...(perTopic.get(topicMeta.id) ?? []), s]);
       byLeader.set(leader, perTopic);
+    }
+    if (byLeader.size === 0) {
+      // No wanted partition has a leader (an election, or a topic still being created). Without
+      // a pause this loop would only ever await cached metadata, never yield to the event loop,
+      // and starve the heartbeats.
+      this.staleMetadata = true;
+      await this.pause(NO_LEADER_PAUSE_MS);
+      return;
     }
     await Promise.all(
       [...byLeader].map(async ([node, perTopic]) => {
@@ -373,7 +511,7 @@ export class KafkaGroupConsumer implements Consumer {
               return {
                 partition: s.partition,
                 fetchOffset: s.position,
-                partitionMaxBytes: 1_048_576,
+                partitionMaxBytes: PARTITION_MAX_BYTES,
                 currentLeaderEpoch: -1,
                 lastFetchedEpoch: -1,
               };
@@ -382,13 +520,19 @@ export class KafkaGroupConsumer implements Consumer {
         });
         let response: FetchResponse;
         try {
-          response = await client.fetch({
-            node,
-            topics,
-            maxWaitTime: maxWaitMs,
-            minBytes: 1,
-            maxBytes: 8_388_608,
-          });
+          // The library has no per-request timeout (only a connect timeout): bound it ourselves so
+          // a broker that stops answering cannot hang the loop, and stop() with it.
+          response = await withTimeout(
+            client.fetch({
+              node,
+              topics,
+              maxWaitTime: maxWaitMs,
+              minBytes: 1,
+              maxBytes: 16 * 1_048_576,
+            }),
+            timeout,
+            'fetch',
+          );
         } catch (error) {
           if (hasProtocolError(error, 'OFFSET_OUT_OF_RANGE')) {
             await this.resetOutOfRange(error, topicIds);
@@ -422,28 +566,14 @@ export class KafkaGroupConsumer implements Consumer {
         ) {
           continue;
         }
-        let next = state.position;
-        for (const rb of p.records ?? []) {
-          const last = rb.firstOffset + BigInt(rb.lastOffsetDelta);
-          if (last + 1n > next) next = last + 1n;
-          if (rb.attributes & CONTROL_BATCH) continue; // transaction markers are not messages
-          for (const r of rb.records) {
-            const offset = rb.firstOffset + BigInt(r.offsetDelta);
-            // A fetch returns whole record batches, which may start before the position.
-            if (offset < state.position) continue;
-            const headers: Record<string, string> = {};
-            for (const [hk, hv] of r.headers) headers[hk.toString('utf8')] = hv ? hv.toString('utf8') : '';
-            state.buffer.push({
-              topic,
-              partition: p.partitionIndex,
-              offset,
-              key: r.key && r.key.length > 0 ? r.key.toString('utf8') : null,
-              value: r.value ?? Buffer.alloc(0),
-              headers,
-              timestamp: Number(rb.firstTimestamp + r.timestampDelta),
-            });
-          }
-        }
+        const { messages, next } = decodePartitionRecords(
+          topic,
+          p.partitionIndex,
+          state.position,
+          p.records ?? [],
+          p.abortedTransactions ?? [],
+        );
+        for (const m of messages) state.buffer.push(m);
         state.position = next;
       }
     }
@@ -486,19 +616,27 @@ export class KafkaGroupConsumer implements Consumer {
   }
 
   private async commit(batch: PendingBatch): Promise<void> {
-    const assigned = new Set(
-      (this.client!.assignments ?? []).flatMap((a) => a.partitions.map((p) => key(a.topic, p))),
-    );
+    const client = this.client!;
+    // Still the generation the batch was fetched in: every partition of it is ours to commit
+    // (also while a rebalance is being prepared, which Kafka accepts, like a Java consumer's
+    // commit on revocation). In a later generation, only partitions this member has owned
+    // without interruption since the batch's join: one that went to another member and came
+    // back may have been processed and committed further by it meanwhile.
+    const sameGeneration = client.generationId === batch.groupGeneration;
     const offsets = [];
     const applied: [PartitionState, bigint][] = [];
     for (const [state, end] of batch.ends) {
       const k = key(state.topic, state.partition);
+      const owned = this.ownedSince.get(k);
+      const stillOurs = sameGeneration || (owned !== undefined && owned <= batch.joinGeneration);
       // Not ours any more (a rebalance during the handler) or moved by a seek: leave it to its new position.
-      if (!assigned.has(k) || batch.seekGenerations.get(state) !== state.seekGeneration) continue;
+      if (!stillOurs || batch.seekGenerations.get(state) !== state.seekGeneration) continue;
       offsets.push({ topic: state.topic, partition: state.partition, offset: end, leaderEpoch: -1 });
       applied.push([state, end]);
     }
-    if (offsets.length > 0) await this.client!.commit({ offsets });
+    if (offsets.length > 0) {
+      await withTimeout(client.commit({ offsets }), this.deps.config.kafka.request_timeout_ms * 2, 'commit');
+    }
     for (const [state, end] of applied) state.committed = end;
     const counts = new Map<string, number>();
     for (const m of batch.messages) counts.set(m.topic, (counts.get(m.topic) ?? 0) + 1);
@@ -514,6 +652,24 @@ export class KafkaGroupConsumer implements Consumer {
       s.buffer = [];
     }
   }
+}
+
+function isStaleMetadata(error: unknown): boolean {
+  const e = error as { findBy?: (property: string, value: unknown) => unknown };
+  return (
+    (typeof e?.findBy === 'function' && e.findBy('hasStaleMetadata', true) !== null) ||
+    hasProtocolError(error, 'UNKNOWN_TOPIC_ID') ||
+    hasProtocolError(error, 'FENCED_LEADER_EPOCH') ||
+    hasProtocolError(error, 'UNKNOWN_LEADER_EPOCH')
+  );
+}
+
+function deferred(): { promise: Promise<void>; resolve(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
 
 /** Closes a client; `force` leaves the group even with work in flight. (The callback form avoids an overload that returns void.) */

@@ -176,11 +176,18 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
   }
 
   /**
-   * The outcome of a conditional write. ScyllaDB returns the old row with every column
-   * (all null when there is none); Cassandra returns only `[applied]` when the row does not
-   * exist, the condition columns for `IF col = ?`, the whole row for `IF NOT EXISTS`.
+   * The outcome of a conditional write. For `IF [NOT] EXISTS` both engines return every
+   * column of the old row, ScyllaDB as all nulls when there is none, Cassandra as `[applied]`
+   * alone. For `IF col = ?` both return only the condition columns (no key), Cassandra none
+   * at all when the row does not exist, ScyllaDB nulls (cql3/statements/cas_request.cc
+   * `build_cas_result_set`): then "no row" and "a row whose condition columns are null" look
+   * alike, and `ambiguous` says so.
    */
-  private outcome<T extends TableDef>(table: T, result: ResultSet, keyValues: unknown[]): WriteResult<T> {
+  private outcome<T extends TableDef>(
+    table: T,
+    result: ResultSet,
+    keyValues: unknown[],
+  ): WriteResult<T> & { ambiguous?: boolean } {
     if (result.wasApplied()) return { applied: true };
     const row = result.first() as Record<string, unknown> | null;
     const names = (result.columns ?? []).map((c) => c.name).filter((n) => n !== '[applied]');
@@ -190,7 +197,27 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
     if (keyReturned.length > 0 && keyReturned.every((c) => current[c] === null))
       return { applied: false, current: null };
     const key = Object.fromEntries(table.primaryKey.map((c, i) => [c, keyValues[i]]));
-    return { applied: false, current: { ...current, ...key } as Partial<Row<T>> };
+    const ambiguous = keyReturned.length === 0 && Object.values(current).every((v) => v === null);
+    return { applied: false, current: { ...current, ...key } as Partial<Row<T>>, ambiguous };
+  }
+
+  /**
+   * Settles an ambiguous `IF col = ?` outcome with a linearizable (SERIAL) read of the key, so
+   * both engines report `current: null` for a row that does not exist.
+   */
+  private async settle<T extends TableDef>(
+    table: T,
+    outcome: WriteResult<T> & { ambiguous?: boolean },
+    keyValues: unknown[],
+  ): Promise<WriteResult<T>> {
+    const { ambiguous, ...result } = outcome;
+    if (!ambiguous) return result;
+    const query = this.statement(table, 'g', () => selectRowCql(this.keyspace, table));
+    const read = await this.executor.execute(query, this.encodeKey(table, keyValues), 'serial', {
+      table: table.name,
+      operation: 'update',
+    });
+    return read.first() ? result : { applied: false, current: null };
   }
 
   // ---- schema ----
@@ -238,7 +265,8 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
       operation: 'insert',
     });
     if (!ifNotExists) return { applied: true };
-    return this.outcome(table, result, plan.keyValues);
+    const { ambiguous: _ambiguous, ...outcome } = this.outcome(table, result, plan.keyValues);
+    return outcome;
   }
 
   private planUpdate(
@@ -297,7 +325,7 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
     });
     if (plan.kind !== 'lwt') return { applied: true };
     if (options.ifExists) return result.wasApplied() ? { applied: true } : { applied: false, current: null };
-    return this.outcome(table, result, plan.keyValues);
+    return this.settle(table, this.outcome(table, result, plan.keyValues), plan.keyValues);
   }
 
   private planDelete(table: TableDef, key: Record<string, unknown>, ifExists: boolean): Planned {

@@ -44,8 +44,13 @@ function timeout(context: Context, error: Error, message: string): SwitchboardEr
   );
 }
 
+/**
+ * A statement naming a keyspace, table or column the cluster does not have. ScyllaDB and
+ * Cassandra 3.x say "unconfigured table t"; Cassandra 4.0+ says "table t does not exist" and
+ * "keyspace k does not exist" (Schema.validateTable); columns are "Undefined column name c".
+ */
 const SCHEMA_MISSING =
-  /unconfigured (table|columnfamily)|keyspace .* does not exist|undefined column name|undefined name/i;
+  /unconfigured (table|columnfamily)|(keyspace|table) \S+ does not exist|undefined column name|undefined name/i;
 
 export function toSwitchboardError(error: unknown, context: Context): SwitchboardError {
   if (isSwitchboardError(error)) return error;

@@ -21,9 +21,11 @@ export type ResultSet = driverTypes.ResultSet;
  * - write: plain INSERT/UPDATE/DELETE, consistency_write, idempotent (same values, same result);
  * - lwt: conditional writes, consistency_write + consistency_serial, not idempotent
  *   (a retried Paxos round can report "not applied" for its own first attempt);
- * - counter: increments, consistency_write, not idempotent (a retry would count twice).
+ * - counter: increments, consistency_write, not idempotent (a retry would count twice);
+ * - serial: a linearizable read at consistency_serial (sees every committed or in-progress
+ *   Paxos round), to learn what a conditional write saw; idempotent.
  */
-export type OperationClass = 'read' | 'write' | 'lwt' | 'counter';
+export type OperationClass = 'read' | 'write' | 'lwt' | 'counter' | 'serial';
 
 export interface CallContext {
   table: string;
@@ -73,6 +75,7 @@ export class CqlExecutor {
         isIdempotent: false,
       },
       counter: { ...base, consistency: write, isIdempotent: false },
+      serial: { ...base, consistency: consistencyOf(config.consistency_serial), isIdempotent: true },
     };
   }
 

@@ -98,6 +98,61 @@ function compactionOf(options: Record<string, string> | null | undefined): Compa
   }
 }
 
+/** A row of `system_schema.columns`, as read. */
+export interface CatalogColumn {
+  column_name: string;
+  kind: string;
+  position: number;
+  type: string;
+  clustering_order: string | null;
+}
+
+/** The row of `system_schema.tables` with the options a declaration controls. */
+export interface CatalogTable {
+  default_time_to_live?: number | null;
+  compaction?: Record<string, string> | null;
+  comment?: string | null;
+}
+
+/**
+ * A table snapshot from the cluster's catalogue. `clustering_order` is compared without case:
+ * Cassandra writes `asc`/`desc`/`none`, ScyllaDB writes `ASC`/`DESC`/`NONE`
+ * (db/schema_tables.cc `make_column_mutation`).
+ */
+export function snapshotFromCatalog(
+  name: string,
+  columns: readonly CatalogColumn[],
+  table: CatalogTable | null | undefined,
+): TableSnapshot {
+  const snapshot: TableSnapshot = {
+    name,
+    columns: {},
+    partitionKey: [],
+    clusteringKey: [],
+    defaultTtlSeconds: Number(table?.default_time_to_live ?? 0),
+    compaction: compactionOf(table?.compaction),
+    comment: table?.comment ?? '',
+  };
+  const byPosition = (a: { position: number }, b: { position: number }) => a.position - b.position;
+  const rows = columns.map((r) => ({
+    name: r.column_name,
+    kind: String(r.kind).toLowerCase(),
+    position: Number(r.position),
+    type: r.type,
+    order: String(r.clustering_order ?? '').toLowerCase(),
+  }));
+  for (const row of rows) snapshot.columns[row.name] = row.type;
+  snapshot.partitionKey = rows
+    .filter((r) => r.kind === 'partition_key')
+    .sort(byPosition)
+    .map((r) => r.name);
+  snapshot.clusteringKey = rows
+    .filter((r) => r.kind === 'clustering')
+    .sort(byPosition)
+    .map((r) => ({ column: r.name, order: (r.order === 'desc' ? 'DESC' : 'ASC') as ClusteringOrder }));
+  return snapshot;
+}
+
 /**
  * The table as the cluster describes it; null when it does not exist, undefined when the
  * catalogue cannot be read (permissions, an unusual server).
@@ -107,37 +162,17 @@ async function readLive(context: SchemaContext, name: string): Promise<TableSnap
   const params = [keyspaceOptions.keyspace, name];
   const call = { table: name, operation: 'schema-read' };
   try {
-    const columns = await executor.execute(COLUMNS_CQL, params, 'read', call);
-    if (columns.rows.length === 0) return null;
+    // Every page: the client's default fetch size (100) would cut off a wide table's columns.
+    const columns: CatalogColumn[] = [];
+    let pageState: string | undefined;
+    do {
+      const page = await executor.execute(COLUMNS_CQL, params, 'read', call, { fetchSize: 1000, pageState });
+      for (const row of page.rows) columns.push(row as unknown as CatalogColumn);
+      pageState = page.pageState ?? undefined;
+    } while (pageState);
+    if (columns.length === 0) return null;
     const options = await executor.execute(TABLE_CQL, params, 'read', call);
-    const table = options.first();
-    const snapshot: TableSnapshot = {
-      name,
-      columns: {},
-      partitionKey: [],
-      clusteringKey: [],
-      defaultTtlSeconds: Number(table?.['default_time_to_live'] ?? 0),
-      compaction: compactionOf(table?.['compaction'] as Record<string, string> | undefined),
-      comment: (table?.['comment'] as string | null) ?? '',
-    };
-    const byPosition = (a: { position: number }, b: { position: number }) => a.position - b.position;
-    const rows = columns.rows.map((r) => ({
-      name: r['column_name'] as string,
-      kind: r['kind'] as string,
-      position: Number(r['position']),
-      type: r['type'] as string,
-      order: r['clustering_order'] as string,
-    }));
-    for (const row of rows) snapshot.columns[row.name] = row.type;
-    snapshot.partitionKey = rows
-      .filter((r) => r.kind === 'partition_key')
-      .sort(byPosition)
-      .map((r) => r.name);
-    snapshot.clusteringKey = rows
-      .filter((r) => r.kind === 'clustering')
-      .sort(byPosition)
-      .map((r) => ({ column: r.name, order: (r.order === 'desc' ? 'DESC' : 'ASC') as ClusteringOrder }));
-    return snapshot;
+    return snapshotFromCatalog(name, columns, options.first() as unknown as CatalogTable | null);
   } catch (error) {
     if (
       isSwitchboardError(error) &&
