@@ -68,7 +68,8 @@ export async function measure(options: MeasureOptions, op: (i: number) => unknow
 }
 
 export function formatTable(results: readonly ScenarioResult[]): string {
-  const header = '| scenario | subject | ops | ops/s | p50 ms | p99 ms | note |\n|---|---|---:|---:|---:|---:|---|';
+  const header =
+    '| scenario | subject | ops | ops/s | p50 ms | p99 ms | note |\n|---|---|---:|---:|---:|---:|---|';
   const rows = results.map(
     (r) =>
       `| ${r.scenario} | ${r.subject} | ${r.ops} | ${Math.round(r.opsPerSecond).toLocaleString('en-US')} | ${r.p50Ms.toFixed(4)} | ${r.p99Ms.toFixed(4)} | ${r.note ?? ''} |`,
@@ -93,7 +94,10 @@ export function recordResults(suite: string, body: string): void {
   const heading = `## ${suite}`;
   const section = `${heading}\n\nRun ${new Date().toISOString()} on ${machineLine()}.\n\n${body.trim()}\n`;
   if (!existsSync(RESULTS)) {
-    writeFileSync(RESULTS, `# Benchmark results\n\nWritten by \`npm run bench\`. Compare ratios within one run; absolute numbers are noisy.\n\n`);
+    writeFileSync(
+      RESULTS,
+      `# Benchmark results\n\nWritten by \`npm run bench\`. Compare ratios within one run; absolute numbers are noisy.\n\n`,
+    );
   }
   const current = readFileSync(RESULTS, 'utf8');
   const start = current.indexOf(`${heading}\n`);

@@ -110,7 +110,8 @@ export async function runScyllaStoreBench(): Promise<ScenarioResult[]> {
     results.push(rawPage, note(enginePage, rawPage));
   } finally {
     await raw
-      .execute(`DROP KEYSPACE IF EXISTS ${keyspace}`, [], { readTimeout: 60_000 })
+      // Schema statements are sent unprepared (the client prepares by default), with a DDL-sized timeout.
+      .execute(`DROP KEYSPACE IF EXISTS ${keyspace}`, [], { prepare: false, readTimeout: 60_000 })
       .catch((error: unknown) => console.warn(`could not drop bench keyspace ${keyspace}:`, error));
     await raw.shutdown().catch(() => undefined);
     await engine.close();

@@ -23,6 +23,7 @@ import {
   encodePageToken,
   sliceFingerprint,
 } from '../../src/ports/wide-column/scylla/page-token.js';
+import { snapshotFromCatalog, type CatalogColumn } from '../../src/ports/wide-column/scylla/schema.js';
 import type { CqlType } from '../../src/ports/wide-column/types.js';
 
 const { types, errors } = cassandra;
@@ -188,6 +189,23 @@ describe('driver error mapping', () => {
     expect(dc.code).toBe('CONFIG_INVALID');
   });
 
+  it('maps a missing table or keyspace to SCHEMA_NOT_APPLIED in every server spelling', () => {
+    for (const message of [
+      'unconfigured table switchboard_schema', // ScyllaDB, Cassandra 3.x
+      'table switchboard_schema does not exist', // Cassandra 4.0+
+      'keyspace sb_test_1 does not exist', // Cassandra 4.0+
+      "Keyspace 'sb_test_1' does not exist",
+      'Undefined column name later in table ks.t',
+    ]) {
+      const mapped = toSwitchboardError(
+        new errors.ResponseError(types.responseErrorCodes.invalid, message),
+        ctx,
+      );
+      expect(mapped.code, message).toBe('SCHEMA_NOT_APPLIED');
+      expect(isStoreFailure(mapped)).toBe(false);
+    }
+  });
+
   it('recognises a server that does not know the tablets option', () => {
     const unknown = new errors.ResponseError(
       types.responseErrorCodes.configError,
@@ -259,6 +277,59 @@ describe('schema diff', () => {
     expect(unsafe).toContain('clustering key changed from (none) to (at DESC)');
     expect(unsafe).toContain('column stage changed type from text to int');
     expect(unsafe).toContain('column gone was removed');
+  });
+
+  it('reads the live catalogue of ScyllaDB (upper-case clustering order) and Cassandra (lower-case) alike', () => {
+    const events = defineTable({
+      name: 'events',
+      module: 'm',
+      columns: { tenant: 'text', bucket: 'int', at: 'timestamp', seq: 'int', tags: 'set<text>', m: 'map<text,text>' },
+      partitionKey: ['tenant', 'bucket'],
+      clusteringKey: [
+        { column: 'at', order: 'DESC' },
+        { column: 'seq', order: 'ASC' },
+      ],
+      defaultTtlSeconds: 60,
+      compaction: { kind: 'time-window', windowSize: 1, windowUnit: 'DAYS' },
+    });
+    const rows = (order: (o: string) => string): CatalogColumn[] => [
+      { column_name: 'seq', kind: 'clustering', position: 1, type: 'int', clustering_order: order('asc') },
+      { column_name: 'm', kind: 'regular', position: -1, type: 'map<text, text>', clustering_order: order('none') },
+      { column_name: 'bucket', kind: 'partition_key', position: 1, type: 'int', clustering_order: order('none') },
+      { column_name: 'at', kind: 'clustering', position: 0, type: 'timestamp', clustering_order: order('desc') },
+      { column_name: 'tags', kind: 'regular', position: -1, type: 'set<text>', clustering_order: order('none') },
+      { column_name: 'tenant', kind: 'partition_key', position: 0, type: 'text', clustering_order: order('none') },
+    ];
+    const scyllaTable = {
+      default_time_to_live: 60,
+      comment: '',
+      compaction: { class: 'TimeWindowCompactionStrategy', compaction_window_unit: 'DAYS', compaction_window_size: '1' },
+    };
+    const cassandraTable = {
+      ...scyllaTable,
+      compaction: {
+        ...scyllaTable.compaction,
+        class: 'org.apache.cassandra.db.compaction.TimeWindowCompactionStrategy',
+        max_threshold: '32',
+        min_threshold: '4',
+      },
+    };
+    const scylla = snapshotFromCatalog('events', rows((o) => o.toUpperCase()), scyllaTable);
+    const cassandra = snapshotFromCatalog('events', rows((o) => o), cassandraTable);
+    for (const live of [scylla, cassandra]) {
+      expect(live.partitionKey).toEqual(['tenant', 'bucket']);
+      expect(live.clusteringKey).toEqual([
+        { column: 'at', order: 'DESC' },
+        { column: 'seq', order: 'ASC' },
+      ]);
+      // Re-applying the same declaration to the live table changes nothing.
+      expect(diffTable(live, events)).toEqual({ unsafe: [], addColumns: [], options: {} });
+    }
+    expect(snapshotFromCatalog('events', rows((o) => o), null)).toMatchObject({
+      defaultTtlSeconds: 0,
+      compaction: null,
+      comment: '',
+    });
   });
 
   it('records declarations independently of column order', () => {

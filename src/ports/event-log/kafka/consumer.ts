@@ -69,6 +69,7 @@ export class KafkaGroupConsumer implements Consumer {
   private readonly states = new Map<string, PartitionState>();
   private handler: ((batch: Batch) => Promise<void>) | undefined;
   private loopDone: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
   private stopping = false;
   private stopped: Promise<void> | undefined;
   /** Resolves when stop() is called, to cut short backoffs and idle pauses. */
@@ -93,7 +94,13 @@ export class KafkaGroupConsumer implements Consumer {
 
   async run(handler: (batch: Batch) => Promise<void>): Promise<void> {
     if (this.handler) throw new SwitchboardError('CONFLICT', 'This consumer is already running');
+    if (this.stopping) throw new SwitchboardError('SHUTTING_DOWN', 'This consumer has been stopped');
     this.handler = handler;
+    this.starting = this.start();
+    await this.starting;
+  }
+
+  private async start(): Promise<void> {
     const { config } = this.deps;
     try {
       await ensureKafkaTopics(
@@ -148,6 +155,8 @@ export class KafkaGroupConsumer implements Consumer {
     this.stopping = true;
     this.stopSignal.resolve();
     if (this.handler) {
+      // A stop during run() waits for the join to finish (or fail) before leaving the group.
+      await this.starting?.catch(() => undefined);
       await this.loopDone;
       // Leaving the group (instead of timing out) hands our partitions over at once.
       if (this.client) {
@@ -353,7 +362,9 @@ export class KafkaGroupConsumer implements Consumer {
 
   private async waitForJoin(): Promise<void> {
     const since = this.joins;
-    const deadline = Date.now() + this.deps.config.kafka.session_timeout_ms * 2;
+    // The library's rejoin may legitimately wait the whole rebalance timeout for other members.
+    const { session_timeout_ms, request_timeout_ms } = this.deps.config.kafka;
+    const deadline = Date.now() + session_timeout_ms * 2 + request_timeout_ms;
     while (!this.stopping && this.rebalancing && this.joins === since && !this.needsJoin) {
       if (Date.now() >= deadline) {
         this.needsJoin = true;

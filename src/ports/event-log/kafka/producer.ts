@@ -16,6 +16,13 @@ interface Waiting {
 
 /** Most messages gathered into one produce request before it is sent without waiting for linger. */
 const MAX_LINGER_BATCH = 5000;
+/**
+ * Most payload bytes gathered before sending without waiting for linger. The library writes one
+ * record batch per partition per request, and a batch above the topic's max.message.bytes
+ * (1 MiB by default on Kafka and Redpanda) is refused whole with MESSAGE_TOO_LARGE, failing
+ * every publish merged into it; staying well below keeps merging from causing that.
+ */
+const MAX_LINGER_BYTES = 256 * 1024;
 
 /**
  * Publishing on Kafka. Every publish resolves only after the brokers acknowledged it with
@@ -29,12 +36,15 @@ export class KafkaPublisher {
   private readonly producer: Producer<string, Buffer, string, string>;
   private queue: Waiting[] = [];
   private queued = 0;
+  private queuedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly config: SwitchboardConfig) {
     this.producer = new Producer<string, Buffer, string, string>({
       ...baseClientOptions(config, 'producer'),
+      // Only a default for documentation: Producer#send (1.20) takes `acks` from the send
+      // options alone (`options.acks ??= ProduceAcks.LEADER`), so send() passes it every time.
       acks: ProduceAcks.ALL,
       serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
       // The library itself takes this modulo the partition count.
@@ -55,7 +65,8 @@ export class KafkaPublisher {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ messages: out, resolve, reject });
       this.queued += out.length;
-      if (this.queued >= MAX_LINGER_BATCH) this.flush();
+      for (const m of out) this.queuedBytes += m.value.length + Buffer.byteLength(m.key ?? '') + 64;
+      if (this.queued >= MAX_LINGER_BATCH || this.queuedBytes >= MAX_LINGER_BYTES) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.config.kafka.linger_ms);
     });
   }
@@ -68,6 +79,7 @@ export class KafkaPublisher {
     if (waiting.length === 0) return;
     this.queue = [];
     this.queued = 0;
+    this.queuedBytes = 0;
     this.send(waiting.flatMap((w) => w.messages)).then(
       () => waiting.forEach((w) => w.resolve()),
       (error: unknown) => waiting.forEach((w) => w.reject(error)),
@@ -75,7 +87,8 @@ export class KafkaPublisher {
   }
 
   private send(messages: Out[]): Promise<void> {
-    const sent = this.producer.send({ messages }).then(
+    // acks=all here, not in the constructor: see above.
+    const sent = this.producer.send({ messages, acks: ProduceAcks.ALL }).then(
       () => undefined,
       (error: unknown) => {
         throw toSwitchboardError(error, 'publish');

@@ -5,6 +5,24 @@ import { sleep, validateTopicName } from '../shared.js';
 import { hasProtocolError, toSwitchboardError } from './errors.js';
 
 /**
+ * CreateTopics calls in flight per Admin client. @platformatic/kafka 1.20 deduplicates
+ * `Admin.createTopics` under one constant key ('createTopics' in clients/admin/admin.js), so a
+ * second call made while one is in flight gets the first call's answer and its own topics are
+ * never requested. Calls through one Admin therefore go one at a time.
+ */
+const createQueues = new WeakMap<Admin, Promise<unknown>>();
+
+function serialized<T>(admin: Admin, task: () => Promise<T>): Promise<T> {
+  const previous = createQueues.get(admin) ?? Promise.resolve();
+  const run = previous.then(task, task);
+  createQueues.set(
+    admin,
+    run.catch(() => undefined),
+  );
+  return run;
+}
+
+/**
  * Creates absent topics with the configured partitions, replication and retention (Kafka's
  * `retention.ms` and per-partition `retention.bytes`, the same meaning as on the embedded log),
  * then waits until the cluster's metadata shows them with leaders, so a publish right after
@@ -21,15 +39,17 @@ export async function ensureKafkaTopics(
     const existing = new Set(await admin.listTopics());
     for (const t of topics.filter((x) => !existing.has(x.name))) {
       try {
-        await admin.createTopics({
-          topics: [t.name],
-          partitions: t.partitions ?? config.event_log.partitions,
-          replicas: config.kafka.replication_factor,
-          configs: [
-            { name: 'retention.ms', value: String(config.event_log.retention_ms) },
-            { name: 'retention.bytes', value: String(config.event_log.retention_bytes) },
-          ],
-        });
+        await serialized(admin, () =>
+          admin.createTopics({
+            topics: [t.name],
+            partitions: t.partitions ?? config.event_log.partitions,
+            replicas: config.kafka.replication_factor,
+            configs: [
+              { name: 'retention.ms', value: String(config.event_log.retention_ms) },
+              { name: 'retention.bytes', value: String(config.event_log.retention_bytes) },
+            ],
+          }),
+        );
       } catch (error) {
         // Another process created it between our list and our create: that is the goal.
         if (!hasProtocolError(error, 'TOPIC_ALREADY_EXISTS')) throw error;
