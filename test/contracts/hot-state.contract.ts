@@ -202,8 +202,12 @@ export function hotStateContract(name: string, factory: () => Promise<HotStateFi
         const unsubscribeSecond = await hot.subscribe('chat:1', second.handler);
         const unsubscribeOther = await hot.subscribe('chat:2', other.handler);
 
-        await hot.publish('chat:1', 'hello');
-        expect(first.messages).toEqual([]); // asynchronous, as over the network
+        // Never inside publish: a handler must not run synchronously in the publisher's call.
+        // (Once the publish promise settles the message may already be there: over Redis the
+        // subscriber connection can receive it before PUBLISH's own reply arrives.)
+        const published = hot.publish('chat:1', 'hello');
+        expect(first.messages).toEqual([]);
+        await published;
         expect(
           await eventually(async () => first.messages.length === 1 && second.messages.length === 1, 5000, 10),
         ).toBe(true);

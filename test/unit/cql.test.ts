@@ -254,6 +254,17 @@ describe('DML statements', () => {
     );
   });
 
+  it('lists every clustering column from the first in ORDER BY, even those fixed by equality', () => {
+    // Cassandra and ScyllaDB (select_statement::is_reversed) require ORDER BY columns to start
+    // at clustering position 0 and follow the key order, all flipped or all not.
+    expect(selectSliceCql('ks', turns, { prefixLength: 1, lower: '>=', upper: '<', reversed: true })).toBe(
+      'SELECT session_uid, created_at, turn_uid, text FROM ks.turns_by_session WHERE session_uid = ? AND created_at = ? AND turn_uid >= ? AND turn_uid < ? ORDER BY created_at DESC, turn_uid ASC',
+    );
+    expect(selectSliceCql('ks', turns, { prefixLength: 2, reversed: true })).toMatch(
+      /WHERE session_uid = \? AND created_at = \? AND turn_uid = \? ORDER BY created_at DESC, turn_uid ASC$/,
+    );
+  });
+
   it('refuses shapes the table cannot have', () => {
     expect(() => selectSliceCql('ks', messages, { prefixLength: 1, lower: '>', reversed: false })).toThrow();
     expect(() => selectSliceCql('ks', messages, { prefixLength: 2, reversed: false })).toThrow();
@@ -286,6 +297,13 @@ describe('DML statements', () => {
     );
     expect(deleteSliceCql('ks', turns, { prefixLength: 1 })).toBe(
       'DELETE FROM ks.turns_by_session WHERE session_uid = ? AND created_at = ?',
+    );
+    // A range on the first clustering column, and on a DESC column after an equality prefix.
+    expect(deleteSliceCql('ks', turns, { prefixLength: 0, lower: '>=', upper: '<' })).toBe(
+      'DELETE FROM ks.turns_by_session WHERE session_uid = ? AND created_at >= ? AND created_at < ?',
+    );
+    expect(deleteSliceCql('ks', messages, { prefixLength: 0, lower: '>' })).toBe(
+      'DELETE FROM ks.messages WHERE channel_id = ? AND bucket = ? AND message_id > ?',
     );
     expect(deletePartitionCql('ks', messages)).toBe(
       'DELETE FROM ks.messages WHERE channel_id = ? AND bucket = ?',

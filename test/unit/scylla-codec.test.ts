@@ -12,7 +12,8 @@ import {
   decodeValue,
   encodeValue,
 } from '../../src/ports/wide-column/scylla/codec.js';
-import { createScyllaEngine } from '../../src/ports/wide-column/scylla/engine.js';
+import { ScyllaWideColumnEngine, createScyllaEngine } from '../../src/ports/wide-column/scylla/engine.js';
+import type { CqlExecutor } from '../../src/ports/wide-column/scylla/executor.js';
 import {
   isStoreFailure,
   isTabletsOptionRejected,
@@ -283,7 +284,14 @@ describe('schema diff', () => {
     const events = defineTable({
       name: 'events',
       module: 'm',
-      columns: { tenant: 'text', bucket: 'int', at: 'timestamp', seq: 'int', tags: 'set<text>', m: 'map<text,text>' },
+      columns: {
+        tenant: 'text',
+        bucket: 'int',
+        at: 'timestamp',
+        seq: 'int',
+        tags: 'set<text>',
+        m: 'map<text,text>',
+      },
       partitionKey: ['tenant', 'bucket'],
       clusteringKey: [
         { column: 'at', order: 'DESC' },
@@ -294,16 +302,50 @@ describe('schema diff', () => {
     });
     const rows = (order: (o: string) => string): CatalogColumn[] => [
       { column_name: 'seq', kind: 'clustering', position: 1, type: 'int', clustering_order: order('asc') },
-      { column_name: 'm', kind: 'regular', position: -1, type: 'map<text, text>', clustering_order: order('none') },
-      { column_name: 'bucket', kind: 'partition_key', position: 1, type: 'int', clustering_order: order('none') },
-      { column_name: 'at', kind: 'clustering', position: 0, type: 'timestamp', clustering_order: order('desc') },
-      { column_name: 'tags', kind: 'regular', position: -1, type: 'set<text>', clustering_order: order('none') },
-      { column_name: 'tenant', kind: 'partition_key', position: 0, type: 'text', clustering_order: order('none') },
+      {
+        column_name: 'm',
+        kind: 'regular',
+        position: -1,
+        type: 'map<text, text>',
+        clustering_order: order('none'),
+      },
+      {
+        column_name: 'bucket',
+        kind: 'partition_key',
+        position: 1,
+        type: 'int',
+        clustering_order: order('none'),
+      },
+      {
+        column_name: 'at',
+        kind: 'clustering',
+        position: 0,
+        type: 'timestamp',
+        clustering_order: order('desc'),
+      },
+      {
+        column_name: 'tags',
+        kind: 'regular',
+        position: -1,
+        type: 'set<text>',
+        clustering_order: order('none'),
+      },
+      {
+        column_name: 'tenant',
+        kind: 'partition_key',
+        position: 0,
+        type: 'text',
+        clustering_order: order('none'),
+      },
     ];
     const scyllaTable = {
       default_time_to_live: 60,
       comment: '',
-      compaction: { class: 'TimeWindowCompactionStrategy', compaction_window_unit: 'DAYS', compaction_window_size: '1' },
+      compaction: {
+        class: 'TimeWindowCompactionStrategy',
+        compaction_window_unit: 'DAYS',
+        compaction_window_size: '1',
+      },
     };
     const cassandraTable = {
       ...scyllaTable,
@@ -314,8 +356,16 @@ describe('schema diff', () => {
         min_threshold: '4',
       },
     };
-    const scylla = snapshotFromCatalog('events', rows((o) => o.toUpperCase()), scyllaTable);
-    const cassandra = snapshotFromCatalog('events', rows((o) => o), cassandraTable);
+    const scylla = snapshotFromCatalog(
+      'events',
+      rows((o) => o.toUpperCase()),
+      scyllaTable,
+    );
+    const cassandra = snapshotFromCatalog(
+      'events',
+      rows((o) => o),
+      cassandraTable,
+    );
     for (const live of [scylla, cassandra]) {
       expect(live.partitionKey).toEqual(['tenant', 'bucket']);
       expect(live.clusteringKey).toEqual([
@@ -325,7 +375,13 @@ describe('schema diff', () => {
       // Re-applying the same declaration to the live table changes nothing.
       expect(diffTable(live, events)).toEqual({ unsafe: [], addColumns: [], options: {} });
     }
-    expect(snapshotFromCatalog('events', rows((o) => o), null)).toMatchObject({
+    expect(
+      snapshotFromCatalog(
+        'events',
+        rows((o) => o),
+        null,
+      ),
+    ).toMatchObject({
       defaultTtlSeconds: 0,
       compaction: null,
       comment: '',
@@ -451,6 +507,119 @@ describe('the engine without a server', () => {
     await engine.close();
     await expect(engine.get(table, { id: 'a', at: new Date() })).rejects.toMatchObject({
       code: 'STORE_UNAVAILABLE',
+    });
+  });
+});
+
+describe('conditional write outcomes as each server reports them', () => {
+  const kv = defineTable({
+    name: 'kv',
+    module: 'm',
+    columns: { k: 'text', c: 'int', v: 'text', n: 'int' },
+    partitionKey: ['k'],
+    clusteringKey: [{ column: 'c', order: 'ASC' }],
+    usesLwt: true,
+  });
+
+  /** A driver result: `[applied]` first, then the named columns (as the server's metadata lists them). */
+  const result = (applied: boolean, row: Record<string, unknown> | null) => {
+    const rows = row ? [{ '[applied]': applied, ...row }] : [{ '[applied]': applied }];
+    return {
+      rows,
+      columns: Object.keys(rows[0]!).map((name) => ({ name })),
+      first: () => rows[0],
+      wasApplied: () => applied,
+    };
+  };
+
+  /** A plain SELECT result. */
+  const select = (rows: Record<string, unknown>[]) => ({
+    rows,
+    columns: [],
+    first: () => rows[0] ?? null,
+    wasApplied: () => true,
+  });
+
+  /** An engine over a fake executor that answers each call with the next scripted result. */
+  function engineAnswering(...answers: ReturnType<typeof result | typeof select>[]) {
+    const calls: { cql: string; kind: string }[] = [];
+    const executor = {
+      execute: (cql: string, _params: unknown[], kind: string) => {
+        calls.push({ cql, kind });
+        const next = answers.shift();
+        if (!next) throw new Error(`unexpected call: ${cql}`);
+        return Promise.resolve(next);
+      },
+      preparedStatements: () => 0,
+    } as unknown as CqlExecutor;
+    const engine = new ScyllaWideColumnEngine(
+      executor,
+      config(),
+      { keyspace: 'ks', flavor: 'scylla', replication: { strategy: 'SimpleStrategy', factor: 1 } },
+      undefined,
+    );
+    return { engine, calls };
+  }
+
+  it('IF col = ?: a row that exists reports its condition columns and key, without another read', async () => {
+    const { engine, calls } = engineAnswering(result(false, { v: 'draft' }));
+    const out = await engine.update(kv, { k: 'a', c: 1 }, { v: 'sent' }, { if: { v: 'queued' } });
+    expect(out).toEqual({ applied: false, current: { k: 'a', c: 1, v: 'draft' } });
+    expect(calls.map((c) => c.kind)).toEqual(['lwt']);
+  });
+
+  it('IF col = ? on a missing row: ScyllaDB answers nulls, settled by a SERIAL read to current null', async () => {
+    const { engine, calls } = engineAnswering(
+      result(false, { v: null, n: null }),
+      select([{ k: 'a', c: 1, v: null, n: null }]),
+    );
+    const scyllaMissing = engineAnswering(result(false, { v: null, n: null }), select([]));
+    const out = await scyllaMissing.engine.update(kv, { k: 'a', c: 1 }, { v: 'x' }, { if: { v: 'y', n: 1 } });
+    expect(out).toEqual({ applied: false, current: null });
+    expect(scyllaMissing.calls.map((c) => c.kind)).toEqual(['lwt', 'serial']);
+    expect(scyllaMissing.calls[1]!.cql).toBe('SELECT k, c, v, n FROM ks.kv WHERE k = ? AND c = ?');
+
+    // The row exists, its condition columns are null: the serial read finds it.
+    const exists = await engine.update(kv, { k: 'a', c: 1 }, { v: 'x' }, { if: { v: 'y', n: 1 } });
+    expect(exists).toEqual({ applied: false, current: { k: 'a', c: 1, v: null, n: null } });
+    expect(calls.map((c) => c.kind)).toEqual(['lwt', 'serial']);
+  });
+
+  it('IF col = ? on a missing row: Cassandra answers [applied] alone', async () => {
+    const { engine, calls } = engineAnswering(result(false, null));
+    expect(await engine.update(kv, { k: 'a', c: 1 }, { v: 'x' }, { if: { v: 'y' } })).toEqual({
+      applied: false,
+      current: null,
+    });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('IF NOT EXISTS: the existing row from either server; ScyllaDB nulls when applied', async () => {
+    const { engine } = engineAnswering(
+      result(false, { k: 'a', c: 1, v: 'first', n: null }),
+      result(true, { k: null, c: null, v: null, n: null }),
+    );
+    expect(await engine.insert(kv, { k: 'a', c: 1, v: 'second' }, { ifNotExists: true })).toEqual({
+      applied: false,
+      current: { k: 'a', c: 1, v: 'first', n: null },
+    });
+    expect(await engine.insert(kv, { k: 'b', c: 1, v: 'x' }, { ifNotExists: true })).toEqual({
+      applied: true,
+    });
+  });
+
+  it('IF EXISTS: not applied means no row, whatever columns came back', async () => {
+    const { engine } = engineAnswering(
+      result(false, { k: null, c: null, v: null, n: null }),
+      result(false, null),
+    );
+    expect(await engine.update(kv, { k: 'a', c: 1 }, { v: 'x' }, { ifExists: true })).toEqual({
+      applied: false,
+      current: null,
+    });
+    expect(await engine.delete(kv, { k: 'a', c: 1 }, { ifExists: true })).toEqual({
+      applied: false,
+      current: null,
     });
   });
 });

@@ -48,6 +48,8 @@ export class InteractionsConsumer implements Worker {
   private lastLag: bigint | null = null;
   /** Messages handled and committed-to-be since start (tests and the bench wait on it). */
   handled = 0;
+  /** Of those, valid events stored in every table (invalid ones and processing failures are not counted). */
+  stored = 0;
 
   constructor(
     private readonly deps: {
@@ -121,13 +123,14 @@ export class InteractionsConsumer implements Worker {
   private async handle(batch: Batch): Promise<void> {
     const { metrics, logger, settings } = this.deps;
     metrics.batchSize.observe(batch.messages.length);
+    let stored = 0;
     for (let attempt = 0; ; attempt += 1) {
       if (this.state === 'stopping') {
         // Leave the batch uncommitted: it is delivered again after the restart.
         throw new SwitchboardError('SHUTTING_DOWN', 'The interactions consumer is stopping');
       }
       try {
-        await this.processor.process(batch.messages);
+        stored = (await this.processor.process(batch.messages)).valid;
         break;
       } catch (error) {
         this.state = 'paused';
@@ -149,6 +152,7 @@ export class InteractionsConsumer implements Worker {
       logger.info('interactions store is back; consuming');
     }
     this.handled += batch.messages.length;
+    this.stored += stored;
     const perTopic = new Map<string, number>();
     for (const m of batch.messages) perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1);
     for (const [topic, n] of perTopic) metrics.consumed.inc({ topic }, n);

@@ -42,11 +42,19 @@ export class LatencyHistogram {
   minMs = Number.NaN;
   maxMs = Number.NaN;
   sumUs = 0;
+  /**
+   * Bucket indices in ascending order, kept until the next change. A snapshot row takes three
+   * percentiles and the encoding of the same histogram, and sorting its few hundred indices
+   * once instead of four times is most of the cost of building the row.
+   */
+  private sorted: number[] | undefined;
 
   record(latencyMs: number): void {
     const us = Math.round(latencyMs * 1000);
     const b = bucketOf(us);
-    this.buckets.set(b, (this.buckets.get(b) ?? 0) + 1);
+    const n = this.buckets.get(b);
+    if (n === undefined) this.sorted = undefined;
+    this.buckets.set(b, (n ?? 0) + 1);
     this.count += 1;
     this.sumUs += us;
     if (!(latencyMs >= this.minMs)) this.minMs = latencyMs;
@@ -54,6 +62,7 @@ export class LatencyHistogram {
   }
 
   merge(other: LatencyHistogram): this {
+    this.sorted = undefined;
     for (const [b, n] of other.buckets) this.buckets.set(b, (this.buckets.get(b) ?? 0) + n);
     this.count += other.count;
     this.sumUs += other.sumUs;
@@ -69,7 +78,7 @@ export class LatencyHistogram {
     if (this.count === 0) return Number.NaN;
     if (p >= 100) return this.maxMs;
     const rank = Math.max(1, Math.ceil((p / 100) * this.count));
-    const indices = [...this.buckets.keys()].sort((a, b) => a - b);
+    const indices = this.sortedIndices();
     let seen = 0;
     for (const index of indices) {
       seen += this.buckets.get(index)!;
@@ -82,13 +91,18 @@ export class LatencyHistogram {
     return this.maxMs;
   }
 
+  private sortedIndices(): number[] {
+    this.sorted ??= [...this.buckets.keys()].sort((a, b) => a - b);
+    return this.sorted;
+  }
+
   meanMs(): number {
     return this.count === 0 ? Number.NaN : this.sumUs / this.count / 1000;
   }
 
   /** Bucket counts as varints: (index delta, count) pairs in index order. Extremes travel in their own columns. */
   encode(): Buffer {
-    const indices = [...this.buckets.keys()].sort((a, b) => a - b);
+    const indices = this.sortedIndices();
     const out: number[] = [];
     let previous = 0;
     for (const index of indices) {

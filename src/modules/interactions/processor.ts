@@ -103,6 +103,14 @@ export class BatchProcessor {
   private readonly cache = new Map<string, Map<string, CachedSnapshot>>();
   private readonly lastOffset = new Map<string, bigint>();
   private cachedEntries = 0;
+  /**
+   * The histogram behind each metric snapshot row this processor wrote, so the next batch
+   * folds into it instead of decoding the row's blob again. Keyed by the row object: a row
+   * read back from the store is a new object and is decoded. The histogram is updated in
+   * place for the next snapshot; if that batch fails, `process` drops the whole cache, so the
+   * updated histogram is never reachable through a row it does not describe.
+   */
+  private readonly histograms = new WeakMap<object, LatencyHistogram>();
 
   constructor(
     private readonly store: WideColumnEngine,
@@ -326,7 +334,9 @@ export class BatchProcessor {
     [...buckets.values()].forEach((events, i) => {
       const key = bucketKeys[i]!;
       const previous = metricRows[i] as Row<typeof performanceMetrics> | null;
-      const h = previous ? histogramFromRow(previous) : new LatencyHistogram();
+      const h = previous
+        ? (this.histograms.get(previous) ?? histogramFromRow(previous))
+        : new LatencyHistogram();
       const base = previous ? previous.through_offset : -1n;
       let through = base;
       for (const d of sortByOffset(events)) {
@@ -336,6 +346,7 @@ export class BatchProcessor {
       }
       if (through === base) return;
       const row = metricToRow(key, through, h);
+      this.histograms.set(row, h);
       updates.push([key.source, bucketCacheKeys[i]!, row]);
       const ops = [batchOp.insert(performanceMetrics, row, { ttlSeconds })];
       if (previous) ops.push(batchOp.delete(performanceMetrics, { ...key, through_offset: base }));

@@ -81,11 +81,13 @@ export class LogStore {
       insertMessage: db.prepare<[number, number, number, string, Buffer, string | null, number, number]>(
         'INSERT INTO messages (topic_id, partition, offset, key, value, headers, ts, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      // `LIMIT +?`, not `LIMIT ?`: SQLite re-prepares a statement on every bind of a bare LIMIT
+      // parameter (it feeds the planner); the unary plus keeps it a plain runtime value.
       read: db
         .prepare<
           [number, number, number, number],
           MessageRow
-        >('SELECT offset, key, value, headers, ts FROM messages WHERE topic_id = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?')
+        >('SELECT offset, key, value, headers, ts FROM messages WHERE topic_id = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT +?')
         .raw(true),
       bounds: db.prepare<[number, number], { start_offset: number; next_offset: number }>(
         'SELECT start_offset, next_offset FROM partitions WHERE topic_id = ? AND partition = ?',

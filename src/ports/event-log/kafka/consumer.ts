@@ -132,7 +132,10 @@ export class KafkaGroupConsumer implements Consumer {
       // Node would throw it as an uncaught exception and end the process.
       client.on('error', (error: unknown) => {
         this.needsJoin = true;
-        this.deps.logger?.error({ err: error, group: this.options.group }, 'kafka consumer lost its group; rejoining');
+        this.deps.logger?.error(
+          { err: error, group: this.options.group },
+          'kafka consumer lost its group; rejoining',
+        );
       });
       for (const topic of this.options.topics) client.topics.track(topic);
       await client.joinGroup({});
@@ -329,7 +332,7 @@ export class KafkaGroupConsumer implements Consumer {
         continue;
       }
       try {
-        await this.commit(batch);
+        await this.commitThroughRebalance(batch);
         failures = 0;
       } catch (error) {
         failures += 1;
@@ -341,6 +344,32 @@ export class KafkaGroupConsumer implements Consumer {
         this.loadedJoin = -1;
         if (!this.stopping) await this.pause(retryBackoffMs(failures - 1));
       }
+    }
+  }
+
+  /**
+   * Commits a handled batch. A commit sent while our own rejoin is pending reaches the
+   * coordinator after it (one connection, requests in order) with the old generation and is
+   * refused (ILLEGAL_GENERATION, or REBALANCE_IN_PROGRESS while assignments are handed out).
+   * Then wait for the join and commit again what stayed ours, rather than redeliver it.
+   */
+  private async commitThroughRebalance(batch: PendingBatch): Promise<void> {
+    const joinsBefore = this.joins;
+    try {
+      await this.commit(batch);
+    } catch (error) {
+      const lostRace =
+        hasProtocolError(error, 'ILLEGAL_GENERATION') ||
+        hasProtocolError(error, 'REBALANCE_IN_PROGRESS') ||
+        hasProtocolError(error, 'UNKNOWN_MEMBER_ID');
+      if (!lostRace) throw error;
+      const { session_timeout_ms, request_timeout_ms } = this.deps.config.kafka;
+      const deadline = Date.now() + session_timeout_ms * 2 + request_timeout_ms;
+      while (!this.stopping && this.joins === joinsBefore && Date.now() < deadline && !this.needsJoin) {
+        await this.pause(50);
+      }
+      if (this.joins === joinsBefore) throw error;
+      await this.commit(batch);
     }
   }
 

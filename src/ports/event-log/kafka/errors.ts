@@ -1,3 +1,4 @@
+import { TimeoutError } from '@platformatic/kafka';
 import { SwitchboardError } from '../../../errors/index.js';
 
 interface KafkaLikeError extends Error {
@@ -19,14 +20,23 @@ export function toSwitchboardError(error: unknown, action: string): SwitchboardE
   if (error instanceof SwitchboardError) return error;
   const e = error as KafkaLikeError;
   const message = `Kafka ${action} failed: ${e?.message ?? String(error)}`;
-  const timeout =
-    e?.code === 'PLT_KFK_TIMEOUT' ||
-    /timed? ?out/i.test(e?.message ?? '') ||
-    (typeof e?.findBy === 'function' && e.findBy('code', 'PLT_KFK_TIMEOUT') !== null);
+  const timeout = isTimeout(error) || /timed? ?out/i.test(e?.message ?? '');
   return new SwitchboardError(timeout ? 'STORE_TIMEOUT' : 'STORE_UNAVAILABLE', message, {
     cause: error,
     details: { engine: 'kafka' },
   });
+}
+
+/**
+ * Whether the error is, or wraps, a timeout. The library's TimeoutError carries the code
+ * PLT_KFK_NETWORK, not PLT_KFK_TIMEOUT (errors.js: `super(NetworkError.code, ...)`), so it is
+ * recognised by class; a broker's REQUEST_TIMED_OUT is a timeout too.
+ */
+export function isTimeout(error: unknown, depth = 0): boolean {
+  if (error instanceof TimeoutError) return true;
+  if (hasProtocolError(error, 'REQUEST_TIMED_OUT')) return true;
+  const nested = (error as { errors?: unknown })?.errors;
+  return depth < 5 && Array.isArray(nested) && nested.some((inner) => isTimeout(inner, depth + 1));
 }
 
 /** Rejects with STORE_TIMEOUT when `promise` does not settle in `ms` (the client's own retries can take longer). */

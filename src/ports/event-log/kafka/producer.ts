@@ -65,7 +65,7 @@ export class KafkaPublisher {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ messages: out, resolve, reject });
       this.queued += out.length;
-      for (const m of out) this.queuedBytes += m.value.length + Buffer.byteLength(m.key ?? '') + 64;
+      for (const m of out) this.queuedBytes += (m.value?.length ?? 0) + Buffer.byteLength(m.key ?? '') + 64;
       if (this.queued >= MAX_LINGER_BATCH || this.queuedBytes >= MAX_LINGER_BYTES) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.config.kafka.linger_ms);
     });

@@ -12,6 +12,9 @@ import {
 } from './codec.js';
 import { deleteRowSql, getSql, shapeOfTable, type TableShape } from './sql.js';
 
+/** Column sets per write kind that `writeStatement` scans before falling back to a keyed lookup. */
+const MAX_SCANNED_COLUMN_SETS = 16;
+
 /**
  * Everything the engine needs to run queries on one declared table, built once on the
  * table's first use: per-column encoders and decoders, and a cache of prepared statements
@@ -33,6 +36,7 @@ export class CompiledTable {
   private readonly decoders: readonly Decoder[];
   private readonly readsBigints: boolean;
   private readonly statements = new Map<string, Statement>();
+  private readonly byColumns = new Map<string, { columns: readonly string[]; statement: Statement }[]>();
 
   constructor(
     private readonly db: Database,
@@ -54,6 +58,34 @@ export class CompiledTable {
     this.readsBigints = Object.values(types).some(needsSafeIntegers);
     this.getStatement = this.prepare('get', getSql(this.shape), true);
     this.deleteStatement = this.prepare('delete', deleteRowSql(this.shape), false);
+  }
+
+  /**
+   * The statement for a write naming `columns` (`kind`: i = insert, u = update, c = increment),
+   * found by comparing column lists instead of building a `kind:a,b,c` key string per write:
+   * a table sees few distinct column sets, and their names are interned strings, so the scan
+   * is a handful of pointer comparisons. Tables written with many column sets fall back to
+   * the keyed cache.
+   */
+  writeStatement(kind: 'i' | 'u' | 'c', columns: readonly string[], sql: () => string): Statement {
+    let known = this.byColumns.get(kind);
+    if (known === undefined) this.byColumns.set(kind, (known = []));
+    for (const entry of known) {
+      const names = entry.columns;
+      if (names.length !== columns.length) continue;
+      let same = true;
+      for (let i = 0; i < names.length; i += 1) {
+        if (names[i] !== columns[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return entry.statement;
+    }
+    const key = `${kind}:${columns.join(',')}`;
+    const statement = this.statements.get(key) ?? this.prepare(key, sql(), false);
+    if (known.length < MAX_SCANNED_COLUMN_SETS) known.push({ columns: [...columns], statement });
+    return statement;
   }
 
   /** A cached statement, or undefined; callers build the SQL only on a miss (`?? table.prepare(...)`). */
