@@ -16,6 +16,11 @@ export interface BuildServerOptions {
    * error handling as the modules' routes.
    */
   routes?: (v1: FastifyInstance) => void | Promise<void>;
+  /**
+   * Only /health, /ready and /metrics: for processes that run a worker without the API
+   * (`switchboard consume`), so they can still be probed and scraped.
+   */
+  opsOnly?: boolean;
 }
 
 /**
@@ -49,6 +54,11 @@ export async function buildServer(
   installHttpObservability(app, context.metrics);
 
   const keys = switchboard.services.auth.keys;
+  if (options.opsOnly) {
+    opsRoutes(app, switchboard);
+    await app.ready();
+    return app;
+  }
   await registerDocs(app, {
     ...(config.server.docs_requires_key ? { guard: keyGuard(keys, { scope: 'read' }) } : {}),
   });
