@@ -130,8 +130,9 @@ export async function run(): Promise<void> {
     const rawBuckets = raw.prepare(
       'SELECT bucket FROM channel_buckets WHERE channel_id = ? AND bucket <= ? ORDER BY bucket DESC LIMIT 64',
     );
+    // `LIMIT +?` as the engine writes it: a bare bound `LIMIT ?` makes SQLite re-prepare on every run.
     const rawPage = raw.prepare(
-      'SELECT * FROM messages WHERE channel_id = ? AND bucket = ? AND message_id < ? ORDER BY message_id DESC LIMIT ?',
+      'SELECT * FROM messages WHERE channel_id = ? AND bucket = ? AND message_id < ? ORDER BY message_id DESC LIMIT +?',
     );
     const rawHistory = (before: bigint) => {
       const rows: unknown[] = [];

@@ -3,8 +3,9 @@ import type { MessageJson } from './serialize.js';
 
 /**
  * Live channel events over hot-state publish/subscribe (in-process embedded, Redis
- * scaled out). Publishing is fire-and-forget: the store is the record, and a subscriber
- * that missed events catches up from history (see stream.ts).
+ * scaled out). Publishing is fire-and-forget: every event but typing is first appended to
+ * the channel's durable feed (feed.ts), and a subscriber that missed some replays them from
+ * there (stream.ts). Typing indicators are ephemeral and only ever published.
  */
 export type LiveEvent =
   | { type: 'message.created'; channelId: string; message: MessageJson }
@@ -21,6 +22,20 @@ export type LiveEvent =
   | { type: 'pin.added' | 'pin.removed'; channelId: string; messageId: string; userId: string }
   | { type: 'typing'; channelId: string; userId: string; expiresAt: string };
 
+/** The kinds the feed keeps and replays: everything but typing. */
+export type FeedEvent = Exclude<LiveEvent, { type: 'typing' }>;
+
+/**
+ * What travels over publish/subscribe: the event plus, for feed events, its feed id (a
+ * Snowflake, the SSE `id:`), which is what lets a resuming stream drop what it replayed.
+ */
+export type PublishedEvent = LiveEvent & { eventId?: string };
+
+/** Where domain services hand their feed events (the ChannelFeed; a stub in tests). */
+export interface EventSink {
+  publish(event: FeedEvent): Promise<void>;
+}
+
 export function eventsChannel(channelId: string): string {
   return `messaging:events:${channelId}`;
 }
@@ -28,15 +43,15 @@ export function eventsChannel(channelId: string): string {
 export class LiveEvents {
   constructor(private readonly hotState: HotState) {}
 
-  async publish(event: LiveEvent): Promise<void> {
+  async publish(event: PublishedEvent): Promise<void> {
     await this.hotState.publish(eventsChannel(event.channelId), JSON.stringify(event));
   }
 
-  async subscribe(channelId: string, handler: (event: LiveEvent) => void): Promise<Unsubscribe> {
+  async subscribe(channelId: string, handler: (event: PublishedEvent) => void): Promise<Unsubscribe> {
     return this.hotState.subscribe(eventsChannel(channelId), (raw) => {
-      let event: LiveEvent;
+      let event: PublishedEvent;
       try {
-        event = JSON.parse(raw) as LiveEvent;
+        event = JSON.parse(raw) as PublishedEvent;
       } catch {
         return;
       }

@@ -140,6 +140,33 @@ export const messageReadPositionsTable = defineTable({
   comment: 'Moves only forward, by conditional update',
 });
 
+/**
+ * The channel's durable live feed: every message created / edited / deleted, reaction
+ * added / removed and pin / unpin, in event-id order (Snowflakes from the module's id
+ * service), so a live stream resumes after its Last-Event-ID with nothing lost. Partitions
+ * are one day of a channel (see feed.ts); rows are written with the retention as their TTL,
+ * so whole partitions expire together and time-window compaction drops them cheaply.
+ * `payload` is the event's JSON exactly as it was published.
+ */
+export const channelEventsTable = defineTable({
+  name: 'channel_events',
+  module: MODULE,
+  columns: {
+    channel_id: 'uuid',
+    bucket: 'int',
+    event_id: 'bigint',
+    type: 'text',
+    payload: 'text',
+  },
+  partitionKey: ['channel_id', 'bucket'],
+  // Replays only ever read forward from a cursor.
+  clusteringKey: [{ column: 'event_id', order: 'ASC' }],
+  // A backstop for writes without an explicit TTL; the feed always writes its configured retention.
+  defaultTtlSeconds: 7 * 24 * 60 * 60,
+  compaction: { kind: 'time-window', windowSize: 1, windowUnit: 'DAYS' },
+  comment: 'Live channel events by (channel, day), oldest first, expiring after the retention',
+});
+
 /** Declared now for the Telegram bridge (issue 7): O(1) dedup lookup without a secondary index. */
 export const telegramMessageMappingTable = defineTable({
   name: 'telegram_message_mapping',
@@ -180,6 +207,7 @@ export const messagingTables = [
   pinnedMessagesTable,
   channelPinStateTable,
   messageReadPositionsTable,
+  channelEventsTable,
   telegramMessageMappingTable,
   telegramSyncStateTable,
 ] as const;

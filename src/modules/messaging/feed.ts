@@ -1,0 +1,140 @@
+import type { Logger } from 'pino';
+import type { Page, WideColumnEngine } from '../../ports/wide-column/engine.js';
+import type { Clock } from '../../shared/clock.js';
+import type { EventSink, FeedEvent, LiveEvents, PublishedEvent } from './events.js';
+import { formatId, idToTime, minIdAt, SNOWFLAKE_EPOCH_MS } from './ids.js';
+import type { IdSource } from './messages.js';
+import { channelEventsTable } from './tables.js';
+import type { Row } from '../../ports/wide-column/declare.js';
+
+/** One day per feed partition: a busy channel's day of events stays a modest partition. */
+export const FEED_BUCKET_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_FEED_RETENTION_SECONDS = 7 * 24 * 60 * 60;
+/**
+ * A cursor this close to the retention edge is treated as expired: its oldest successors
+ * may be expiring while the replay reads them, and a silent hole is what `reset` prevents.
+ */
+const RETENTION_MARGIN_MS = 60_000;
+const REPLAY_PAGE = 200;
+
+type FeedRow = Row<typeof channelEventsTable>;
+
+export function feedBucketOfId(id: bigint): number {
+  return Math.floor(Number(id >> 22n) / FEED_BUCKET_MS);
+}
+
+function feedBucketOfTime(ms: number): number {
+  return Math.floor(Math.max(ms - SNOWFLAKE_EPOCH_MS, 0) / FEED_BUCKET_MS);
+}
+
+export interface StoredFeedEvent {
+  eventId: bigint;
+  event: PublishedEvent;
+}
+
+/**
+ * The channel's durable live feed. `publish` (the EventSink the services call after they
+ * changed state) takes an event id, appends the event to channel_events and only then
+ * publishes it on hot state: anything a subscriber receives live is already replayable.
+ *
+ * Per channel, taking the id, appending and publishing run one at a time in this process,
+ * so events are appended and published in id order; a stream that has seen id N never gets
+ * a smaller id appended behind it by this process. Ids from several processes writing one
+ * channel are ordered by their clocks (see docs/messaging.md for that limit).
+ */
+export class ChannelFeed implements EventSink {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly deps: {
+      engine: WideColumnEngine;
+      live: LiveEvents;
+      ids: IdSource;
+      clock: Clock;
+      logger: Logger;
+      retentionSeconds: number;
+    },
+  ) {}
+
+  get retentionSeconds(): number {
+    return this.deps.retentionSeconds;
+  }
+
+  publish(event: FeedEvent): Promise<void> {
+    return this.serialise(event.channelId, async () => {
+      const eventId = await this.deps.ids.next();
+      const published: PublishedEvent = { ...event, eventId: formatId(eventId) };
+      try {
+        await this.deps.engine.insert(
+          channelEventsTable,
+          {
+            channel_id: event.channelId,
+            bucket: feedBucketOfId(eventId),
+            event_id: eventId,
+            type: event.type,
+            payload: JSON.stringify(published),
+          },
+          { ttlSeconds: this.deps.retentionSeconds },
+        );
+      } catch (error) {
+        // The state change already stands; live subscribers still hear of it, only a replay will miss it.
+        this.deps.logger.warn(
+          { channelId: event.channelId, type: event.type, err: (error as Error).message },
+          'channel feed append failed',
+        );
+      }
+      await this.deps.live.publish(published);
+    });
+  }
+
+  /**
+   * The smallest cursor a replay can still serve completely: events after an older one may
+   * already have expired. Events are written with the retention as TTL at about their id time.
+   */
+  oldestResumable(): bigint {
+    return minIdAt(this.deps.clock.now().getTime() - this.deps.retentionSeconds * 1000 + RETENTION_MARGIN_MS);
+  }
+
+  isExpired(cursor: bigint): boolean {
+    return cursor < this.oldestResumable();
+  }
+
+  /**
+   * Stored events with ids above `after`, oldest first, up to the bucket of `until`
+   * (later events belong to the live half of a stream). Walks one partition per day; days
+   * beyond the retention are never read since their rows have expired.
+   */
+  async *replay(channelId: string, after: bigint, until: Date): AsyncGenerator<StoredFeedEvent> {
+    const first = Math.max(feedBucketOfId(after), feedBucketOfId(this.oldestResumable()));
+    const last = feedBucketOfTime(until.getTime());
+    for (let bucket = first; bucket <= last; bucket += 1) {
+      let pageToken: string | null = null;
+      do {
+        const page: Page<FeedRow> = await this.deps.engine.slice(channelEventsTable, {
+          key: { channel_id: channelId, bucket },
+          range: { column: 'event_id', gt: after },
+          order: 'ASC',
+          limit: REPLAY_PAGE,
+          pageToken,
+        });
+        for (const row of page.rows) {
+          yield { eventId: row.event_id, event: JSON.parse(row.payload ?? '{}') as PublishedEvent };
+        }
+        pageToken = page.nextPageToken;
+      } while (pageToken !== null);
+    }
+  }
+
+  private serialise<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return run;
+  }
+}
+
+export { idToTime };
