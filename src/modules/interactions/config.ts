@@ -16,13 +16,13 @@ export const interactionsSection = {
   /** Whether `serve` runs the consumer (set false when a separate `switchboard consume` does). */
   consumer_enabled: f.boolean(true),
   /** Most messages per consumer batch, and how long a batch may wait to fill. */
-  batch_size: f.int(1000, 1, 100_000),
+  batch_size: f.int(10000, 1, 100_000),
   batch_wait_ms: f.int(20, 0, 60_000),
   /**
    * Most operations per store batch. The embedded engine is fastest with large batches; on
    * ScyllaDB keep batches small (a few dozen) to stay under its batch size thresholds.
    */
-  store_batch_ops: f.int(2000, 1, 100_000),
+  store_batch_ops: f.int(20000, 1, 100_000),
   /** Aggregate snapshots the consumer keeps in memory to avoid reading back what it wrote. */
   snapshot_cache_entries: f.int(200_000, 0, 10_000_000),
   /** TTL of interaction rows, summaries and metrics (the seed's 90 days). */

@@ -328,7 +328,11 @@ export class BatchProcessor {
       const row = summaryToRow(key, state);
       updates.push([key.source, sessionCacheKeys[i]!, row]);
       const ops = [batchOp.insert(sessionSummaries, row, { ttlSeconds })];
-      if (previous) ops.push(batchOp.delete(sessionSummaries, { ...key, through_offset: base }));
+      if (previous) {
+        // Key columns listed, not spread (see summaryToRow).
+        const { session_id, stage, source } = key;
+        ops.push(batchOp.delete(sessionSummaries, { session_id, stage, source, through_offset: base }));
+      }
       groups.push(ops);
     });
     [...buckets.values()].forEach((events, i) => {
@@ -349,7 +353,12 @@ export class BatchProcessor {
       this.histograms.set(row, h);
       updates.push([key.source, bucketCacheKeys[i]!, row]);
       const ops = [batchOp.insert(performanceMetrics, row, { ttlSeconds })];
-      if (previous) ops.push(batchOp.delete(performanceMetrics, { ...key, through_offset: base }));
+      if (previous) {
+        const { stage, resolution, day, bucket_start, source } = key;
+        ops.push(
+          batchOp.delete(performanceMetrics, { stage, resolution, day, bucket_start, source, through_offset: base }),
+        );
+      }
       groups.push(ops);
     });
     if (report.redelivered > 0) this.metrics.redeliveries.inc(report.redelivered);

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
+import type { Row } from '../../ports/wide-column/declare.js';
 import type { Page, WideColumnEngine } from '../../ports/wide-column/engine.js';
 import type { Clock } from '../../shared/clock.js';
 import type { EventSink, FeedEvent, LiveEvents, PublishedEvent } from './events.js';
-import { formatId, idToTime, minIdAt, SNOWFLAKE_EPOCH_MS } from './ids.js';
+import { formatId, minIdAt, SNOWFLAKE_EPOCH_MS } from './ids.js';
 import type { IdSource } from './messages.js';
 import { channelEventsTable } from './tables.js';
-import type { Row } from '../../ports/wide-column/declare.js';
 
 /** One day per feed partition: a busy channel's day of events stays a modest partition. */
 export const FEED_BUCKET_MS = 24 * 60 * 60 * 1000;
@@ -100,13 +100,17 @@ export class ChannelFeed implements EventSink {
   }
 
   /**
-   * Stored events with ids above `after`, oldest first, up to the bucket of `until`
-   * (later events belong to the live half of a stream). Walks one partition per day; days
-   * beyond the retention are never read since their rows have expired.
+   * Stored events with ids above `after`, oldest first. Walks one partition per day, from
+   * the cursor's day (or the oldest retained one) to today; a stream calls this after it
+   * subscribed, so anything appended later is in its live half anyway. Today is the later of
+   * the clock's day and the day of a fresh id, so a generator ahead of the clock is covered.
    */
-  async *replay(channelId: string, after: bigint, until: Date): AsyncGenerator<StoredFeedEvent> {
+  async *replay(channelId: string, after: bigint): AsyncGenerator<StoredFeedEvent> {
     const first = Math.max(feedBucketOfId(after), feedBucketOfId(this.oldestResumable()));
-    const last = feedBucketOfTime(until.getTime());
+    const last = Math.max(
+      feedBucketOfTime(this.deps.clock.now().getTime()),
+      feedBucketOfId(await this.deps.ids.next()),
+    );
     for (let bucket = first; bucket <= last; bucket += 1) {
       let pageToken: string | null = null;
       do {
@@ -136,5 +140,3 @@ export class ChannelFeed implements EventSink {
     return run;
   }
 }
-
-export { idToTime };

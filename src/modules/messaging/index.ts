@@ -32,10 +32,10 @@ export const messagingModule: ModuleDefinition<MessagingServices> = {
       stop: () => services.ids.stop(),
     },
     {
-      // Lets queued Telegram sends finish before the stores close.
+      // Relays the durable Telegram outbox; stopping waits for the send in flight, the rest stays pending.
       name: 'messaging-telegram-mirror',
-      start: async () => {},
-      stop: () => services.telegram.mirror.idle(),
+      start: () => services.telegram.mirror.start(),
+      stop: () => services.telegram.mirror.stop(),
     },
   ],
 };

@@ -4,7 +4,7 @@ import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
 import type { Clock } from '../../shared/clock.js';
 import { bucketOfId } from './buckets.js';
 import type { ChatService } from './chats.js';
-import type { LiveEvents } from './events.js';
+import type { EventSink } from './events.js';
 import { collect } from './history.js';
 import { formatId } from './ids.js';
 import { rowToMessage, type MessageRow, type MessageStore } from './message-store.js';
@@ -31,11 +31,17 @@ export interface MessageServiceDeps {
   store: MessageStore;
   chats: ChatService;
   reactions: ReactionService;
-  events: LiveEvents;
+  /** The channel feed: appends the event durably, then publishes it live. */
+  events: EventSink;
   ids: IdSource;
   clock: Clock;
   logger: Logger;
   contentMaxLength: number;
+  /**
+   * Called inside a send once its id is taken, before the message is stored (the Telegram
+   * outbox row). A failure fails the send and nothing is stored.
+   */
+  beforeStore?: (message: Message) => Promise<void>;
   /** Called after a send is stored (read position of the sender, live counters); failures are logged only. */
   afterSend?: (message: Message) => Promise<void>;
   /**
@@ -97,6 +103,7 @@ export class MessageService {
         deleted: false,
         has_reactions: false,
       };
+      if (this.deps.beforeStore) await this.deps.beforeStore(rowToMessage(row));
       await this.deps.store.insert(row);
       const stored = rowToMessage(row);
       await this.publish({ type: 'message.created', channelId: id, message: messageToJson(stored) });
@@ -202,7 +209,7 @@ export class MessageService {
     return row;
   }
 
-  private async publish(event: Parameters<LiveEvents['publish']>[0]): Promise<void> {
+  private async publish(event: Parameters<EventSink['publish']>[0]): Promise<void> {
     // The store is the record; a failed publish must not fail the write the caller already made.
     await this.deps.events
       .publish(event)

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { currentTimestamp, dialectTypes } from '../../ports/relational/dialect-helpers.js';
 import type { Migration } from '../../ports/relational/store.js';
 import { searchMigration } from './search/migrations.js';
-import { telegramMigration } from './telegram/migrations.js';
+import { telegramMigration, telegramOutboxMigration } from './telegram/migrations.js';
 import { templatesMigration } from './templates/migrations.js';
 
 /**
@@ -45,6 +45,7 @@ export const messagingMigrations: readonly Migration[] = [
   { version: 2, ...searchMigration },
   { version: 3, ...templatesMigration },
   { version: 4, ...telegramMigration },
+  { version: 5, ...telegramOutboxMigration },
 ];
 
 export interface MessagingDatabase {

@@ -3,7 +3,7 @@ import { SwitchboardError } from '../../errors/index.js';
 import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
 import type { Clock } from '../../shared/clock.js';
 import type { ChatService } from './chats.js';
-import type { LiveEvents } from './events.js';
+import type { EventSink } from './events.js';
 import { formatId } from './ids.js';
 import { rowToMessage, type MessageStore } from './message-store.js';
 import { notFound } from './messages.js';
@@ -34,7 +34,7 @@ export class PinService {
     private readonly engine: WideColumnEngine,
     private readonly store: MessageStore,
     private readonly chats: ChatService,
-    private readonly events: LiveEvents,
+    private readonly events: EventSink,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly limit: number,

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
 import type { Clock } from '../../shared/clock.js';
 import type { ChatService } from './chats.js';
-import type { LiveEvents } from './events.js';
+import type { EventSink } from './events.js';
 import { formatId } from './ids.js';
 import { rowToMessage, type MessageRow, type MessageStore } from './message-store.js';
 import { notFound } from './messages.js';
@@ -29,7 +29,7 @@ export class ReactionService {
     private readonly engine: WideColumnEngine,
     private readonly store: MessageStore,
     private readonly chats: ChatService,
-    private readonly events: LiveEvents,
+    private readonly events: EventSink,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}

@@ -1,6 +1,7 @@
 import type { SwitchboardContext } from '../module.js';
 import { ChatService } from './chats.js';
 import { LiveEvents } from './events.js';
+import { ChannelFeed, DEFAULT_FEED_RETENTION_SECONDS } from './feed.js';
 import { IdService } from './id-service.js';
 import { LiveCounters } from './live-counters.js';
 import { MessageStore } from './message-store.js';
@@ -10,7 +11,7 @@ import { PresenceService } from './presence.js';
 import { ReactionService } from './reactions.js';
 import { ReadService } from './reads.js';
 import type { TimeSource } from './snowflake.js';
-import { openChannelStream, type ChannelStream, type StreamDelivery } from './stream.js';
+import { openChannelStream, type ChannelStream, type StreamOptions } from './stream.js';
 import { TypingService } from './typing.js';
 import { SearchService } from './search/service.js';
 import { TemplateService } from './templates/service.js';
@@ -27,7 +28,10 @@ export interface MessagingServices {
   typing: TypingService;
   presence: PresenceService;
   counters: LiveCounters;
+  /** Live publish/subscribe only (typing goes straight here). */
   events: LiveEvents;
+  /** The durable, replayable channel feed every other live event goes through (feed.ts). */
+  feed: ChannelFeed;
   store: MessageStore;
   /** Full-text search of messages (FTS5 embedded, tsvector on PostgreSQL). */
   search: SearchService;
@@ -35,12 +39,8 @@ export interface MessagingServices {
   templates: TemplateService;
   /** Telegram webhook ingest, outbound mirror, chat links and sync state. */
   telegram: TelegramBridge;
-  /** A member's live channel events, resuming after a message id (see stream.ts). */
-  stream(
-    channelId: string,
-    actor: string,
-    options: { after?: bigint; deliver: (delivery: StreamDelivery) => void },
-  ): Promise<ChannelStream>;
+  /** A member's live channel events, resuming after a feed event id or a message id (see stream.ts). */
+  stream(channelId: string, actor: string, options: StreamOptions): Promise<ChannelStream>;
 }
 
 export interface MessagingOptions {
@@ -48,6 +48,13 @@ export interface MessagingOptions {
   time?: TimeSource;
   /** Hands mirrored messages to Telegram; default: the simulated sender, which only records them. */
   telegramSender?: TelegramSender;
+  /** The Telegram relay's poll interval and first retry delay (default 1 s and 200 ms). */
+  telegramMirrorTiming?: { pollMs?: number; backoffMs?: number };
+  /**
+   * How long the channel feed keeps events for resuming streams (default 7 days). A stream
+   * resuming from an older cursor gets a `reset` event instead of a silent gap.
+   */
+  feedRetentionSeconds?: number;
 }
 
 export function createMessagingServices(
@@ -66,8 +73,16 @@ export function createMessagingServices(
   });
   const store = new MessageStore(engine);
   const events = new LiveEvents(hotState);
+  const feed = new ChannelFeed({
+    engine,
+    live: events,
+    ids,
+    clock,
+    logger,
+    retentionSeconds: options.feedRetentionSeconds ?? DEFAULT_FEED_RETENTION_SECONDS,
+  });
   const chats = new ChatService(context.relational, engine, clock);
-  const reactions = new ReactionService(engine, store, chats, events, clock, logger);
+  const reactions = new ReactionService(engine, store, chats, feed, clock, logger);
   const reads = new ReadService(engine, chats, clock, config.unread_cap);
   const counters = new LiveCounters(hotState, chats);
   const search = new SearchService({ relational: context.relational, engine, store, chats, logger });
@@ -78,7 +93,7 @@ export function createMessagingServices(
     store,
     chats,
     reactions,
-    events,
+    events: feed,
     ids,
     clock,
     logger,
@@ -90,9 +105,12 @@ export function createMessagingServices(
         counters.messageSent(message.channelId),
       ]);
     },
+    async beforeStore(message) {
+      if (late.telegram) await late.telegram.onMessageSending(message);
+    },
     async afterChange(change) {
       await search.onMessageChange(change);
-      if (change.kind === 'created' && late.telegram) await late.telegram.onMessageCreated(change.message);
+      if (change.kind === 'created') late.telegram?.onMessageCreated(change.message);
     },
   });
   const telegram = new TelegramBridge({
@@ -107,6 +125,7 @@ export function createMessagingServices(
     config: config.telegram,
     contentMaxLength: config.content_max_length,
     ...(options.telegramSender ? { sender: options.telegramSender } : {}),
+    ...(options.telegramMirrorTiming ? { mirrorTiming: options.telegramMirrorTiming } : {}),
   });
   late.telegram = telegram;
   return {
@@ -114,17 +133,18 @@ export function createMessagingServices(
     chats,
     messages,
     reactions,
-    pins: new PinService(engine, store, chats, events, clock, logger, config.pin_limit),
+    pins: new PinService(engine, store, chats, feed, clock, logger, config.pin_limit),
     reads,
     typing: new TypingService(hotState, chats, events, logger, config.typing_ttl_seconds),
     presence: new PresenceService(hotState, clock, config.presence_ttl_seconds),
     counters,
     events,
+    feed,
     store,
     search,
     templates: new TemplateService(context.relational, clock),
     telegram,
     stream: (channelId, actor, streamOptions) =>
-      openChannelStream({ engine, chats, events }, channelId, actor, streamOptions),
+      openChannelStream({ chats, events, feed, clock }, channelId, actor, streamOptions),
   };
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatId, minIdAt } from '../../../src/modules/messaging/ids.js';
 import { createTestServer, type TestServer } from '../../helpers/server.js';
 
 interface SseEvent {
@@ -87,23 +88,46 @@ describe('live channel stream (SSE over real HTTP)', () => {
       })
     ).id;
   });
-  afterAll(() => s.close());
+  afterAll(async () => {
+    const t = Date.now();
+    const timer = setTimeout(() => console.log('still closing', process.getActiveResourcesInfo()), 5000);
+    await s.app.close();
+    console.log('app closed', Date.now() - t);
+    await s.switchboard.close();
+    console.log('sb closed', Date.now() - t);
+    clearTimeout(timer);
+  });
 
   const headers = (user: string, extra: Record<string, string> = {}) => ({
     authorization: `Bearer ${key}`,
     'x-user-id': user,
     ...extra,
   });
-  const post = async (content: string) => {
-    const res = await fetch(`${base}/v1/channels/${channelId}/messages`, {
-      method: 'POST',
-      headers: { ...headers('alice'), 'content-type': 'application/json' },
-      body: JSON.stringify({ content }),
+  const call = async (method: string, path: string, body?: unknown, user = 'alice') => {
+    const res = await fetch(`${base}/v1/channels/${channelId}${path}`, {
+      method,
+      headers: { ...headers(user), ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
     });
-    expect(res.status).toBe(201);
-    return ((await res.json()) as { id: string }).id;
+    expect(res.status, `${method} ${path}`).toBeLessThan(300);
+    return (await res.json()) as Record<string, unknown>;
   };
-  const created = (events: SseEvent[]) => events.filter((e) => e.event === 'message.created');
+  const post = async (content: string) => (await call('POST', '/messages', { content })).id as string;
+  const events = (lastEventId?: string, query = '') =>
+    openSse(
+      `${base}/v1/channels/${channelId}/events${query}`,
+      headers('bob', lastEventId ? { 'last-event-id': lastEventId } : {}),
+    );
+  /** The feed as stored, after a cursor: what a resumed stream must deliver, exactly. */
+  const stored = async (after: string) => {
+    const out: { id: string; type: string }[] = [];
+    for await (const { eventId, event } of s.switchboard.messaging.feed.replay(channelId, BigInt(after))) {
+      out.push({ id: formatId(eventId), type: event.type });
+    }
+    return out;
+  };
+  const ids = (list: SseEvent[]) => list.filter((e) => e.id !== undefined).map((e) => e.id!);
+  const created = (list: SseEvent[]) => list.filter((e) => e.event === 'message.created');
 
   it('refuses a non-member with 403 before streaming', async () => {
     const res = await fetch(`${base}/v1/channels/${channelId}/events`, { headers: headers('mallory') });
@@ -111,47 +135,122 @@ describe('live channel stream (SSE over real HTTP)', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_A_MEMBER');
   });
 
-  it('resumes after a reconnect with Last-Event-ID: no gap, no duplicate', async () => {
-    const expected: string[] = [];
-    const first = await openSse(`${base}/v1/channels/${channelId}/events`, headers('bob'));
+  it('replays every kind of event missed while away, in order, then goes live with no gap or repeat', async () => {
+    const first = await events();
     expect(first.status).toBe(200);
-    for (let i = 0; i < 3; i += 1) expected.push(await post(`live ${i}`));
-    await first.waitFor((e) => created(e).length === 3);
-    const typing = await fetch(`${base}/v1/channels/${channelId}/typing`, {
-      method: 'POST',
-      headers: headers('alice'),
-    });
-    expect(typing.status).toBe(200);
-    await first.waitFor((e) => e.some((x) => x.event === 'typing'));
-    const lastSeen = created(first.events).at(-1)!.id!;
+    const m1 = await post('first');
+    const m2 = await post('second');
+    await call('POST', '/typing');
+    await first.waitFor((e) => created(e).length === 2 && e.some((x) => x.event === 'typing'));
+    // Typing is ephemeral: no SSE id, never replayed.
+    expect(first.events.find((e) => e.event === 'typing')!.id).toBeUndefined();
+    for (const e of first.events.filter((x) => x.id)) expect(e.data.eventId).toBe(e.id);
+    const lastSeen = ids(first.events).at(-1)!;
     await first.close();
 
-    for (let i = 0; i < 4; i += 1) expected.push(await post(`while away ${i}`));
-    // Reconnect while more messages are being posted, so the replay-to-live switch is exercised.
-    const racing = Promise.all(Array.from({ length: 5 }, (_, i) => post(`during reconnect ${i}`)));
-    const second = await openSse(
-      `${base}/v1/channels/${channelId}/events`,
-      headers('bob', { 'last-event-id': lastSeen }),
-    );
-    expected.push(...(await racing));
-    for (let i = 0; i < 2; i += 1) expected.push(await post(`after reconnect ${i}`));
-    await second.waitFor((e) => created(e).length >= expected.length - 3);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const all = [...created(first.events), ...created(second.events)].map((e) => e.id!);
-    expect(new Set(all).size).toBe(all.length);
-    expect([...all].sort()).toEqual([...expected].sort());
-    // Every created event carries its message id as the SSE id, in id order.
-    const resumed = created(second.events).map((e) => BigInt(e.id!));
-    expect(resumed).toEqual([...resumed].sort((a, b) => (a < b ? -1 : 1)));
+    // While away: one of every kind, over HTTP.
+    await call('PATCH', `/messages/${m1}`, { content: 'first, edited' });
+    await call('DELETE', `/messages/${m2}`);
+    await call('PUT', `/messages/${m1}/reactions/${encodeURIComponent('👍')}`, undefined, 'bob');
+    await call('DELETE', `/messages/${m1}/reactions/${encodeURIComponent('👍')}`, undefined, 'bob');
+    await call('PUT', `/pins/${m1}`);
+    await call('DELETE', `/pins/${m1}`);
+    const m3 = await post('third');
+    await call('POST', '/typing');
+    // Enough more that the replay reads several pages while new events keep arriving.
+    const svc = s.switchboard.messaging;
+    for (let i = 0; i < 230; i += 1) await svc.messages.send(channelId, 'alice', { content: `away ${i}` });
+
+    let racing = true;
+    const racer = (async () => {
+      let n = 0;
+      while (racing) {
+        const id = await post(`during ${n}`);
+        await call('PUT', `/messages/${id}/reactions/${encodeURIComponent('🔥')}`, undefined, 'bob');
+        n += 1;
+      }
+      return n;
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const second = await events(lastSeen);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    racing = false;
+    const raced = await racer;
+    expect(raced).toBeGreaterThan(0);
+    const after = await post('after reconnect');
+
+    await second.waitFor((e) => created(e).some((x) => x.data.message && (x.data.message as { id: string }).id === after));
+    const expected = await stored(lastSeen);
+    const got = second.events.filter((e) => e.id !== undefined);
+    // Exactly the stored feed after the cursor: same ids, same order, nothing missing or repeated.
+    expect(got.map((e) => e.id)).toEqual(expected.map((e) => e.id));
+    expect(got.map((e) => e.event)).toEqual(expected.map((e) => e.type));
+    expect(new Set(ids(got)).size).toBe(got.length);
+    const asBig = got.map((e) => BigInt(e.id!));
+    expect(asBig).toEqual([...asBig].sort((a, b) => (a < b ? -1 : 1)));
+    expect(asBig[0]! > BigInt(lastSeen)).toBe(true);
+    // The missed changes, first and in the order they happened.
+    expect(got.slice(0, 7).map((e) => e.event)).toEqual([
+      'message.edited',
+      'message.deleted',
+      'reaction.added',
+      'reaction.removed',
+      'pin.added',
+      'pin.removed',
+      'message.created',
+    ]);
+    expect(got[0]!.data).toMatchObject({ message: { id: m1, content: 'first, edited' } });
+    expect(got[1]!.data).toMatchObject({ messageId: m2 });
+    expect(got[2]!.data).toMatchObject({ messageId: m1, emoji: '👍', userId: 'bob', count: 1 });
+    expect(got[3]!.data).toMatchObject({ messageId: m1, emoji: '👍', count: 0 });
+    expect(got[6]!.data).toMatchObject({ message: { id: m3, content: 'third' } });
+    // 230 filler messages, and every raced message with its reaction.
+    expect(created(got)).toHaveLength(1 + 230 + raced + 1);
+    expect(got.filter((e) => e.event === 'reaction.added')).toHaveLength(1 + raced);
+    // The typing that happened while away is not replayed.
+    expect(second.events.filter((e) => e.event === 'typing')).toHaveLength(0);
     await second.close();
   });
 
-  it('resumes from ?after= too', async () => {
+  it('tells a client whose cursor is older than the retention to reset, then carries on', async () => {
+    const stale = formatId(minIdAt(Date.now() - 8 * 24 * 60 * 60 * 1000));
+    const stream = await events(stale);
+    await stream.waitFor((e) => e.length >= 1);
+    const [reset] = stream.events;
+    expect(reset).toMatchObject({
+      event: 'reset',
+      data: { type: 'reset', channelId, reason: 'cursor-expired', retentionSeconds: 7 * 24 * 60 * 60 },
+    });
+    expect(reset!.id).toBe(reset!.data.resumeFrom);
+    expect(BigInt(reset!.id!) > BigInt(stale)).toBe(true);
+    const id = await post('after a reset');
+    await stream.waitFor((e) => created(e).some((x) => (x.data.message as { id: string }).id === id));
+    await stream.close();
+  });
+
+  it('resumes from ?after=<message id>: everything since that message, not the messages the client has', async () => {
     const a = await post('one');
     const b = await post('two');
-    const stream = await openSse(`${base}/v1/channels/${channelId}/events?after=${a}`, headers('bob'));
-    await stream.waitFor((e) => created(e).length >= 1);
-    expect(created(stream.events).map((e) => e.id)).toEqual([b]);
+    await call('PATCH', `/messages/${a}`, { content: 'one, edited' });
+    const stream = await events(undefined, `?after=${a}`);
+    await stream.waitFor((e) => e.length >= 2);
+    expect(stream.events.map((e) => [e.event, (e.data.message as { id: string }).id])).toEqual([
+      ['message.created', b],
+      ['message.edited', a],
+    ]);
+    // Last-Event-ID wins over ?after= (an EventSource reconnecting to this URL sends both).
+    const resumed = await events(stream.events[0]!.id, `?after=${a}`);
+    await resumed.waitFor((e) => e.length >= 1);
+    expect(resumed.events.map((e) => e.event)).toEqual(['message.edited']);
     await stream.close();
+    await resumed.close();
+  });
+
+  it('refuses a malformed Last-Event-ID with INVALID_ID', async () => {
+    const res = await fetch(`${base}/v1/channels/${channelId}/events`, {
+      headers: headers('bob', { 'last-event-id': 'not-an-id' }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_ID');
   });
 });

@@ -256,7 +256,7 @@ describe('Telegram bridge over HTTP', () => {
     ).json<{ channelId: string }>();
     const sender = svc.telegram.sender as SimulatedTelegramSender;
     const before = sender.sent.length;
-    await svc.telegram.mirror.idle();
+    await svc.telegram.mirror.flush();
     expect(sender.sent.length).toBe(before); // a message from Telegram is not sent back
 
     await svc.chats.addParticipant(channelId, 'tg-bot:support', 'agent-7', 'admin');
@@ -267,7 +267,7 @@ describe('Telegram bridge over HTTP', () => {
       payload: { content: 'Yes, you can pick it up today.', source: 'web' },
     });
     expect(reply.statusCode).toBe(201);
-    await svc.telegram.mirror.idle();
+    await svc.telegram.mirror.flush();
     const sent = sender.sent.slice(before);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({

@@ -12,10 +12,12 @@ const KEEP_ALIVE_MS = 15_000;
 
 /**
  * `GET /v1/channels/:channelId/events`: the channel's live events as Server-Sent Events,
- * members only. `message.created` events carry the message id as the SSE id, so a client
- * (or EventSource on its own) reconnects with `Last-Event-ID` and gets every message after
- * it from the store, then the live stream, with no gap and no repeat (see stream.ts).
- * `?after=<message id>` does the same for clients that cannot set the header.
+ * members only. Every event but typing carries its feed event id as the SSE id, so a client
+ * (or EventSource on its own) reconnects with `Last-Event-ID` and gets every event after it
+ * from the channel feed, then the live stream, with no gap and no repeat (see stream.ts).
+ * `?after=<message id>` resumes from a message instead (clients that cannot set the header
+ * and only know the newest message they show). A cursor older than the feed's retention
+ * gets a `reset` event first: refetch, then carry on.
  */
 export function channelEventsRoute(
   app: FastifyInstance,
@@ -44,13 +46,14 @@ export function channelEventsRoute(
     async (request, reply) => {
       const actor = actorOf(request);
       const channelId = checkChannelId(request.params.channelId);
-      const lastEventId = request.headers['last-event-id'];
-      const resumeRaw =
-        typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : request.query.after;
+      const header = request.headers['last-event-id'];
+      // An EventSource reconnecting to a `?after=` URL sends both; the header is the newer position.
+      const lastEventId =
+        typeof header === 'string' && header !== '' ? parseId(header, 'headers.last-event-id') : undefined;
       const after =
-        resumeRaw === undefined
-          ? undefined
-          : parseId(resumeRaw, lastEventId ? 'headers.last-event-id' : 'after');
+        lastEventId === undefined && request.query.after !== undefined
+          ? parseId(request.query.after, 'after')
+          : undefined;
       // Checked before the stream starts, so a non-member gets an ordinary 403 JSON error.
       await services.chats.requireMember(channelId, actor);
 
@@ -90,6 +93,7 @@ export function channelEventsRoute(
       try {
         await services.counters.streamOpened(channelId).catch(() => undefined);
         stream = await services.stream(channelId, actor, {
+          ...(lastEventId !== undefined ? { lastEventId } : {}),
           ...(after !== undefined ? { after } : {}),
           deliver: write,
         });

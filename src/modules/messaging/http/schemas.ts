@@ -181,7 +181,10 @@ export const PresenceView = Type.Object({
 export const EventsQuery = Type.Object(
   {
     after: Type.Optional(
-      Type.String({ description: 'Resume after this message id (or send Last-Event-ID)' }),
+      Type.String({
+        description:
+          'Resume after this message id: every event since it, except the creation of it and older messages. Last-Event-ID (a feed event id) wins when both are sent.',
+      }),
     ),
   },
   { additionalProperties: false },

@@ -1,4 +1,9 @@
-import { currentTimestamp, dialectTypes } from '../../../ports/relational/dialect-helpers.js';
+import { sql, type Generated } from 'kysely';
+import {
+  addAutoIncrementId,
+  currentTimestamp,
+  dialectTypes,
+} from '../../../ports/relational/dialect-helpers.js';
 import type { Migration } from '../../../ports/relational/store.js';
 
 /**
@@ -36,6 +41,39 @@ export const telegramMigration: Omit<Migration, 'version'> = {
   },
 };
 
+/**
+ * `telegram_outbox`: messages sent in a linked channel that Telegram has not confirmed yet.
+ * A row is written in the same send call, before the message itself is stored, and deleted
+ * once Telegram's id is in telegram_message_mapping; `seq` is the send order the relay keeps
+ * per chat. `message_id` is the decimal Snowflake (SQLite would round a 64-bit integer read
+ * back as a number). Rows that ran out of attempts stay with status 'failed' for inspection.
+ */
+export const telegramOutboxMigration: Omit<Migration, 'version'> = {
+  name: 'telegram outbox',
+  async up(db, dialect) {
+    const t = dialectTypes(dialect);
+    await addAutoIncrementId(db.schema.createTable('telegram_outbox'), dialect, 'seq')
+      .addColumn('channel_id', 'text', (c) => c.notNull())
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('bot_id', 'text', (c) => c.notNull())
+      .addColumn('telegram_chat_id', t.bigint, (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'failed')`))
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', t.timestamp, (c) => c.notNull())
+      .addColumn('claimed_until', t.timestamp)
+      .addColumn('telegram_message_id', t.bigint)
+      .addColumn('last_error', 'text')
+      .addColumn('created_at', t.timestamp, (c) => c.notNull().defaultTo(currentTimestamp(dialect)))
+      .addUniqueConstraint('telegram_outbox_message', ['channel_id', 'message_id'])
+      .execute();
+    await db.schema
+      .createIndex('telegram_outbox_by_status')
+      .on('telegram_outbox')
+      .columns(['status', 'seq'])
+      .execute();
+  },
+};
+
 export interface TelegramDatabase {
   telegram_chat_links: {
     telegram_chat_id: number;
@@ -50,5 +88,19 @@ export interface TelegramDatabase {
     telegram_chat_id: number | null;
     reason: string;
     received_at: string | Date;
+  };
+  telegram_outbox: {
+    seq: Generated<number>;
+    channel_id: string;
+    message_id: string;
+    bot_id: string;
+    telegram_chat_id: number;
+    status: 'pending' | 'failed';
+    attempts: number;
+    next_attempt_at: string | Date;
+    claimed_until: string | Date | null;
+    telegram_message_id: number | null;
+    last_error: string | null;
+    created_at: string | Date;
   };
 }

@@ -12,6 +12,7 @@ import type { TelegramBotConfig, TelegramConfig } from './config.js';
 import { TelegramIngest, type IngestResult } from './ingest.js';
 import { ChatLinks } from './links.js';
 import { TelegramMirror } from './mirror.js';
+import { TelegramOutbox } from './outbox.js';
 import { secretMatches } from './secret.js';
 import { SimulatedTelegramSender, type TelegramSender } from './sender.js';
 import { SyncStateStore, type SyncState } from './sync-state.js';
@@ -30,6 +31,8 @@ export interface TelegramBridgeDeps {
   contentMaxLength: number;
   /** Defaults to the simulated sender (records what it would send). */
   sender?: TelegramSender;
+  /** The relay's poll interval and first retry delay (tests shorten them). */
+  mirrorTiming?: { pollMs?: number; backoffMs?: number };
 }
 
 /** The Telegram bridge: webhook ingest, the outbound mirror, chat links and sync state. */
@@ -50,12 +53,16 @@ export class TelegramBridge {
     this.sync = new SyncStateStore(engine, relational, clock);
     this.mirror = new TelegramMirror({
       engine,
+      store: deps.store,
+      outbox: new TelegramOutbox(relational),
       links: this.links,
       sender: this.sender,
       sync: this.sync,
       clock,
       logger,
       attempts: config.send_attempts,
+      claimMs: config.claim_timeout_ms,
+      ...deps.mirrorTiming,
     });
     this.ingest = new TelegramIngest({
       engine,
@@ -95,9 +102,14 @@ export class TelegramBridge {
     return this.ingest.handle(bot, update);
   }
 
-  /** The message service's hook: mirrors new Switchboard messages to their linked chat. */
-  onMessageCreated(message: Message): Promise<void> {
-    return this.mirror.onMessageCreated(message);
+  /** The message service's hook inside a send, before the store write: queues the mirror durably. */
+  onMessageSending(message: Message): Promise<void> {
+    return this.mirror.onMessageSending(message);
+  }
+
+  /** The message service's hook after a send: wakes the relay. */
+  onMessageCreated(message: Message): void {
+    this.mirror.onMessageCreated(message);
   }
 
   /** The sync state of a channel the actor is a member of. */
