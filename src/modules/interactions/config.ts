@@ -15,14 +15,20 @@ export const interactionsSection = {
   consumer_group: f.string('switchboard-interactions', { nonEmpty: true }),
   /** Whether `serve` runs the consumer (set false when a separate `switchboard consume` does). */
   consumer_enabled: f.boolean(true),
-  /** Most messages per consumer batch, and how long a batch may wait to fill. */
-  batch_size: f.int(10000, 1, 100_000),
+  /**
+   * Most messages per consumer batch, and how long a batch may wait to fill. Large batches
+   * are cheap per event: each touched session's and minute's snapshot is written once per
+   * batch, however many of its events the batch holds.
+   */
+  batch_size: f.int(10_000, 1, 100_000),
   batch_wait_ms: f.int(20, 0, 60_000),
   /**
-   * Most operations per store batch. The embedded engine is fastest with large batches; on
-   * ScyllaDB keep batches small (a few dozen) to stay under its batch size thresholds.
+   * Most operations per store batch; 0 picks by engine: 20,000 on the embedded engine (one
+   * SQLite transaction per phase of a full consumer batch: commits cost per transaction, not
+   * per row), 50 on ScyllaDB (a batch of interaction rows stays well under its 128 KB
+   * `batch_size_warn_threshold_in_kb`; large multi-partition batches overload coordinators).
    */
-  store_batch_ops: f.int(20000, 1, 100_000),
+  store_batch_ops: f.int(0, 0, 100_000),
   /** Aggregate snapshots the consumer keeps in memory to avoid reading back what it wrote. */
   snapshot_cache_entries: f.int(200_000, 0, 10_000_000),
   /** TTL of interaction rows, summaries and metrics (the seed's 90 days). */

@@ -25,6 +25,12 @@ declare module '../../app/services.js' {
 
 const DAY_S = 86_400;
 
+/** `store_batch_ops`, with 0 resolved per engine (see config.ts for why the two differ). */
+export function storeBatchOpsFor(configured: number, engine: 'embedded' | 'scylladb'): number {
+  if (configured > 0) return configured;
+  return engine === 'embedded' ? 20_000 : 50;
+}
+
 export function createInteractionServices(context: SwitchboardContext): InteractionServices {
   const c = context.config.interactions;
   const topics = stageTopics(context.config);
@@ -42,7 +48,7 @@ export function createInteractionServices(context: SwitchboardContext): Interact
       ttlSeconds: c.retention_days * DAY_S,
       errorTtlSeconds: c.error_retention_days * DAY_S,
       payloadMaxChars: c.error_payload_max_chars,
-      storeBatchOps: c.store_batch_ops,
+      storeBatchOps: storeBatchOpsFor(c.store_batch_ops, context.wideColumn.kind),
       cacheEntries: c.snapshot_cache_entries,
     },
     settings: {

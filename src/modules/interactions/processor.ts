@@ -356,7 +356,14 @@ export class BatchProcessor {
       if (previous) {
         const { stage, resolution, day, bucket_start, source } = key;
         ops.push(
-          batchOp.delete(performanceMetrics, { stage, resolution, day, bucket_start, source, through_offset: base }),
+          batchOp.delete(performanceMetrics, {
+            stage,
+            resolution,
+            day,
+            bucket_start,
+            source,
+            through_offset: base,
+          }),
         );
       }
       groups.push(ops);

@@ -68,7 +68,10 @@ export async function createEmbeddedEventLog(options: {
   const appended = (p: PendingAppend) => {
     const topic = p.topic.name;
     metrics.published.inc({ adapter: 'embedded', topic }, p.messages.length);
-    metrics.publishSeconds.observe({ adapter: 'embedded' }, Number(process.hrtime.bigint() - p.started) / 1e9);
+    metrics.publishSeconds.observe(
+      { adapter: 'embedded' },
+      Number(process.hrtime.bigint() - p.started) / 1e9,
+    );
     for (const c of consumers) c.onAppended(topic, p.messages.length);
     p.resolve();
   };

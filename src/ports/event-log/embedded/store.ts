@@ -188,7 +188,11 @@ export class LogStore {
   }
 
   /** The body of an append; runs inside the caller's transaction. */
-  private appendRows(topic: TopicInfo, messages: readonly OutgoingMessage[], now: number): Map<number, number> {
+  private appendRows(
+    topic: TopicInfo,
+    messages: readonly OutgoingMessage[],
+    now: number,
+  ): Map<number, number> {
     const next = new Map<number, number>();
     const bytes = new Map<number, number>();
     for (const m of messages) {
@@ -198,7 +202,16 @@ export class LogStore {
       const value = toBuffer(m.value);
       const headers = m.headers && Object.keys(m.headers).length > 0 ? JSON.stringify(m.headers) : null;
       const size = value.length + Buffer.byteLength(m.key) + (headers ? Buffer.byteLength(headers) : 0);
-      this.stmt.insertMessage.run(topic.id, partition, offset, m.key, value, headers, m.timestamp ?? now, size);
+      this.stmt.insertMessage.run(
+        topic.id,
+        partition,
+        offset,
+        m.key,
+        value,
+        headers,
+        m.timestamp ?? now,
+        size,
+      );
       next.set(partition, offset + 1);
       bytes.set(partition, (bytes.get(partition) ?? 0) + size);
     }
