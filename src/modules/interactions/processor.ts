@@ -302,8 +302,8 @@ export class BatchProcessor {
     const sessionCacheKeys = [...sessions.keys()];
     const bucketCacheKeys = [...buckets.keys()];
     const [summaryRows, metricRows] = await Promise.all([
-      Promise.all(sessionKeys.map((key, i) => this.latest(sessionSummaries, key, sessionCacheKeys[i]!))),
-      Promise.all(bucketKeys.map((key, i) => this.latest(performanceMetrics, key, bucketCacheKeys[i]!))),
+      this.latestAll(sessionSummaries, sessionKeys, sessionCacheKeys),
+      this.latestAll(performanceMetrics, bucketKeys, bucketCacheKeys),
     ]);
     const t1 = now();
     this.timings.snapshotReadMs += t1 - t0;
@@ -377,6 +377,32 @@ export class BatchProcessor {
     const t3 = now();
     this.timings.snapshotWriteMs += t3 - t2;
     this.metrics.storeWriteSeconds.observe({ phase: 'snapshot_write' }, (t3 - t2) / 1000);
+  }
+
+  /**
+   * `latest` for many keys. Cache hits (nearly all of them in a steady stream) are taken
+   * synchronously: a promise per key was thousands of allocations and microtasks per batch.
+   */
+  private async latestAll<T extends typeof sessionSummaries | typeof performanceMetrics>(
+    table: T,
+    keys: readonly (Record<string, unknown> & { source: string })[],
+    cacheKeys: readonly string[],
+  ): Promise<(Row<T> | null)[]> {
+    const rows = new Array<Row<T> | null>(keys.length);
+    const misses: Promise<void>[] = [];
+    for (let i = 0; i < keys.length; i += 1) {
+      const key = keys[i]!;
+      const cached = this.cache.get(key.source)?.get(cacheKeys[i]!);
+      if (cached) rows[i] = cached as unknown as Row<T>;
+      else
+        misses.push(
+          this.latest(table, key, cacheKeys[i]!).then((row) => {
+            rows[i] = row;
+          }),
+        );
+    }
+    if (misses.length > 0) await Promise.all(misses);
+    return rows;
   }
 
   /** The highest-offset snapshot for a key (clustering puts it first), from the cache when trusted. */
