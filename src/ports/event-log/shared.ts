@@ -1,5 +1,7 @@
 import { SwitchboardError } from '../../errors/index.js';
-import type { ConsumerOptions, OutgoingMessage } from './log.js';
+import type { Logger } from 'pino';
+import type { Batch, ConsumerOptions, OutgoingMessage } from './log.js';
+import type { EventLogMetrics } from './metrics.js';
 
 /** Consumer options with their defaults applied, validated once for both adapters. */
 export interface ResolvedConsumerOptions {
@@ -62,4 +64,32 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 /** Backoff after a failed batch: 100 ms doubling to 5 s, so a broken handler does not spin. */
 export function retryBackoffMs(attempt: number): number {
   return Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
+}
+
+/**
+ * Hands one batch to a consumer's handler, with the batch metrics, for both adapters. Returns
+ * false when `prepare` or the handler threw: the caller then leaves the batch uncommitted,
+ * rewinds and backs off, so the batch is delivered again (at least once).
+ */
+export async function deliverBatch(
+  deps: { metrics: EventLogMetrics; logger?: Logger | undefined },
+  labels: { adapter: string; group: string },
+  handler: (batch: Batch) => Promise<void>,
+  batch: Batch,
+  prepare?: () => void,
+): Promise<boolean> {
+  try {
+    prepare?.();
+    deps.metrics.batchSize.observe(labels, batch.messages.length);
+    if (batch.mayContainRedeliveries) deps.metrics.redeliveredBatches.inc(labels);
+    await handler(batch);
+    return true;
+  } catch (error) {
+    deps.metrics.handlerFailures.inc(labels);
+    deps.logger?.warn(
+      { err: error, group: labels.group },
+      'event log handler failed; batch will be redelivered',
+    );
+    return false;
+  }
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { SwitchboardError } from '../../../errors/index.js';
 import type { Batch, Consumer, LogMessage, PartitionLag } from '../log.js';
 import type { EventLogMetrics } from '../metrics.js';
-import { retryBackoffMs, type ResolvedConsumerOptions } from '../shared.js';
+import { deliverBatch, retryBackoffMs, type ResolvedConsumerOptions } from '../shared.js';
 import { tpKey, type GroupCoordinator, type GroupMember } from './coordinator.js';
 import type { CommitRow, LogStore, TopicInfo } from './store.js';
 
@@ -166,18 +166,17 @@ export class EmbeddedConsumer implements Consumer, GroupMember {
         return owned !== undefined && m.offset < owned.redeliverBelow;
       });
       const labels = { adapter: 'embedded', group: this.options.group };
-      try {
-        this.deps.store.markDelivered(this.options.group, this.rows(batch));
-        this.deps.metrics.batchSize.observe(labels, batch.messages.length);
-        if (flagged) this.deps.metrics.redeliveredBatches.inc(labels);
-        await this.handler!({ messages: batch.messages, mayContainRedeliveries: flagged });
-      } catch (error) {
+      const pending = batch;
+      const delivered = await deliverBatch(
+        this.deps,
+        labels,
+        this.handler!,
+        { messages: batch.messages, mayContainRedeliveries: flagged },
+        // Recorded before the handler runs, so a crash inside it marks these as redeliveries.
+        () => this.deps.store.markDelivered(this.options.group, this.rows(pending)),
+      );
+      if (!delivered) {
         failures += 1;
-        this.deps.metrics.handlerFailures.inc(labels);
-        this.deps.logger?.warn(
-          { err: error, group: this.options.group },
-          'event log handler failed; batch will be redelivered',
-        );
         this.rewind();
         await this.pause(retryBackoffMs(failures - 1));
         continue;

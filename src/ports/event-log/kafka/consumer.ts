@@ -4,7 +4,7 @@ import type { SwitchboardConfig } from '../../../config/index.js';
 import { SwitchboardError } from '../../../errors/index.js';
 import type { Batch, Consumer, LogMessage, PartitionLag } from '../log.js';
 import type { EventLogMetrics } from '../metrics.js';
-import { retryBackoffMs, type ResolvedConsumerOptions } from '../shared.js';
+import { deliverBatch, retryBackoffMs, type ResolvedConsumerOptions } from '../shared.js';
 import { baseClientOptions } from './client-options.js';
 import { hasProtocolError, toSwitchboardError, withTimeout } from './errors.js';
 import { decodePartitionRecords } from './records.js';
@@ -316,17 +316,12 @@ export class KafkaGroupConsumer implements Consumer {
         const first = batch.messages.find((m) => m.topic === state.topic && m.partition === state.partition);
         if (first && first.offset < state.redeliverBelow) flagged = true;
       }
-      try {
-        this.deps.metrics.batchSize.observe(labels, batch.messages.length);
-        if (flagged) this.deps.metrics.redeliveredBatches.inc(labels);
-        await this.handler!({ messages: batch.messages, mayContainRedeliveries: flagged });
-      } catch (error) {
+      const delivered = await deliverBatch(this.deps, labels, this.handler!, {
+        messages: batch.messages,
+        mayContainRedeliveries: flagged,
+      });
+      if (!delivered) {
         failures += 1;
-        this.deps.metrics.handlerFailures.inc(labels);
-        this.deps.logger?.warn(
-          { err: error, group: this.options.group },
-          'event log handler failed; batch will be redelivered',
-        );
         this.rewind();
         if (!this.stopping) await this.pause(retryBackoffMs(failures - 1));
         continue;
