@@ -20,22 +20,36 @@ export function fieldOf(context: string | undefined, error: AjvError): string {
 }
 
 function validationError(error: FastifyError): SwitchboardError {
-  const first = (error.validation as AjvError[] | undefined)?.[0];
+  const errors = (error.validation as AjvError[] | undefined) ?? [];
+  const first = errors[0];
   if (!first) return new SwitchboardError('VALIDATION_FAILED', error.message);
   const field = fieldOf(error.validationContext, first);
+  const allowed = allowedValues(errors, first);
   const why =
     first.keyword === 'required'
       ? 'is required'
       : first.keyword === 'additionalProperties'
         ? 'is not allowed'
-        : (first.message ?? 'is invalid');
+        : allowed
+          ? `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
+          : (first.message ?? 'is invalid');
   return new SwitchboardError('VALIDATION_FAILED', `${field} ${why}`, {
     field,
-    details: {
-      rule: first.keyword,
-      ...(first.params.allowedValues ? { allowed: first.params.allowedValues } : {}),
-    },
+    details: { rule: allowed ? 'enum' : first.keyword, ...(allowed ? { allowed } : {}) },
   });
+}
+
+/**
+ * The values a field may take when its schema is an enum, or a union of literals (TypeBox's
+ * `Type.Union([Type.Literal(...)])` compiles to anyOf/const, which Ajv reports one branch at
+ * a time as "must be equal to constant": useless to a caller without the alternatives).
+ */
+function allowedValues(errors: readonly AjvError[], first: AjvError): unknown[] | undefined {
+  if (Array.isArray(first.params.allowedValues)) return first.params.allowedValues as unknown[];
+  if (first.keyword !== 'const') return undefined;
+  const sameField = errors.filter((e) => e.instancePath === first.instancePath);
+  if (!sameField.some((e) => e.keyword === 'anyOf')) return undefined;
+  return sameField.filter((e) => e.keyword === 'const').map((e) => e.params.allowedValue);
 }
 
 const BY_FASTIFY_CODE: Record<string, ErrorCode> = {

@@ -47,6 +47,17 @@ describe('HTTP error handling', () => {
     expect(res.json().error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.name' });
   });
 
+  it('a value outside a fixed set names the field and the values it may take', async () => {
+    const res = await post(JSON.stringify({ name: 'robot', scope: 'root' }));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: 'body.scope',
+      message: 'body.scope must be one of "read", "write", "admin"',
+      details: { rule: 'enum', allowed: ['read', 'write', 'admin'] },
+    });
+  });
+
   it('a missing property names the field', async () => {
     const res = await post(JSON.stringify({ name: 'robot' }));
     expect(res.statusCode).toBe(400);
