@@ -1,6 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MessagingServices } from '../../../src/modules/messaging/index.js';
-import type { SimulatedTelegramSender } from '../../../src/modules/messaging/telegram/sender.js';
+import { createMessagingServices, type MessagingServices } from '../../../src/modules/messaging/index.js';
+import { messagingMigrations } from '../../../src/modules/messaging/migrations.js';
+import { messagingTables } from '../../../src/modules/messaging/tables.js';
+import type {
+  SimulatedTelegramSender,
+  TelegramSendRequest,
+  TelegramSender,
+} from '../../../src/modules/messaging/telegram/sender.js';
+import { createTestContext } from '../../helpers/context.js';
 import { telegramMessageMappingTable } from '../../../src/modules/messaging/tables.js';
 import { ManualClock } from '../../../src/shared/clock.js';
 import { createTestServer, type TestServer } from '../../helpers/server.js';
@@ -438,5 +448,132 @@ describe('Telegram ingest after a crash between claim and store', () => {
       [claimedId, 'second'],
       [page.messages[1]!.id, 'first'],
     ]);
+  });
+});
+
+describe('Telegram outbox', () => {
+  const link = async (svc: MessagingServices, who: ReturnType<typeof person>, updateId: number) => {
+    const result = await svc.telegram.handleUpdate(
+      'support',
+      messageUpdate(updateId, {
+        message_id: 1,
+        from: who,
+        chat: privateChat(who),
+        text: 'hello',
+      }) as never,
+    );
+    const channelId = (result as { channelId: string }).channelId;
+    await svc.chats.addParticipant(channelId, 'tg-bot:support', 'agent-9', 'admin');
+    return channelId;
+  };
+
+  it('sends a message queued before the process stopped once after reopening, and drops its echo', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-outbox-'));
+    const ivy = person(123456795, 'Ivy');
+    let channelId: string;
+    let messageId: string;
+    const first = await createTestServer({ env: ENV, dataDir });
+    try {
+      const svc = first.switchboard.services.messaging;
+      channelId = await link(svc, ivy, 910000);
+      const key = await first.keyWithScope('write');
+      const sent = await first.app.inject({
+        method: 'POST',
+        url: `/v1/channels/${channelId}/messages`,
+        headers: { ...first.auth(key), 'x-user-id': 'agent-9' },
+        payload: { content: 'Your appointment is confirmed.', source: 'web' },
+      });
+      expect(sent.statusCode).toBe(201);
+      messageId = sent.json<{ id: string }>().id;
+      // The relay never ran in this process: the send is only in the outbox.
+      expect((svc.telegram.sender as SimulatedTelegramSender).sent).toEqual([]);
+      await svc.ids.stop();
+    } finally {
+      await first.close();
+    }
+
+    const second = await createTestServer({ env: ENV, dataDir });
+    try {
+      const svc = second.switchboard.services.messaging;
+      const sender = svc.telegram.sender as SimulatedTelegramSender;
+      await second.switchboard.startWorkers();
+      const deadline = Date.now() + 10_000;
+      while (sender.sent.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await svc.telegram.mirror.flush();
+      expect(sender.sent).toHaveLength(1);
+      expect(sender.sent[0]).toMatchObject({
+        botId: 'support',
+        chatId: ivy.id,
+        text: 'Your appointment is confirmed.',
+      });
+      const echo = await svc.telegram.handleUpdate(
+        'support',
+        messageUpdate(910001, {
+          message_id: sender.sent[0]!.messageId,
+          from: BOT_USER,
+          chat: privateChat(ivy),
+          text: 'Your appointment is confirmed.',
+        }) as never,
+      );
+      expect(echo).toMatchObject({ outcome: 'duplicate', channelId, messageId: BigInt(messageId) });
+      const page = await svc.messages.history(channelId, 'agent-9');
+      expect(page.messages.map((m) => m.content)).toEqual(['Your appointment is confirmed.', 'hello']);
+      await new Promise((r) => setTimeout(r, 1200)); // past a poll: nothing is sent again
+      expect(sender.sent).toHaveLength(1);
+    } finally {
+      await second.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('retries a failing send with backoff, keeps per-chat order, and records what ran out of attempts', async () => {
+    const ctx = await createTestContext({ env: ENV });
+    await ctx.wideColumn.applySchema(messagingTables);
+    await ctx.relational.migrate([{ module: 'messaging', migrations: messagingMigrations }]);
+    const delivered: TelegramSendRequest[] = [];
+    let failuresLeft = 2;
+    let down = false;
+    const sender: TelegramSender = {
+      async send(request) {
+        if (down) throw new Error('telegram unreachable');
+        if (request.text === 'first' && failuresLeft-- > 0) throw new Error('429 Too Many Requests');
+        delivered.push(request);
+        return { messageId: 700 + delivered.length };
+      },
+    };
+    const svc = createMessagingServices(ctx, {
+      telegramSender: sender,
+      telegramMirrorTiming: { pollMs: 20, backoffMs: 10 },
+    });
+    try {
+      const jon = person(123456796, 'Jon');
+      const channelId = await link(svc, jon, 920000);
+      await svc.telegram.mirror.start();
+      for (const content of ['first', 'second', 'third']) {
+        await svc.messages.send(channelId, 'agent-9', { content, source: 'web' });
+      }
+      const deadline = Date.now() + 10_000;
+      while (delivered.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      // Two 429s on "first" held the others back: Telegram still gets them in send order.
+      expect(delivered.map((d) => d.text)).toEqual(['first', 'second', 'third']);
+
+      down = true;
+      await svc.messages.send(channelId, 'agent-9', { content: 'lost', source: 'web' });
+      const until = Date.now() + 10_000;
+      while ((await svc.telegram.mirror.failed()).length === 0 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 10));
+      const [failed] = await svc.telegram.mirror.failed();
+      expect(failed).toMatchObject({
+        channelId,
+        chatId: jon.id,
+        attempts: 3,
+        lastError: 'telegram unreachable',
+      });
+      expect(await svc.telegram.sync.get(channelId)).toMatchObject({ status: 'error' });
+    } finally {
+      await svc.telegram.mirror.stop();
+      await svc.ids.stop();
+      await ctx.cleanup();
+    }
   });
 });

@@ -163,7 +163,11 @@ export class TelegramMirror {
       const now = this.deps.clock.now();
       if (row.nextAttemptAt > now) return;
       try {
-        const claimed = await this.deps.outbox.claim(row.seq, now, new Date(now.getTime() + this.deps.claimMs));
+        const claimed = await this.deps.outbox.claim(
+          row.seq,
+          now,
+          new Date(now.getTime() + this.deps.claimMs),
+        );
         // Another relay has it (or finished it): the rest of this chat must wait behind it.
         if (!claimed) return;
         if ((await this.deliver(row)) === 'later') return;
@@ -189,7 +193,12 @@ export class TelegramMirror {
         this.log(row, 'telegram outbox dropped a message that was never stored');
         return 'done';
       }
-      await outbox.retryAt(row.seq, row.attempts, new Date(now.getTime() + this.backoff(1)), 'not stored yet');
+      await outbox.retryAt(
+        row.seq,
+        row.attempts,
+        new Date(now.getTime() + this.backoff(1)),
+        'not stored yet',
+      );
       return 'later';
     }
     const message = rowToMessage(stored);

@@ -94,9 +94,7 @@ export class TelegramOutbox {
       .set({ claimed_until: until.toISOString() })
       .where('seq', '=', seq)
       .where('status', '=', 'pending')
-      .where((eb) =>
-        eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now.toISOString())]),
-      )
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now.toISOString())]))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
