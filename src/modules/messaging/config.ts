@@ -23,6 +23,11 @@ export const messagingSection = {
   typing_ttl_seconds: f.int(10, 1, 300),
   /** A user is online/away for this long after their last presence update, then offline. */
   presence_ttl_seconds: f.int(60, 5, 86_400),
+  /**
+   * How long the per-channel event feed keeps events for resuming live streams (default 7
+   * days). A stream resuming from an older cursor gets a `reset` event, never a silent gap.
+   */
+  feed_retention_seconds: f.int(7 * 24 * 60 * 60, 60, 365 * 24 * 60 * 60),
   /** The Telegram bridge (see telegram/config.ts). */
   telegram: telegramSection,
 };

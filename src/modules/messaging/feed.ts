@@ -9,7 +9,6 @@ import { channelEventsTable } from './tables.js';
 
 /** One day per feed partition: a busy channel's day of events stays a modest partition. */
 export const FEED_BUCKET_MS = 24 * 60 * 60 * 1000;
-export const DEFAULT_FEED_RETENTION_SECONDS = 7 * 24 * 60 * 60;
 /**
  * A cursor this close to the retention edge is treated as expired: its oldest successors
  * may be expiring while the replay reads them, and a silent hole is what `reset` prevents.

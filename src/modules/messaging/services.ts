@@ -1,7 +1,7 @@
 import type { SwitchboardContext } from '../module.js';
 import { ChatService } from './chats.js';
 import { LiveEvents } from './events.js';
-import { ChannelFeed, DEFAULT_FEED_RETENTION_SECONDS } from './feed.js';
+import { ChannelFeed } from './feed.js';
 import { IdService } from './id-service.js';
 import { LiveCounters } from './live-counters.js';
 import { MessageStore } from './message-store.js';
@@ -50,10 +50,7 @@ export interface MessagingOptions {
   telegramSender?: TelegramSender;
   /** The Telegram relay's poll interval and first retry delay (default 1 s and 200 ms). */
   telegramMirrorTiming?: { pollMs?: number; backoffMs?: number };
-  /**
-   * How long the channel feed keeps events for resuming streams (default 7 days). A stream
-   * resuming from an older cursor gets a `reset` event instead of a silent gap.
-   */
+  /** Overrides `[messaging] feed_retention_seconds` (tests use seconds-long feeds). */
   feedRetentionSeconds?: number;
 }
 
@@ -79,7 +76,7 @@ export function createMessagingServices(
     ids,
     clock,
     logger,
-    retentionSeconds: options.feedRetentionSeconds ?? DEFAULT_FEED_RETENTION_SECONDS,
+    retentionSeconds: options.feedRetentionSeconds ?? config.feed_retention_seconds,
   });
   const chats = new ChatService(context.relational, engine, clock);
   const reactions = new ReactionService(engine, store, chats, feed, clock, logger);
