@@ -243,7 +243,7 @@ export async function run(): Promise<void> {
       `- ${ratio('history newest page (50)')}`,
       `- ${ratio('history page before a random id (50)')}`,
       `- history page p99 ${pageP99.toFixed(3)} ms against a target of 2 ms: ${pageP99 < 2 ? 'met' : 'NOT met'}.`,
-      "- A switchboard send includes the membership query, the Snowflake id, a logged batch (message, metadata), the message counter, the live-event publish and the sender's read position; the raw row is one INSERT.",
+      "- A switchboard send includes the membership query, the Snowflake id, a logged batch (message, metadata), the message counter, the channel feed event (for stream resume), the search-index row, the Telegram link lookup, the live-event publish and the sender's read position; the raw row is one INSERT.",
     ].join('\n');
     console.log(body);
     recordResults(SUITE, body);
