@@ -41,6 +41,26 @@ describe('phone normalisation', () => {
     expect(codeOf(() => normalisePhone('not a phone', 'IN', 'phone'))).toBe('INVALID_PHONE:phone');
     expect(codeOf(() => normalisePhone('', 'IN', 'phone'))).toBe('INVALID_PHONE:phone');
   });
+
+  it('refuses a number buried in other text or carrying an extension rather than extracting it', () => {
+    // libphonenumber alone finds +919876543210 in each of these and drops the rest.
+    for (const input of [
+      'call me at 9876543210 tomorrow',
+      '9876543210abc',
+      '+91 98765 43210 ext. 5',
+      'tel:+919876543210',
+      '98765-43210!!',
+    ]) {
+      expect(
+        codeOf(() => normalisePhone(input, 'IN', 'phone')),
+        input,
+      ).toBe('INVALID_PHONE:phone');
+    }
+    // Separators people type are still fine.
+    expect(normalisePhone('(0)98765 43210', 'IN', 'phone')).toBe('+919876543210');
+    expect(normalisePhone('0091 98765 43210', 'IN', 'phone')).toBe('+919876543210');
+    expect(normalisePhone(' +91 98765.43210', 'IN', 'phone')).toBe('+919876543210');
+  });
 });
 
 describe('SMS segments', () => {
@@ -104,6 +124,36 @@ describe('gold price arithmetic', () => {
     }
     expect(drawPpm(20_000n, 0)).toBe(-20_000n);
     expect(drawPpm(20_000n, 0.9999999999)).toBe(20_000n);
+  });
+
+  it('keeps the price at a 22k or 18k base purity inside base × (1 ± p) too, after its own rounding', () => {
+    // 22k/18k are derived from 24k and rounded again; at these bases the 24k clamp alone let
+    // the quoted price fall a fraction of a paisa outside the band (1000.42 → 980.41 < 980.4116).
+    const cases: Array<[number, '22k' | '18k', number]> = [
+      [1000.21, '22k', 3],
+      [1000.28, '22k', 3],
+      [1000.42, '22k', 2],
+      [1000.49, '22k', 1.5],
+      [7500, '22k', 2],
+      [7500.37, '18k', 2],
+      [1234.56, '22k', 0],
+    ];
+    for (const [base, purity, pct] of cases) {
+      const model = priceModel(base, purity, pct);
+      const basePaise = BigInt(Math.round(base * 100));
+      const b = model.boundPpm;
+      for (const ppm of [-b, -b + 1n, 0n, b - 1n, b]) {
+        const set = pricesFrom24k(price24kAt(model, ppm));
+        const quoted = purity === '22k' ? set.price22k : set.price18k;
+        // quoted within basePaise × (1 ± b / 1e6), compared exactly in integers.
+        expect(quoted * 1_000_000n >= basePaise * (1_000_000n - b), `${base} ${purity} ${pct} ${ppm}`).toBe(
+          true,
+        );
+        expect(quoted * 1_000_000n <= basePaise * (1_000_000n + b), `${base} ${purity} ${pct} ${ppm}`).toBe(
+          true,
+        );
+      }
+    }
   });
 
   it('mulberry32 replays the same sequence for the same seed', () => {

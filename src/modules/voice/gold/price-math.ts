@@ -68,15 +68,36 @@ export function priceModel(basePrice: number, basePurity: Purity, fluctuationPer
  * The 24k price for a fluctuation of `ppm` parts per million (|ppm| ≤ boundPpm), rounded to
  * paise but clamped so that rounding never leaves the band base24 × (1 ± bound).
  * base24 = base × 1000 / fineness(basePurity), kept as a fraction until the end.
+ *
+ * When the base is quoted at 22k or 18k, the price the agent quotes (pricePerGram) is that
+ * purity's price derived from the 24k one and rounded a second time, so the 24k band alone is
+ * not enough: e.g. a 22k base of 1000.42 at ±2 % let 24k 1070.32 through, whose 22k price
+ * 980.41 is below 1000.42 × 0.98 = 980.4116. The 24k range is therefore narrowed until the
+ * derived base-purity price also stays inside base × (1 ± bound).
  */
 export function price24kAt(model: PriceModel, ppm: bigint): bigint {
   const fineness = FINENESS[model.basePurity];
   // price24 = basePaise × 1000 × (PPM + ppm) / (fineness × PPM)
   const den = fineness * PPM;
-  const value = divRound(model.basePaise * 1000n * (PPM + ppm), den);
-  const low = ceilDiv(model.basePaise * 1000n * (PPM - model.boundPpm), den);
-  const high = floorDiv(model.basePaise * 1000n * (PPM + model.boundPpm), den);
-  if (low > high) return divRound(model.basePaise * 1000n, fineness);
+  const scaled = model.basePaise * 1000n;
+  const value = divRound(scaled * (PPM + ppm), den);
+  let low = ceilDiv(scaled * (PPM - model.boundPpm), den);
+  let high = floorDiv(scaled * (PPM + model.boundPpm), den);
+  // The base-purity band in paise; derived() is what pricesFrom24k quotes at that purity.
+  const baseLow = ceilDiv(model.basePaise * (PPM - model.boundPpm), PPM);
+  const baseHigh = floorDiv(model.basePaise * (PPM + model.boundPpm), PPM);
+  const derived = (p24: bigint) => divRound(p24 * fineness, 1000n);
+  // derived() rises by under one paisa per paisa of 24k, so each loop runs a step or two.
+  while (low <= high && derived(low) < baseLow) low += 1n;
+  while (high >= low && derived(high) > baseHigh) high -= 1n;
+  if (low > high) {
+    // A band narrower than a paisa (e.g. 0 %): the 24k price nearest the base whose derived
+    // price is still inside the base-purity band (every whole paisa is reachable, ratio < 1).
+    let price = divRound(scaled, fineness);
+    while (derived(price) < baseLow) price += 1n;
+    while (derived(price) > baseHigh) price -= 1n;
+    return price;
+  }
   return value < low ? low : value > high ? high : value;
 }
 
