@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/app/logger.js';
+import { SwitchboardError } from '../../src/errors/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createTestServer, type TestServer } from '../helpers/server.js';
 
@@ -24,7 +25,13 @@ describe('request logs', () => {
       logger: createLogger(config, sink),
       routes(v1) {
         v1.post('/test/sms/:phone', async () => {
-          throw new Error('boom');
+          // A module error carrying the user data it failed on, as driver and module errors often do.
+          throw new TypeError('could not text +15557654321: "my private note"');
+        });
+        v1.get('/test/dependency', async () => {
+          throw new SwitchboardError('STORE_UNAVAILABLE', 'insert failed for session memory {"pin":"8842"}', {
+            cause: new Error('row (+15550001111, "hello from the caller") refused'),
+          });
         });
       },
     });
@@ -43,6 +50,7 @@ describe('request logs', () => {
       payload: body,
     });
     await t.app.inject({ method: 'GET', url: `/unknown/${phone}`, headers: t.auth(t.adminKey) });
+    await t.app.inject({ method: 'GET', url: '/v1/test/dependency', headers: t.auth(t.adminKey) });
     await t.app.inject({
       method: 'POST',
       url: '/v1/keys',
@@ -68,7 +76,13 @@ describe('request logs', () => {
       }),
     );
     expect(completed).toContainEqual(expect.objectContaining({ path: '/unknown/<n>', status: 404 }));
-    // The 500 is logged with its error for operators (the client saw none of it).
-    expect(lines.some((l) => l.includes('unhandled error') && l.includes('boom'))).toBe(true);
+    // Errors thrown with user data in their messages: logged by class, code and frames only.
+    for (const leaked of ['5557654321', 'my private note', '8842', '5550001111', 'hello from the caller']) {
+      expect(all).not.toContain(leaked);
+    }
+    const unhandled = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error');
+    expect(unhandled.error).toMatchObject({ type: 'TypeError', stack: expect.stringContaining('at ') });
+    const dependency = lines.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith('request failed'));
+    expect(dependency).toMatchObject({ code: 'STORE_UNAVAILABLE', error: { cause: { type: 'Error' } } });
   });
 });

@@ -15,6 +15,8 @@ const RFC3339 = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]
 /** One hour: a stage that took longer is a measurement error, not a latency. */
 export const MAX_LATENCY_MS = 3_600_000;
 const INT32_MAX = 2_147_483_647;
+/** Longest model parameter name (checked in validate.ts: a Record's key schema is not). */
+export const MAX_PARAM_KEY_CHARS = 100;
 
 const id = (description: string) => Type.String({ minLength: 1, maxLength: 200, description });
 const ms = (description: string) => Type.Number({ minimum: 0, maximum: MAX_LATENCY_MS, description });
@@ -26,10 +28,14 @@ export const commonProperties = {
   timestamp: Type.String({ pattern: RFC3339, description: 'When the stage finished (RFC 3339)' }),
   latency_ms: ms('How long the stage took'),
   model: id('Model or engine name'),
-  model_params: Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }), {
-    maxProperties: 50,
-    description: 'Model parameters as strings',
-  }),
+  model_params: Type.Record(
+    Type.String({ maxLength: MAX_PARAM_KEY_CHARS }),
+    Type.String({ maxLength: 1000 }),
+    {
+      maxProperties: 50,
+      description: 'Model parameters as strings',
+    },
+  ),
   instance: id('The agent instance that produced the event'),
 };
 

@@ -4,7 +4,14 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TObject } from '@sinclair/typebox';
 import { SwitchboardError } from '../../errors/index.js';
 import { isIsoDate } from '../../ports/wide-column/values.js';
-import { EVENT_SCHEMAS, STAGES, type InteractionInput, type Stage, type ValidEvent } from './events.js';
+import {
+  EVENT_SCHEMAS,
+  MAX_PARAM_KEY_CHARS,
+  STAGES,
+  type InteractionInput,
+  type Stage,
+  type ValidEvent,
+} from './events.js';
 
 /** Why an event was refused: the field at fault (dotted path), a stable code and a sentence. */
 export interface EventProblem {
@@ -57,6 +64,9 @@ function fieldOf(path: string): string {
     .join('.');
 }
 
+const MIN_TIME_MS = Date.parse('0001-01-01T00:00:00.000Z');
+const MAX_TIME_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
 /** A calendar-valid RFC 3339 time (the pattern alone accepts February 30th) as epoch ms, else NaN. */
 export function parseTimestamp(value: string): number {
   if (!isIsoDate(value.slice(0, 10))) return Number.NaN;
@@ -64,7 +74,11 @@ export function parseTimestamp(value: string): number {
   const mm = Number(value.slice(14, 16));
   const ss = Number(value.slice(17, 19));
   if (hh > 23 || mm > 59 || ss > 59) return Number.NaN;
-  return Date.parse(value);
+  const ms = Date.parse(value);
+  // The zone offset can push a local 0000 or 9999 date out of the four-digit UTC years; such an
+  // instant has no `YYYY-MM-DD` day, so its day-partitioned rows (performance_metrics) would be
+  // refused by the store on every retry and block the partition behind it.
+  return ms >= MIN_TIME_MS && ms <= MAX_TIME_MS ? ms : Number.NaN;
 }
 
 /**
@@ -86,6 +100,20 @@ export function validateEvent<S extends Stage>(stage: S, value: unknown): Valida
     };
   }
   const event = value as ValidEvent<S>['event'];
+  // TypeBox compiles a Record's key schema to a catch-all pattern, so the key length the schema
+  // documents is not checked by `check` and is enforced here.
+  for (const key of Object.keys(event.model_params)) {
+    if (key.length > MAX_PARAM_KEY_CHARS) {
+      return {
+        ok: false,
+        problem: {
+          field: 'model_params',
+          code: 'length',
+          message: `model_params: a parameter name is longer than ${MAX_PARAM_KEY_CHARS} characters`,
+        },
+      };
+    }
+  }
   const timeMs = parseTimestamp(event.timestamp);
   if (Number.isNaN(timeMs)) {
     return {
@@ -93,7 +121,7 @@ export function validateEvent<S extends Stage>(stage: S, value: unknown): Valida
       problem: {
         field: 'timestamp',
         code: 'format',
-        message: 'timestamp: not a valid calendar date and time',
+        message: 'timestamp: not a valid calendar date and time in the years 0001 to 9999 (UTC)',
       },
     };
   }
