@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { loggableError } from '../shared/loggable-error.js';
 import { SwitchboardError, isSwitchboardError, type ErrorCode } from '../errors/index.js';
 
 interface AjvError {
@@ -86,30 +87,6 @@ export function toSwitchboardError(error: unknown): SwitchboardError {
     return new SwitchboardError(code, code === 'VALIDATION_FAILED' ? fe.message : undefined);
   }
   return new SwitchboardError('INTERNAL');
-}
-
-const SAFE_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
-
-/**
- * What the log may say about an unexpected error: its class, its code and where it was thrown,
- * never its message. Messages of errors thrown by modules and drivers routinely carry the data
- * they failed on (a phone number, a message's text, a row's values in a driver's detail), and
- * pino's standard serializer would print the message, the stack's first line (the message
- * again) and every enumerable property. Stack frames name only files and functions.
- */
-export function loggableError(error: unknown, depth = 0): Record<string, unknown> {
-  if (!(error instanceof Error)) return { type: error === null ? 'null' : typeof error };
-  const out: Record<string, unknown> = { type: error.constructor?.name || error.name || 'Error' };
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && SAFE_CODE.test(code)) out.code = code;
-  const frames = (error.stack ?? '')
-    .split('\n')
-    .filter((line) => /^\s+at /.test(line))
-    .slice(0, 20)
-    .map((line) => line.trim());
-  if (frames.length > 0) out.stack = frames.join('\n');
-  if (error.cause !== undefined && depth < 3) out.cause = loggableError(error.cause, depth + 1);
-  return out;
 }
 
 export function errorBody(error: SwitchboardError, requestId: string) {

@@ -86,3 +86,33 @@ describe('request logs', () => {
     expect(dependency).toMatchObject({ code: 'STORE_UNAVAILABLE', error: { cause: { type: 'Error' } } });
   });
 });
+
+describe('the process logger', () => {
+  it('logs errors from any component by class, code and stack, never by their message', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const log = createLogger(loadConfig({ path: undefined, env: {} }), sink);
+    const cause = Object.assign(new Error('duplicate key (phone)=(+919876543210)'), { code: '23505' });
+    log.warn(
+      { err: new SwitchboardError('STORE_UNAVAILABLE', 'memory {"pin":"8842"} not saved', { cause }) },
+      'retry',
+    );
+    log.error({ error: new TypeError('text "hello from the caller" refused') }, 'worker failed');
+    const output = lines.join('');
+    for (const secret of ['+919876543210', '8842', 'hello from the caller'])
+      expect(output).not.toContain(secret);
+    const [first, second] = lines.map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>);
+    expect(first!.err).toMatchObject({
+      type: 'SwitchboardError',
+      code: 'STORE_UNAVAILABLE',
+      cause: { code: '23505' },
+    });
+    expect(second!.error).toMatchObject({ type: 'TypeError' });
+    expect(String(second!.error!.stack)).toMatch(/at /);
+  });
+});
