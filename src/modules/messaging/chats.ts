@@ -53,6 +53,11 @@ export class ChatService {
     private readonly relational: RelationalStore,
     private readonly wideColumn: WideColumnEngine,
     private readonly clock: Clock,
+    /**
+     * Told after a participant is removed (live streams use it to drop the user at once);
+     * failures are swallowed: the removal stands, and open streams also re-check membership.
+     */
+    private readonly onParticipantRemoved?: (channelId: string, userId: string) => Promise<void>,
   ) {}
 
   private db(executor?: Executor): Kysely<MessagingDatabase> {
@@ -234,7 +239,7 @@ export class ChatService {
   ): Promise<boolean> {
     const id = checkChannelId(channelId);
     checkUserId(userId);
-    return this.relational.transaction(async (trx) => {
+    const removed = await this.relational.transaction(async (trx) => {
       const actorRole = await this.requireMember(id, actor, trx);
       if (userId !== actor && actorRole === 'member')
         throw notAllowed('only owners and admins remove others');
@@ -245,6 +250,10 @@ export class ChatService {
         .executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     }, executor);
+    if (removed && this.onParticipantRemoved) {
+      await this.onParticipantRemoved(id, userId).catch(() => undefined);
+    }
+    return removed;
   }
 }
 

@@ -20,10 +20,15 @@ export type LiveEvent =
       count: number;
     }
   | { type: 'pin.added' | 'pin.removed'; channelId: string; messageId: string; userId: string }
-  | { type: 'typing'; channelId: string; userId: string; expiresAt: string };
+  | { type: 'typing'; channelId: string; userId: string; expiresAt: string }
+  /**
+   * A participant left or was removed. Published only (never replayed): its job is to end
+   * that user's open streams at once, which a replay after the fact could not do.
+   */
+  | { type: 'member.removed'; channelId: string; userId: string };
 
-/** The kinds the feed keeps and replays: everything but typing. */
-export type FeedEvent = Exclude<LiveEvent, { type: 'typing' }>;
+/** The kinds the feed keeps and replays: everything but typing and membership notices. */
+export type FeedEvent = Exclude<LiveEvent, { type: 'typing' | 'member.removed' }>;
 
 /**
  * What travels over publish/subscribe: the event plus, for feed events, its feed id (a

@@ -140,6 +140,9 @@ export class MessageService {
     const row = await this.require(id, messageId);
     if (row.deleted) throw notFound(messageId);
     if (row.sender_id !== actor) throw notAllowed('only the sender can edit a message');
+    // The same rule as a send: an edit must not leave a message with nothing in it.
+    if (content.length === 0 && !row.attachments)
+      throw invalid('content', 'a message needs content or attachments');
     const editedAt = this.deps.clock.now();
     await this.deps.store.update(id, messageId, { content, edited_at: editedAt });
     const message = rowToMessage({ ...row, content, edited_at: editedAt });
@@ -177,27 +180,36 @@ export class MessageService {
     let rows: MessageRow[];
     let hasOlder: boolean;
     let hasNewer: boolean;
+    // A flag is looked up, not assumed: collect(..., 0) reads at most one row past the page,
+    // so a client never pages towards messages that are not there.
+    const exists = (direction: 'older' | 'newer', anchor: bigint) =>
+      collect(engine, id, direction, { id: anchor, inclusive: true }, 0).then((r) => r.more);
     if (query.after !== undefined) {
-      const newer = await collect(engine, id, 'newer', { id: query.after }, limit);
+      const [newer, older] = await Promise.all([
+        collect(engine, id, 'newer', { id: query.after }, limit),
+        exists('older', query.after),
+      ]);
       rows = newer.rows.reverse();
       hasNewer = newer.more;
-      hasOlder = true;
+      hasOlder = older;
     } else if (query.around !== undefined) {
       const newerCount = Math.floor(limit / 2);
       const [older, newer] = await Promise.all([
         collect(engine, id, 'older', { id: query.around, inclusive: true }, limit - newerCount),
-        newerCount > 0
-          ? collect(engine, id, 'newer', { id: query.around }, newerCount)
-          : { rows: [], more: true },
+        // With no room for newer rows (limit 1) this still answers whether any exist.
+        collect(engine, id, 'newer', { id: query.around }, newerCount),
       ]);
       rows = [...newer.rows.reverse(), ...older.rows];
       hasOlder = older.more;
       hasNewer = newer.more;
     } else {
-      const older = await collect(engine, id, 'older', { id: query.before }, limit);
+      const [older, newer] = await Promise.all([
+        collect(engine, id, 'older', { id: query.before }, limit),
+        query.before === undefined ? false : exists('newer', query.before),
+      ]);
       rows = older.rows;
       hasOlder = older.more;
-      hasNewer = query.before !== undefined;
+      hasNewer = newer;
     }
     const messages = await this.deps.reactions.decorate(id, actor, rows);
     return { messages, hasOlder, hasNewer };

@@ -1,9 +1,11 @@
 import { SwitchboardError } from '../../errors/index.js';
 import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
 import type { Clock } from '../../shared/clock.js';
+import { bucketOfId } from './buckets.js';
 import type { ChatService } from './chats.js';
 import { scanMessages } from './history.js';
-import { messageReadPositionsTable } from './tables.js';
+import { notFound } from './messages.js';
+import { messageReadPositionsTable, messagesTable } from './tables.js';
 import type { UnreadCount } from './types.js';
 import { checkChannelId } from './validation.js';
 
@@ -31,6 +33,14 @@ export class ReadService {
   ): Promise<{ moved: boolean; lastReadMessageId: bigint }> {
     const id = checkChannelId(channelId);
     await this.chats.requireMember(id, actor);
+    // The position only ever moves forward, so a made-up id (a future one, or one from another
+    // channel) would freeze it there and hide every later message from the unread count for good.
+    const target = await this.engine.get(messagesTable, {
+      channel_id: id,
+      bucket: bucketOfId(messageId),
+      message_id: messageId,
+    });
+    if (!target) throw notFound(messageId);
     return this.advance(id, actor, messageId);
   }
 

@@ -78,7 +78,10 @@ export function createMessagingServices(
     logger,
     retentionSeconds: options.feedRetentionSeconds ?? config.feed_retention_seconds,
   });
-  const chats = new ChatService(context.relational, engine, clock);
+  // A removed participant's open streams end at once, in this process or (Redis) any other.
+  const chats = new ChatService(context.relational, engine, clock, (channelId, userId) =>
+    events.publish({ type: 'member.removed', channelId, userId }),
+  );
   const reactions = new ReactionService(engine, store, chats, feed, clock, logger);
   const reads = new ReadService(engine, chats, clock, config.unread_cap);
   const counters = new LiveCounters(hotState, chats);

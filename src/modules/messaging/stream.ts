@@ -39,6 +39,11 @@ export interface StreamOptions {
    */
   after?: bigint;
   deliver: (delivery: StreamDelivery) => void;
+  /**
+   * Called once when the stream ends by itself: the user was removed from the channel (the
+   * `member.removed` event naming them has been delivered last). Not called on `close()`.
+   */
+  onEnd?: (reason: 'membership-revoked') => void;
 }
 
 /** How far back a `reset` stream replays, so the events of the moment it opened are not lost. */
@@ -82,6 +87,8 @@ export async function openChannelStream(
     if (closed) return;
     if (event.eventId === undefined) {
       deliver({ event });
+      // Access ends with membership: nothing after the removal may reach the removed user.
+      if (event.type === 'member.removed' && event.userId === actor) revoke();
       return;
     }
     if (cursor !== undefined && BigInt(event.eventId) <= cursor) return;
@@ -89,7 +96,13 @@ export async function openChannelStream(
     deliver({ id: event.eventId, event });
   };
 
-  const unsubscribe = await deps.events.subscribe(id, (event) => {
+  let unsubscribe: () => Promise<void> = async () => undefined;
+  const revoke = () => {
+    closed = true;
+    void unsubscribe();
+    options.onEnd?.('membership-revoked');
+  };
+  unsubscribe = await deps.events.subscribe(id, (event) => {
     if (buffer) buffer.push(event);
     else forward(event);
   });

@@ -112,6 +112,28 @@ describe('history across buckets', () => {
     expect(page.hasOlder).toBe(false);
   });
 
+  it('says hasOlder / hasNewer only when such messages exist, at both ends and in every direction', async () => {
+    const newest = all[all.length - 1]!;
+    // around the newest with room only for the anchor: nothing is newer
+    const around = await h.svc.messages.history(channelId, 'bob', { limit: 1, around: newest });
+    expect(ids(around)).toEqual([newest]);
+    expect(around.hasNewer).toBe(false);
+    expect(around.hasOlder).toBe(true);
+    // before an id above every message: nothing is newer than the page
+    const before = await h.svc.messages.history(channelId, 'bob', { limit: 3, before: newest + 1n });
+    expect(ids(before)).toEqual(newestFirst(all).slice(0, 3));
+    expect(before.hasNewer).toBe(false);
+    // after an id below every message: nothing is older than the page
+    const after = await h.svc.messages.history(channelId, 'bob', { limit: 3, after: all[0]! - 1n });
+    expect(ids(after)).toEqual(newestFirst(all.slice(0, 3)));
+    expect(after.hasOlder).toBe(false);
+    expect(after.hasNewer).toBe(true);
+    // and the usual case still says both
+    const middle = await h.svc.messages.history(channelId, 'bob', { limit: 3, before: all[40]! });
+    expect(middle.hasNewer).toBe(true);
+    expect(middle.hasOlder).toBe(true);
+  });
+
   it('skips 100 empty buckets without reading them', async () => {
     messageSlices = 0;
     // 12 newest live in the last bucket; the next 45 are 101 buckets older.

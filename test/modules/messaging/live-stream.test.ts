@@ -50,6 +50,8 @@ async function openSse(url: string, headers: Record<string, string>) {
   return {
     status: res.status,
     events,
+    /** Settles when the server ends the response (or the stream is aborted). */
+    finished: pump,
     async waitFor(predicate: (events: SseEvent[]) => boolean, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(events)) {
@@ -251,5 +253,29 @@ describe('live channel stream (SSE over real HTTP)', () => {
     expect(resumed.events.map((e) => e.event)).toEqual(['message.edited']);
     await stream.close();
     await resumed.close();
+  });
+  it('ends the stream of a member removed from the channel, and sends them nothing after', async () => {
+    const chats = s.switchboard.messaging.chats;
+    await chats.addParticipant(channelId, 'alice', 'carol');
+    // Resuming from a known message, so a send racing the subscription (Redis) is replayed, not missed.
+    const joined = await post('carol joined');
+    const stream = await openSse(`${base}/v1/channels/${channelId}/events?after=${joined}`, headers('carol'));
+    expect(stream.status).toBe(200);
+    const before = await post('while carol is in');
+    await stream.waitFor((list) =>
+      created(list).some((e) => (e.data.message as { id: string }).id === before),
+    );
+    await chats.removeParticipant(channelId, 'alice', 'carol');
+    await stream.waitFor((list) => list.some((e) => e.event === 'member.removed'));
+    // The server ends the response itself; without that, the removed user would keep listening.
+    const ended = await Promise.race([
+      stream.finished.then(() => true),
+      new Promise((resolve) => setTimeout(() => resolve(false), 3000)),
+    ]);
+    expect(ended).toBe(true);
+    const after = await post('after carol left');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(created(stream.events).map((e) => (e.data.message as { id: string }).id)).not.toContain(after);
+    await stream.close();
   });
 });

@@ -54,6 +54,27 @@ describe('read positions, unread counts, membership, typing', () => {
     expect(await h.svc.reads.position(b, 'alice')).toBe(second.id);
   });
 
+  it('refuses to move a read position to a message that does not exist in the channel', async () => {
+    const c = (
+      await h.svc.chats.create('alice', { title: 'c', kind: 'group', participants: [{ userId: 'bob' }] })
+    ).id;
+    const m = await h.svc.messages.send(c, 'alice', { content: 'hello' });
+    const elsewhere = await h.svc.messages.send(a, 'alice', { content: 'other channel' });
+    // A future id, or one from another channel, would pin the position ahead of every message for good.
+    for (const bogus of [m.id + (1n << 40n), elsewhere.id]) {
+      const error = await h.svc.reads.markRead(c, 'bob', bogus).catch((e: unknown) => e);
+      expect(isSwitchboardError(error, 'MESSAGE_NOT_FOUND')).toBe(true);
+    }
+    expect(await h.svc.reads.position(c, 'bob')).toBeNull();
+    expect((await h.svc.reads.unread(c, 'bob')).count).toBe(1);
+    expect((await h.svc.reads.markRead(c, 'bob', m.id)).moved).toBe(true);
+    expect((await h.svc.reads.unread(c, 'bob')).count).toBe(0);
+    await h.svc.messages.send(c, 'alice', { content: 'later' });
+    expect((await h.svc.reads.unread(c, 'bob')).count).toBe(1);
+    // Cleaned up so the cross-channel sums below see only their own channels.
+    await h.svc.chats.removeParticipant(c, 'alice', 'bob');
+  });
+
   it("sums unread counts across the user's channels", async () => {
     const all = await h.svc.reads.unreadAll('bob');
     expect(all.channels.map((c) => c.channelId).sort()).toEqual([a, b].sort());
@@ -103,6 +124,14 @@ describe('read positions, unread counts, membership, typing', () => {
     expect(
       await h.svc.messages.edit(a, 'bob', m.id, { content: 'hijack' }).catch((e: { code: string }) => e.code),
     ).toBe('NOT_ALLOWED');
+    // An edit may empty the text of a message with an attachment, never of a text-only one.
+    const textOnly = await h.svc.messages.send(a, 'alice', { content: 'words' });
+    const emptied = await h.svc.messages
+      .edit(a, 'alice', textOnly.id, { content: '' })
+      .catch((e: unknown) => e);
+    expect(isSwitchboardError(emptied, 'VALIDATION_FAILED')).toBe(true);
+    expect((await h.svc.messages.get(a, 'bob', textOnly.id)).content).toBe('words');
+    expect((await h.svc.messages.edit(a, 'alice', m.id, { content: '' })).attachments).toHaveLength(1);
     await h.svc.messages.delete(a, 'alice', m.id);
     const gone = await h.svc.messages.get(a, 'bob', m.id);
     expect(gone).toMatchObject({ deleted: true, content: '', attachments: [] });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { isSwitchboardError } from '../../../errors/index.js';
 import { typed } from '../../../server/type-provider.js';
 import type { SwitchboardContext } from '../../module.js';
 import { parseId } from '../ids.js';
@@ -76,7 +77,14 @@ export function channelEventsRoute(
       };
       let ended = false;
       let stream: { close(): Promise<void> } | undefined;
-      const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+      const keepAlive = setInterval(() => {
+        raw.write(': keep-alive\n\n');
+        // Backstop for a removal whose member.removed notice this stream missed (it raced the
+        // subscription, or its publish failed): access never outlives membership by more than this.
+        services.chats.requireMember(channelId, actor).catch((error: unknown) => {
+          if (isSwitchboardError(error, 'NOT_A_MEMBER')) end();
+        });
+      }, KEEP_ALIVE_MS);
       const end = (closing = false) => {
         if (ended) return;
         ended = true;
@@ -96,6 +104,7 @@ export function channelEventsRoute(
           ...(lastEventId !== undefined ? { lastEventId } : {}),
           ...(after !== undefined ? { after } : {}),
           deliver: write,
+          onEnd: () => end(),
         });
         if (ended) await stream.close();
       } catch (error) {
