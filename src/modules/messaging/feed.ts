@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { KeyedQueue } from '../../shared/keyed-queue.js';
 import type { Row } from '../../ports/wide-column/declare.js';
 import type { Page, WideColumnEngine } from '../../ports/wide-column/engine.js';
 import type { Clock } from '../../shared/clock.js';
@@ -42,7 +43,7 @@ export interface StoredFeedEvent {
  * channel are ordered by their clocks (see docs/messaging.md for that limit).
  */
 export class ChannelFeed implements EventSink {
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
 
   constructor(
     private readonly deps: {
@@ -60,7 +61,7 @@ export class ChannelFeed implements EventSink {
   }
 
   publish(event: FeedEvent): Promise<void> {
-    return this.serialise(event.channelId, async () => {
+    return this.queue.run(event.channelId, async () => {
       const eventId = await this.deps.ids.next();
       const published: PublishedEvent = { ...event, eventId: formatId(eventId) };
       try {
@@ -126,16 +127,5 @@ export class ChannelFeed implements EventSink {
         pageToken = page.nextPageToken;
       } while (pageToken !== null);
     }
-  }
-
-  private serialise<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return run;
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { KeyedQueue } from '../../shared/keyed-queue.js';
 import { SwitchboardError } from '../../errors/index.js';
 import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
 import type { Clock } from '../../shared/clock.js';
@@ -57,7 +58,7 @@ export interface MessageServiceDeps {
  * published in id order and a live subscriber sees them in order.
  */
 export class MessageService {
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
 
   constructor(private readonly deps: MessageServiceDeps) {}
 
@@ -87,7 +88,7 @@ export class MessageService {
         field: 'replyToId',
       });
     }
-    const message = await this.serialise(id, async () => {
+    const message = await this.queue.run(id, async () => {
       const messageId = options.id ?? (await this.deps.ids.next());
       const row: MessageRow = {
         channel_id: id,
@@ -243,17 +244,6 @@ export class MessageService {
           'message change hook failed',
         ),
       );
-  }
-
-  private serialise<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return run;
   }
 }
 

@@ -71,32 +71,35 @@ export function getSql(shape: TableShape): string {
 
 /** INSERT: sets the row marker and the named cells, all with the write's expiry; other cells are kept. */
 export function insertSql(shape: TableShape, columns: readonly string[]): string {
-  const key = primaryKey(shape);
-  const names = [...key.map(q), q(MARKER), q(MARKER_EXP)];
-  const values = [...key.map(() => '?'), '1', '@exp'];
-  const sets = [`${q(MARKER)} = 1`, `${q(MARKER_EXP)} = excluded.${q(MARKER_EXP)}`];
-  for (const c of columns) {
-    names.push(q(c), q(expColumn(c)));
-    values.push('?', '@exp');
-    sets.push(`${q(c)} = excluded.${q(c)}`, `${q(expColumn(c))} = excluded.${q(expColumn(c))}`);
-  }
-  return (
-    `INSERT INTO ${q(shape.name)} (${names.join(', ')}) VALUES (${values.join(', ')}) ` +
-    `ON CONFLICT (${key.map(q).join(', ')}) DO UPDATE SET ${sets.join(', ')}`
-  );
+  return upsertSql(shape, columns, true);
 }
 
 /** UPDATE: an upsert of the named cells only; unlike INSERT it writes no row marker. */
 export function updateSql(shape: TableShape, columns: readonly string[]): string {
+  return upsertSql(shape, columns, false);
+}
+
+/**
+ * CQL writes are upserts: the named cells (each with the write's expiry `@exp`) replace what
+ * was there, and cells not named are kept. Only INSERT also (re)writes the row marker.
+ */
+function upsertSql(shape: TableShape, columns: readonly string[], withMarker: boolean): string {
   const key = primaryKey(shape);
   const names = key.map(q);
   const values = key.map(() => '?');
   const sets: string[] = [];
+  if (withMarker) {
+    names.push(q(MARKER), q(MARKER_EXP));
+    values.push('1', '@exp');
+    sets.push(`${q(MARKER)} = 1`, `${q(MARKER_EXP)} = excluded.${q(MARKER_EXP)}`);
+  }
   for (const c of columns) {
     names.push(q(c), q(expColumn(c)));
     values.push('?', '@exp');
     sets.push(`${q(c)} = excluded.${q(c)}`, `${q(expColumn(c))} = excluded.${q(expColumn(c))}`);
   }
+  // An UPDATE naming no cell never happens (rules.checkSet refuses it); an INSERT of only the
+  // key still sets the marker, so `sets` is never empty.
   return (
     `INSERT INTO ${q(shape.name)} (${names.join(', ')}) VALUES (${values.join(', ')}) ` +
     `ON CONFLICT (${key.map(q).join(', ')}) DO UPDATE SET ${sets.join(', ')}`
