@@ -117,6 +117,10 @@ export class InteractionPublisher {
     prefix = 'events',
     options: { single?: boolean } = {},
   ): Promise<PublishedEvent[]> {
+    const started = performance.now();
+    if (items.length === 0) {
+      throw new SwitchboardError('VALIDATION_FAILED', 'A batch needs at least one event', { field: prefix });
+    }
     if (items.length > this.deps.maxBatch) {
       throw new SwitchboardError('VALIDATION_FAILED', `At most ${this.deps.maxBatch} events per batch`, {
         field: 'events',
@@ -135,7 +139,7 @@ export class InteractionPublisher {
         problems.push({
           index,
           field: 'stage',
-          code: 'required',
+          code: stage === undefined || stage === null ? 'required' : 'type',
           message: 'stage must be one of stt, llm, tts',
         });
         return;
@@ -176,6 +180,7 @@ export class InteractionPublisher {
     for (const [topic, { stage, messages }] of byTopic) {
       await this.deps.log.publish(topic, messages);
       this.deps.metrics.published.inc({ stage }, messages.length);
+      this.deps.metrics.publishSeconds.observe({ stage }, (performance.now() - started) / 1000);
     }
     return published;
   }

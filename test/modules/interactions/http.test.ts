@@ -71,10 +71,44 @@ describe('POST /v1/interactions', () => {
     expect(error.field).toBe('body.events.1.confidence');
     expect(error.details.errors).toEqual([
       expect.objectContaining({ index: 1, field: 'body.events.1.confidence', code: 'range' }),
-      expect.objectContaining({ index: 3, field: 'body.events.3.stage' }),
+      expect.objectContaining({ index: 3, field: 'body.events.3.stage', code: 'type' }),
       expect.objectContaining({ index: 4, field: 'body.events.4', code: 'type' }),
     ]);
     expect(await totalEnd()).toBe(before); // nothing of the batch was published
+  });
+
+  it('refuses an empty batch instead of accepting nothing', async () => {
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/v1/interactions',
+      headers,
+      payload: { events: [] },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.events' });
+  });
+
+  it('counts batch publishes in the publish latency histogram', async () => {
+    const count = async () => {
+      const metric = await server.switchboard.context.metrics
+        .getSingleMetric('switchboard_interactions_publish_seconds')
+        ?.get();
+      return (metric?.values ?? [])
+        .filter(
+          (v) =>
+            (v as { metricName?: string }).metricName === 'switchboard_interactions_publish_seconds_count',
+        )
+        .reduce((sum, v) => sum + v.value, 0);
+    };
+    const before = await count();
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/v1/interactions',
+      headers,
+      payload: { events: [{ stage: 'tts', ...makeEvent('tts', 'http-metrics') }] },
+    });
+    expect(res.statusCode).toBe(202);
+    expect(await count()).toBe(before + 1);
   });
 
   it('requires the write scope', async () => {
