@@ -34,9 +34,10 @@ export default defineConfig({
                 include: ['test/modules/**/*.test.ts'],
                 env: { SWITCHBOARD_TEST_MODULES_ON: 'scale-out' },
                 setupFiles: ['test/helpers/scale-out-setup.ts'],
-                // Creating a keyspace per test on a real cluster takes seconds.
-                testTimeout: 120_000,
-                hookTimeout: 120_000,
+                // Each test gets its own keyspace with every module's tables on a real cluster:
+                // ~45 CREATE TABLEs, each waiting for schema agreement, can take a minute or more.
+                testTimeout: 300_000,
+                hookTimeout: 600_000,
               },
             },
           ]

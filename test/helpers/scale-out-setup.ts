@@ -5,4 +5,4 @@ import { dropScaleOutResources } from './backends.js';
 // PostgreSQL schemas and Redis keys its tests created on the shared servers.
 afterAll(async () => {
   await dropScaleOutResources();
-}, 120_000);
+}, 600_000);
