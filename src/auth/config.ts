@@ -1,4 +1,4 @@
-import { f, type Field, type Section } from '../config/fields.js';
+import { f, type Section } from '../config/fields.js';
 import { isScope, type Scope } from './scopes.js';
 
 export interface ConfiguredKey {
@@ -29,29 +29,19 @@ export function parseConfiguredKey(raw: string): ConfiguredKey | undefined {
  * Marked secret so `config check` never prints them. Parsed again by the key service; checked
  * here so a malformed entry is a start-up error naming `auth.keys`.
  */
-const configuredKeys: Field<string[]> = {
-  kind: 'field',
-  default: [],
-  expected: `a list of "name:scope:secret" strings (scope read, write or admin; secret at least ${MIN_SECRET_LENGTH} characters)`,
+const configuredKeys = f.stringList([], {
   secret: true,
-  parse(raw, fromEnv) {
-    const list =
-      fromEnv && typeof raw === 'string'
-        ? raw
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s.length > 0)
-        : raw;
-    if (!Array.isArray(list)) return undefined;
+  expected: `a list of "name:scope:secret" strings (scope read, write or admin; secret at least ${MIN_SECRET_LENGTH} characters)`,
+  accept(list) {
     const names = new Set<string>();
     for (const item of list) {
-      const key = typeof item === 'string' ? parseConfiguredKey(item) : undefined;
-      if (!key || names.has(key.name)) return undefined;
+      const key = parseConfiguredKey(item);
+      if (!key || names.has(key.name)) return false;
       names.add(key.name);
     }
-    return list as string[];
+    return true;
   },
-};
+});
 
 /** `[auth]`: API keys for the /v1 routes. */
 export const authSection = {

@@ -102,11 +102,21 @@ export const f = {
       options,
     );
   },
-  /** A list of strings; from the environment a comma-separated value. */
-  stringList(def: string[], options: FieldOptions & { nonEmpty?: boolean } = {}): Field<string[]> {
+  /**
+   * A list of strings; from the environment a comma-separated value. `accept` checks the
+   * whole list (entry formats, duplicates) and `expected` then describes what it accepts.
+   */
+  stringList(
+    def: string[],
+    options: FieldOptions & {
+      nonEmpty?: boolean;
+      accept?: (list: string[]) => boolean;
+      expected?: string;
+    } = {},
+  ): Field<string[]> {
     return field(
       def,
-      options.nonEmpty ? 'a non-empty list of strings' : 'a list of strings',
+      options.expected ?? (options.nonEmpty ? 'a non-empty list of strings' : 'a list of strings'),
       (raw, fromEnv) => {
         const list =
           fromEnv && typeof raw === 'string'
@@ -117,6 +127,7 @@ export const f = {
             : raw;
         if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) return undefined;
         if (options.nonEmpty && list.length === 0) return undefined;
+        if (options.accept && !options.accept(list as string[])) return undefined;
         return list as string[];
       },
       options,
