@@ -14,14 +14,18 @@ import { createSqliteRelationalStore } from '../src/ports/relational/sqlite.js';
 import { createEmbeddedEngine } from '../src/ports/wide-column/embedded/engine.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createMetricsRegistry } from '../src/shared/metrics.js';
+import { siblingModule, startThread } from '../src/shared/threads.js';
 import { formatTable, percentile, recordResults, type ScenarioResult } from './lib.js';
 
 /**
- * `npm run bench -- pipeline`: the interactions pipeline on the embedded default, in one
- * process (publisher, log, consumer and store share one event loop, as in `serve`):
+ * `npm run bench -- pipeline`: the interactions pipeline on the embedded default, as `serve`
+ * runs it: publishers (the agents) on the main event loop, the logging consumer on its own
+ * thread (`[interactions] consumer_thread`, the default) with its own store and log connections.
  *
- * - raw log ceiling: the same events published one per call with the same concurrency and
- *   consumed by a no-op handler (publish -> consume -> commit, no sinks);
+ * - raw log ceiling: the same events published with the same coalescing and concurrency and
+ *   consumed by a no-op handler (publish -> consume -> commit, no sinks), measured twice:
+ *   consumer on the publishers' loop, and consumer on its own thread like the pipeline's.
+ *   The better of the two is the ceiling;
  * - end to end: events published through the library publisher (validation, coalesced
  *   appends), consumed, validated and stored in every table; time from first publish until
  *   the consumer has committed the last event;
@@ -152,27 +156,15 @@ async function publishAll(
   return latencies.sort();
 }
 
-async function rawLog(events: ReturnType<typeof buildEvents>): Promise<ScenarioResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-pipeline-raw-'));
-  const ctx = await openContext(dir);
-  try {
-    await ctx.eventLog.ensureTopics(interactionTopicSpecs(ctx.config));
-    const topics = { stt: 'stt-results', llm: 'llm-requests', tts: 'tts-results' };
-    const payloads = events.map((e) => JSON.stringify(e.event));
-    let consumed = 0;
-    const consumer = ctx.eventLog.consumer({
-      group: 'raw',
-      topics: Object.values(topics),
-      maxBatchSize: 1000,
-      maxWaitMs: 20,
-    });
-    await consumer.run(async (batch) => {
-      consumed += batch.messages.length;
-    });
-    // The same coalescing the publisher does: calls in one tick share one append per topic.
-    const pending = new Map<string, { messages: { key: string; value: string }[]; done: (() => void)[] }>();
-    let scheduled = false;
-    const publish = (i: number) =>
+/** The publisher's coalescing without its validation: calls in one tick share one append per topic. */
+function rawPublisher(ctx: SwitchboardContext, events: ReturnType<typeof buildEvents>) {
+  const topics = { stt: 'stt-results', llm: 'llm-requests', tts: 'tts-results' };
+  const payloads = events.map((e) => JSON.stringify(e.event));
+  const pending = new Map<string, { messages: { key: string; value: string }[]; done: (() => void)[] }>();
+  let scheduled = false;
+  return {
+    topics: Object.values(topics),
+    publish: (i: number) =>
       new Promise<void>((resolve) => {
         const e = events[i]!;
         const topic = topics[e.stage];
@@ -190,24 +182,78 @@ async function rawLog(events: ReturnType<typeof buildEvents>): Promise<ScenarioR
               void ctx.eventLog.publish(t, messages).then(() => done.forEach((d) => d()));
           });
         }
-      });
+      }),
+  };
+}
+
+/** The raw log's consumer: on the publishers' event loop, or on a thread of its own (raw-consumer-thread.ts). */
+async function rawConsumer(ctx: SwitchboardContext, topics: string[], threaded: boolean) {
+  if (!threaded) {
+    let consumed = 0;
+    const consumer = ctx.eventLog.consumer({
+      group: 'raw',
+      topics,
+      maxBatchSize: ctx.config.interactions.batch_size,
+      maxWaitMs: ctx.config.interactions.batch_wait_ms,
+    });
+    await consumer.run(async (batch) => {
+      consumed += batch.messages.length;
+    });
+    return { consumed: () => consumed, lag: () => consumer.lag(), stop: () => consumer.stop() };
+  }
+  const thread = startThread(siblingModule(import.meta.url, 'raw-consumer-thread'), {
+    config: ctx.config,
+    topics,
+  });
+  let consumed = 0;
+  let lagReply: ((lag: { lag: bigint }[]) => void) | undefined;
+  await new Promise<void>((resolve, reject) => {
+    thread.on('message', (m: { ready?: true; consumed?: number; lag?: { lag: bigint }[] }) => {
+      if (m.ready) resolve();
+      if (m.consumed !== undefined) consumed = m.consumed;
+      if (m.lag) lagReply?.(m.lag);
+    });
+    thread.once('error', reject);
+  });
+  return {
+    consumed: () => consumed,
+    lag: () =>
+      new Promise<{ lag: bigint }[]>((resolve) => {
+        lagReply = resolve;
+        thread.postMessage('lag');
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        thread.once('exit', () => resolve());
+        thread.postMessage('stop');
+      }),
+  };
+}
+
+async function rawLog(events: ReturnType<typeof buildEvents>, threaded: boolean): Promise<ScenarioResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-pipeline-raw-'));
+  const ctx = await openContext(dir);
+  try {
+    await ctx.eventLog.ensureTopics(interactionTopicSpecs(ctx.config));
+    const { topics, publish } = rawPublisher(ctx, events);
+    const consumer = await rawConsumer(ctx, topics, threaded);
     const started = performance.now();
     const cpuStarted = cpuMs();
     const latencies = await publishAll(events.length, CONCURRENCY, publish);
-    await waitFor(() => consumed >= events.length);
+    await waitFor(() => consumer.consumed() >= events.length);
     await waitCommitted(() => consumer.lag());
     const elapsed = (performance.now() - started) / 1000;
     const cpuPerEvent = ((cpuMs() - cpuStarted) * 1000) / events.length;
     await consumer.stop();
     return {
       suite: SUITE,
-      scenario: 'raw log: publish -> consume -> commit (no sinks)',
+      scenario: `raw log: publish -> consume -> commit (no sinks), consumer ${threaded ? 'on its own thread' : 'on the same loop'}`,
       subject: 'embedded log',
       ops: events.length,
       opsPerSecond: events.length / elapsed,
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
-      note: `ceiling; ${CONCURRENCY} concurrent publishers, latency = publish call; CPU ${cpuPerEvent.toFixed(1)} µs/event`,
+      note: `${CONCURRENCY} concurrent publishers, latency = publish call; CPU ${cpuPerEvent.toFixed(1)} µs/event`,
     };
   } finally {
     await closeContext(ctx);
@@ -240,12 +286,12 @@ async function pipeline(events: ReturnType<typeof buildEvents>): Promise<{
     await waitCommitted(() => services.consumer.lag());
     const elapsed = (performance.now() - started) / 1000;
     const cpuPerEvent = ((cpuMs() - cpuStarted) * 1000) / events.length;
-    const t = services.consumer.processor.timings;
+    const t = services.consumer.timings();
     const consumeMs = performance.now() - started;
     const processing = t.validateMs + t.rowsWriteMs + t.snapshotReadMs + t.foldMs + t.snapshotWriteMs;
     const perEvent = (ms: number) => `${((ms * 1000) / events.length).toFixed(2)} µs`;
     const breakdown = [
-      `Where the time goes (${events.length} events, ${t.batches} consumer batches, mean ${Math.round(t.messages / t.batches)} messages each; one event loop for everything):`,
+      `Where the time goes (${events.length} events, ${t.batches} consumer batches, mean ${Math.round(t.messages / t.batches)} messages each; publishers on the main loop, consumer steps on the consumer thread):`,
       '',
       '| step | total ms | per event |',
       '|---|---:|---:|',
@@ -256,7 +302,7 @@ async function pipeline(events: ReturnType<typeof buildEvents>): Promise<{
       `| consumer: fold into aggregates | ${t.foldMs.toFixed(0)} | ${perEvent(t.foldMs)} |`,
       `| consumer: store write, snapshots | ${t.snapshotWriteMs.toFixed(0)} | ${perEvent(t.snapshotWriteMs)} |`,
       `| consumer steps together | ${processing.toFixed(0)} | ${perEvent(processing)} |`,
-      `| wall time, first publish to last commit (publishing, log fetch/commit and consumer share one thread) | ${consumeMs.toFixed(0)} | ${perEvent(consumeMs)} |`,
+      `| wall time, first publish to last commit | ${consumeMs.toFixed(0)} | ${perEvent(consumeMs)} |`,
     ].join('\n');
     const result: ScenarioResult = {
       suite: SUITE,
@@ -299,15 +345,17 @@ async function pipeline(events: ReturnType<typeof buildEvents>): Promise<{
 
 export async function run(): Promise<void> {
   const events = buildEvents(EVENTS);
-  const raw = await rawLog(events);
+  const rawSameLoop = await rawLog(events, false);
+  const rawThreaded = await rawLog(events, true);
+  const raw = rawThreaded.opsPerSecond > rawSameLoop.opsPerSecond ? rawThreaded : rawSameLoop;
   const { result: e2e, breakdown, single } = await pipeline(events);
-  const results = [raw, e2e, single];
+  const results = [rawSameLoop, rawThreaded, e2e, single];
   const table = formatTable(results);
   const ratio = e2e.opsPerSecond / raw.opsPerSecond;
   const targets = [
     `Targets (embedded):`,
     `- end to end >= 30,000 events/s: ${Math.round(e2e.opsPerSecond).toLocaleString('en-US')} — ${e2e.opsPerSecond >= 30_000 ? 'met' : 'NOT met'}`,
-    `- >= half the raw log: ${(ratio * 100).toFixed(0)}% — ${ratio >= 0.5 ? 'met' : 'NOT met'}`,
+    `- >= half the raw log (the better raw run, ${Math.round(raw.opsPerSecond).toLocaleString('en-US')}/s): ${(ratio * 100).toFixed(0)}% — ${ratio >= 0.5 ? 'met' : 'NOT met'}`,
     `- publish p99 < 1 ms (one agent): ${single.p99Ms.toFixed(3)} ms — ${single.p99Ms < 1 ? 'met' : 'NOT met'}`,
   ].join('\n');
   console.log(`${table}\n\n${breakdown}\n\n${targets}`);

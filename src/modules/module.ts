@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import type { SwitchboardConfig } from '../config/index.js';
 import type { EventLog, TopicSpec } from '../ports/event-log/log.js';
 import type { HotState } from '../ports/hot-state/store.js';
@@ -29,6 +29,11 @@ export interface Worker {
   stop(): Promise<void>;
   /** Reported by /ready when present. */
   health?(): Promise<{ ok: boolean; detail: string }>;
+  /**
+   * Metrics the worker keeps outside the process registry (a worker on its own thread has
+   * its own), as prom-client JSON; /metrics merges them in, summing series both report.
+   */
+  metrics?(): Promise<MetricObjectWithValues<MetricValue<string>>[]>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { AggregatorRegistry } from 'prom-client';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Switchboard } from '../app/create-switchboard.js';
@@ -101,7 +102,16 @@ export function opsRoutes(app: FastifyInstance, switchboard: Switchboard): void 
     },
     async (_request, reply) => {
       const registry = switchboard.context.metrics;
-      return reply.type(registry.contentType).send(await registry.metrics());
+      const own = switchboard.workers().filter((w) => w.metrics);
+      if (own.length === 0) return reply.type(registry.contentType).send(await registry.metrics());
+      // Workers on their own threads keep their own registries: merged here, series that
+      // both report (the same store metric from two connections) are summed.
+      const parts = await Promise.all([
+        registry.getMetricsAsJSON(),
+        ...own.map((w) => w.metrics!().catch(() => [])),
+      ]);
+      const merged = AggregatorRegistry.aggregate(parts);
+      return reply.type(registry.contentType).send(await merged.metrics());
     },
   );
 }

@@ -25,7 +25,10 @@ export function register(program: Command): void {
       const overrides = {
         server: { ...(opts.port ? { port: opts.port } : {}), ...(opts.host ? { host: opts.host } : {}) },
       };
-      const config = cliConfig(command, overrides as never);
+      const loaded = cliConfig(command, overrides as never);
+      // This process does nothing else, so its own event loop is the consumer's "thread":
+      // a worker thread would only add a second set of connections.
+      const config = { ...loaded, interactions: { ...loaded.interactions, consumer_thread: false } };
       const { handleSignals, startServer } = await import('../../server/lifecycle.js');
       const switchboard = await createSwitchboard(config);
       const log = switchboard.context.logger;

@@ -16,13 +16,21 @@ export const interactionsSection = {
   /** Whether `serve` runs the consumer (set false when a separate `switchboard consume` does). */
   consumer_enabled: f.boolean(true),
   /**
-   * Most messages per consumer batch, and how long a batch may wait to fill. Large batches
-   * are cheap per event (each touched session's and minute's snapshot is written once per
-   * batch), but on the embedded engine a batch is processed on the event loop it shares with
-   * the API: 10,000 measured ~7 % less CPU per event than 2,000 and stalled concurrent
-   * publishers ~5x longer. Where that matters, run `switchboard consume` as its own process.
+   * Whether the consumer runs on its own thread (with its own store and log connections) or
+   * on the event loop that serves the API and the agents' publishes. The thread puts the
+   * batch work (validation, two rows per event, aggregate snapshots) on another core; on the
+   * same loop every batch stalls the API and publishers while it is processed.
    */
-  batch_size: f.int(2_000, 1, 100_000),
+  consumer_thread: f.boolean(true),
+  /**
+   * Most messages per consumer batch, and how long a batch may wait to fill. Large batches
+   * are cheaper per event: each session's summary and each minute's histogram touched is
+   * written once per batch, not once per event. On a busy stream batches fill to this size;
+   * on a quiet one they hold what arrived within `batch_wait_ms`. With `consumer_thread =
+   * false` a batch blocks the API while it is processed (about 30 µs per event on the
+   * embedded engine), so lower it there.
+   */
+  batch_size: f.int(10_000, 1, 100_000),
   batch_wait_ms: f.int(20, 0, 60_000),
   /**
    * Most operations per store batch; 0 picks by engine: 20,000 on the embedded engine (one

@@ -7,7 +7,7 @@ import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
 import { CircuitBreaker } from '../../shared/breaker.js';
 import type { Clock } from '../../shared/clock.js';
 import type { InteractionMetrics } from './metrics.js';
-import { BatchProcessor, isCallerError, type ProcessorOptions } from './processor.js';
+import { BatchProcessor, isCallerError, type ProcessorOptions, type ProcessorTimings } from './processor.js';
 import { systemHealth } from './tables.js';
 
 export interface ConsumerSettings {
@@ -30,13 +30,29 @@ export function defaultInstance(): string {
 type State = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped';
 
 /**
+ * What the rest of Switchboard sees of the logging consumer, wherever it runs: on the caller's
+ * event loop (`InteractionsConsumer`) or on its own thread (`ThreadedConsumer`, the default
+ * in `serve`).
+ */
+export interface LoggingConsumer extends Worker {
+  health(): Promise<{ ok: boolean; detail: string }>;
+  lag(): Promise<PartitionLag[] | null>;
+  /** Messages handled (and committed or about to be) since start. */
+  readonly handled: number;
+  /** Of those, valid events stored in every table. */
+  readonly stored: number;
+  /** Where the processing time went (the pipeline bench prints it). */
+  timings(): ProcessorTimings;
+}
+
+/**
  * The logging consumer: one member of the interactions group. Each batch is processed
  * (processor.ts) and committed only when every write succeeded. When the store fails the
  * batch is retried here, in place, with exponential backoff behind a circuit breaker: no new
  * batch is fetched, nothing is committed, and `health()` reports the pause so /ready does.
  * Invalid events never get here as failures: they are rows in error_logs.
  */
-export class InteractionsConsumer implements Worker {
+export class InteractionsConsumer implements LoggingConsumer {
   readonly name = 'interactions-consumer';
   readonly processor: BatchProcessor;
   private readonly breaker: CircuitBreaker;
@@ -60,6 +76,8 @@ export class InteractionsConsumer implements Worker {
       clock: Clock;
       processor: ProcessorOptions;
       settings: ConsumerSettings;
+      /** Called after each batch is handled (the consumer thread reports progress with it). */
+      onBatch?: () => void;
     },
   ) {
     const s = deps.settings;
@@ -120,6 +138,10 @@ export class InteractionsConsumer implements Worker {
     return this.consumer ? this.consumer.lag() : null;
   }
 
+  timings(): ProcessorTimings {
+    return { ...this.processor.timings };
+  }
+
   private async handle(batch: Batch): Promise<void> {
     const { metrics, logger, settings } = this.deps;
     metrics.batchSize.observe(batch.messages.length);
@@ -156,6 +178,7 @@ export class InteractionsConsumer implements Worker {
     const perTopic = new Map<string, number>();
     for (const m of batch.messages) perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1);
     for (const [topic, n] of perTopic) metrics.consumed.inc({ topic }, n);
+    this.deps.onBatch?.();
   }
 
   private sleep(ms: number): Promise<void> {

@@ -58,6 +58,8 @@ export const voiceInteractions = defineTable({
   ],
   defaultTtlSeconds: DEFAULT_RETENTION_SECONDS,
   compaction: { kind: 'time-window', windowSize: 1, windowUnit: 'DAYS' },
+  // Wide rows (transcripts, responses), each batch scattered over every live session.
+  embeddedLayout: 'appended',
 });
 
 /** The seed's materialized view, as a second table written with the first (views are discouraged on ScyllaDB). */

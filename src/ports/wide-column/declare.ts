@@ -27,6 +27,16 @@ export interface TableSpec<
   compaction?: Compaction;
   /** Whether the table is used with lightweight transactions (IF ...). Drives vendor options (tablets). */
   usesLwt?: boolean;
+  /**
+   * How the embedded (SQLite) engine stores rows (ScyllaDB has no such choice and ignores it).
+   * `clustered` (default): rows live in the primary key
+   * b-tree (`WITHOUT ROWID`), best for small rows and range reads. `appended`: rows are appended
+   * to a rowid table and only a small primary-key index is kept in key order, for wide rows
+   * written in batches scattered over many partitions (event logs): a batch then dirties a few
+   * index pages per partition instead of rewriting the wide leaf pages (measured in
+   * bench/RESULTS.md). Point and range reads cost one more lookup per row.
+   */
+  embeddedLayout?: 'clustered' | 'appended';
   comment?: string;
 }
 
@@ -54,6 +64,7 @@ export interface TableDef<
   readonly compaction: Compaction | undefined;
   readonly isCounterTable: boolean;
   readonly usesLwt: boolean;
+  readonly embeddedLayout: 'clustered' | 'appended';
   readonly comment: string | undefined;
   /** Partition key columns followed by clustering columns. */
   readonly primaryKey: readonly string[];
@@ -166,6 +177,7 @@ export function defineTable<
     compaction,
     isCounterTable,
     usesLwt: spec.usesLwt ?? false,
+    embeddedLayout: spec.embeddedLayout ?? 'clustered',
     comment: spec.comment,
     primaryKey: [...spec.partitionKey, ...clustering.map((c) => c.column)],
     regularColumns: regular,

@@ -13,16 +13,25 @@ import { createEmbeddedEngine } from './embedded/engine.js';
  */
 export async function openWideColumnEngine(
   config: SwitchboardConfig,
-  deps: { registry: Registry; logger?: Logger },
+  deps: {
+    registry: Registry;
+    logger?: Logger;
+    /** False for a second engine on the same store in this process: no purge, no checkpoints. */
+    maintenance?: boolean;
+  },
 ): Promise<WideColumnEngine> {
   if (config.store.wide_column === 'scylladb') {
     // Loaded on demand so the embedded default never loads cassandra-driver.
     const { createScyllaEngine } = await import('./scylla/engine.js');
-    return createScyllaEngine(config.scylla, deps);
+    return createScyllaEngine(config.scylla, {
+      registry: deps.registry,
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    });
   }
   return createEmbeddedEngine({
     path: join(config.store.data_dir, 'wide-column.db'),
-    purgeIntervalMs: config.store.purge_interval_ms,
+    purgeIntervalMs: deps.maintenance === false ? 0 : config.store.purge_interval_ms,
+    checkpoints: deps.maintenance !== false,
     registry: deps.registry,
   });
 }

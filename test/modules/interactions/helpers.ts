@@ -10,8 +10,13 @@ import { interactionTopicSpecs } from '../../../src/modules/interactions/topics.
 import type { BatchOp, WideColumnEngine } from '../../../src/ports/wide-column/engine.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 
-/** Fast settings for tests: small batches, short backoff and heartbeats. */
+/**
+ * Fast settings for tests: short waits, backoff and heartbeats. The consumer runs on the
+ * test's event loop so tests can wrap its store (outages, crashes) and read its registry;
+ * thread.test.ts covers the consumer thread `serve` uses by default.
+ */
 export const TEST_ENV = {
+  SWITCHBOARD_INTERACTIONS_CONSUMER_THREAD: 'false',
   SWITCHBOARD_INTERACTIONS_BATCH_WAIT_MS: '5',
   SWITCHBOARD_INTERACTIONS_RETRY_INITIAL_MS: '20',
   SWITCHBOARD_INTERACTIONS_RETRY_MAX_MS: '100',

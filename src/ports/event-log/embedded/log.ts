@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SwitchboardConfig } from '../../../config/index.js';
@@ -35,12 +37,31 @@ export async function createEmbeddedEventLog(options: {
   config: SwitchboardConfig;
   registry?: Registry;
   logger?: Logger;
+  /**
+   * False for a second log on the same file in this process (the interactions consumer's
+   * thread): the first one runs checkpoints and retention.
+   */
+  maintenance?: boolean;
 }): Promise<EmbeddedEventLog> {
   const settings = options.config.event_log;
+  const maintenance = options.maintenance !== false;
   const store = new LogStore(options.path);
-  const checkpointer = startCheckpointer(options.path, 200, (message) =>
-    options.logger?.warn({ error: message }, 'event log checkpoint failed'),
-  );
+  const checkpointer = maintenance
+    ? startCheckpointer(options.path, 200, (message) =>
+        options.logger?.warn({ error: message }, 'event log checkpoint failed'),
+      )
+    : undefined;
+  /**
+   * Appends made by another log instance on this file in this process (another thread) wake
+   * this instance's waiting consumers at once, as appends in its own instance do; without it
+   * they would notice only at their next poll. Other processes are still seen by polling.
+   */
+  const siblings = new BroadcastChannel(`switchboard:event-log:${resolve(options.path)}`);
+  siblings.unref();
+  siblings.onmessage = (event) => {
+    const { topic, count } = (event as { data: { topic: string; count: number } }).data;
+    for (const c of consumers) c.onAppended(topic, count);
+  };
   const metrics = createEventLogMetrics(options.registry);
   const coordinators = new Map<string, GroupCoordinator>();
   const consumers = new Set<EmbeddedConsumer>();
@@ -73,6 +94,7 @@ export async function createEmbeddedEventLog(options: {
       Number(process.hrtime.bigint() - p.started) / 1e9,
     );
     for (const c of consumers) c.onAppended(topic, p.messages.length);
+    siblings.postMessage({ topic, count: p.messages.length });
     p.resolve();
   };
 
@@ -113,14 +135,16 @@ export async function createEmbeddedEventLog(options: {
     for (const d of deleted) metrics.retentionDeleted.inc({ topic: d.topic }, d.deleted);
     return deleted;
   };
-  const retentionTimer = setInterval(() => {
-    try {
-      retention();
-    } catch (error) {
-      options.logger?.error({ err: error }, 'event log retention failed');
-    }
-  }, settings.retention_interval_ms);
-  retentionTimer.unref();
+  const retentionTimer = maintenance
+    ? setInterval(() => {
+        try {
+          retention();
+        } catch (error) {
+          options.logger?.error({ err: error }, 'event log retention failed');
+        }
+      }, settings.retention_interval_ms)
+    : undefined;
+  retentionTimer?.unref();
 
   const coordinatorFor = (group: string) => {
     let coordinator = coordinators.get(group);
@@ -203,8 +227,9 @@ export async function createEmbeddedEventLog(options: {
       flush();
       // Graceful: each consumer finishes and commits its batch in flight.
       await Promise.all([...consumers].map((c) => c.stop()));
+      siblings.close();
       store.close();
-      await checkpointer.close();
+      await checkpointer?.close();
     },
   };
 }

@@ -58,7 +58,10 @@ export function createTableStatement(table: TableDef): string {
   }
   if (!table.isCounterTable) lines.push(`${q(MARKER)} INTEGER`, `${q(MARKER_EXP)} INTEGER`);
   lines.push(`PRIMARY KEY (${table.primaryKey.map(q).join(', ')})`);
-  return `CREATE TABLE IF NOT EXISTS ${q(table.name)} (\n  ${lines.join(',\n  ')}\n) STRICT, WITHOUT ROWID`;
+  // The layout is physical only: the engine's statements never name the rowid, so both read
+  // and write the same way. It is chosen when a table is created (see TableSpec.embeddedLayout).
+  const layout = table.embeddedLayout === 'appended' ? '' : ', WITHOUT ROWID';
+  return `CREATE TABLE IF NOT EXISTS ${q(table.name)} (\n  ${lines.join(',\n  ')}\n) STRICT${layout}`;
 }
 
 /** The embedded DDL for `switchboard schema print --sqlite`. */
