@@ -1,4 +1,9 @@
-import { AggregatorRegistry } from 'prom-client';
+import {
+  AggregatorRegistry,
+  type MetricObjectWithValues,
+  type MetricValue,
+  type Registry,
+} from 'prom-client';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Switchboard } from '../app/create-switchboard.js';
@@ -36,6 +41,29 @@ async function workerHealth(workers: Worker[], timeoutMs: number) {
       }),
   );
   return Object.fromEntries(entries);
+}
+
+type MetricJson = MetricObjectWithValues<MetricValue<string>>;
+
+/**
+ * How a metric that several registries report is merged, where summing (prom-client's default)
+ * would misstate it: a state gauge of two store connections is the worse state, not a sum the
+ * gauge does not define (two open breakers are 2, not 4).
+ */
+const MERGED_BY: Record<string, 'max'> = { switchboard_store_breaker_state: 'max' };
+
+/**
+ * The process registry's metrics with those of workers that keep their own (a worker on its own
+ * thread): series both report (the same store metric from two connections) are summed, unless
+ * MERGED_BY says otherwise. prom-client's `aggregate` drops metrics marked `omit` (the process
+ * start time: meant for cluster workers, each with its own); here only one registry has them,
+ * so they are kept as reported.
+ */
+function mergeMetrics(parts: readonly MetricJson[][]): Registry {
+  const how = (m: MetricJson) => MERGED_BY[m.name] ?? (m.aggregator === 'omit' ? 'first' : m.aggregator);
+  return AggregatorRegistry.aggregate(
+    parts.map((part) => part.map((m) => (how(m) === m.aggregator ? m : { ...m, aggregator: how(m) }))),
+  );
 }
 
 /** /health, /ready and /metrics: outside /v1, open unless `[server] *_requires_key` says otherwise. */
@@ -104,14 +132,19 @@ export function opsRoutes(app: FastifyInstance, switchboard: Switchboard): void 
       const registry = switchboard.context.metrics;
       const own = switchboard.workers().filter((w) => w.metrics);
       if (own.length === 0) return reply.type(registry.contentType).send(await registry.metrics());
-      // Workers on their own threads keep their own registries: merged here, series that
-      // both report (the same store metric from two connections) are summed.
+      // Workers on their own threads keep their own registries: merged here (mergeMetrics).
+      // A worker that cannot answer, however it fails (throws, rejects, or hangs for longer
+      // than /ready would wait), only leaves its series out.
       const parts = await Promise.all([
         registry.getMetricsAsJSON(),
-        ...own.map((w) => w.metrics!().catch(() => [])),
+        ...own.map((w) =>
+          withTimeout(
+            Promise.resolve().then(() => w.metrics!()),
+            server.ready_timeout_ms,
+          ).catch((): MetricJson[] => []),
+        ),
       ]);
-      const merged = AggregatorRegistry.aggregate(parts);
-      return reply.type(registry.contentType).send(await merged.metrics());
+      return reply.type(registry.contentType).send(await mergeMetrics(parts).metrics());
     },
   );
 }

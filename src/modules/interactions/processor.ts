@@ -39,6 +39,18 @@ export interface ProcessorTimings {
   snapshotWriteMs: number;
 }
 
+export function emptyTimings(): ProcessorTimings {
+  return {
+    batches: 0,
+    messages: 0,
+    validateMs: 0,
+    rowsWriteMs: 0,
+    snapshotReadMs: 0,
+    foldMs: 0,
+    snapshotWriteMs: 0,
+  };
+}
+
 export interface BatchReport {
   valid: number;
   invalid: number;
@@ -83,15 +95,7 @@ const now = () => performance.now();
  * idempotent rows and the offset-keyed snapshots make harmless.
  */
 export class BatchProcessor {
-  readonly timings: ProcessorTimings = {
-    batches: 0,
-    messages: 0,
-    validateMs: 0,
-    rowsWriteMs: 0,
-    snapshotReadMs: 0,
-    foldMs: 0,
-    snapshotWriteMs: 0,
-  };
+  readonly timings: ProcessorTimings = emptyTimings();
 
   /**
    * The latest snapshot this processor wrote, per source partition and key, so a steady

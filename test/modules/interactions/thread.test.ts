@@ -1,7 +1,10 @@
+import { join } from 'node:path';
 import type { Worker as Thread } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LoggingConsumer } from '../../../src/modules/interactions/consumer.js';
 import { ThreadedConsumer } from '../../../src/modules/interactions/thread/threaded-consumer.js';
+import { onScaleOut } from '../../helpers/backends.js';
 import { createTestServer, type TestServer } from '../../helpers/server.js';
 import { TEST_ENV, makeEvent, until } from './helpers.js';
 
@@ -127,4 +130,36 @@ describe('the interactions consumer on its own thread (serve default)', () => {
     const total = new Map([...first].map(([k, v]) => [k, v + second.get(k)!]));
     await expectExactlyStored(s, total);
   });
+
+  // The outage is made in the embedded store's file.
+  const embeddedStore = !(onScaleOut && process.env.SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS);
+  it.runIf(embeddedStore)(
+    'stops promptly while paused on a store outage, and stores the batch after the next start',
+    async () => {
+      const s = await threadedServer();
+      const consumer = interactions(s).consumer;
+      await consumer.start();
+      // An outage of the thread's own connection: every event write fails (not as the data's
+      // fault), so the consumer pauses and retries with backoff; heartbeats still succeed.
+      const db = new Database(join(s.dataDir, 'wide-column.db'));
+      try {
+        db.exec(
+          "CREATE TRIGGER outage BEFORE INSERT ON voice_interactions BEGIN SELECT RAISE(ABORT, 'outage'); END",
+        );
+        const published = await publishTurns(s, ['outage-a'], 1);
+        await until('the thread to pause', async () => /paused/.test((await consumer.health()).detail));
+        const asked = Date.now();
+        await consumer.stop();
+        // The retry sleep is cut short: not a backoff or a shutdown timeout later.
+        expect(Date.now() - asked).toBeLessThan(2_000);
+        db.exec('DROP TRIGGER outage');
+        await consumer.start();
+        await until('the thread to commit', () => lagIsZero(consumer));
+        await expectExactlyStored(s, published);
+        await consumer.stop();
+      } finally {
+        db.close();
+      }
+    },
+  );
 });

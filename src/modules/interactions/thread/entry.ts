@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     });
     await consumer.start();
   } catch (error) {
-    for (const p of opened.reverse()) await p.close().catch(() => undefined);
+    for (const p of [...opened].reverse()) await p.close().catch(() => undefined);
     send({
       type: 'start-failed',
       code: (error as { code?: string }).code,
@@ -59,13 +59,22 @@ async function main(): Promise<void> {
     return;
   }
 
+  let stopping = false;
   port.on('message', (message: ToThread) => {
     if (message.type === 'stop') {
+      // Once: a second stop would close the connections again while the first still closes them.
+      if (stopping) return;
+      stopping = true;
       void (async () => {
-        await consumer.stop();
-        for (const p of opened.reverse()) await p.close().catch(() => undefined);
-        send({ type: 'stopped' });
-        port.close();
+        try {
+          await consumer.stop();
+        } finally {
+          // Closed even if stopping failed (that failure still ends the thread, as an error
+          // the main thread logs); with the port closed nothing else keeps the thread alive.
+          for (const p of [...opened].reverse()) await p.close().catch(() => undefined);
+          send({ type: 'stopped' });
+          port.close();
+        }
       })();
       return;
     }

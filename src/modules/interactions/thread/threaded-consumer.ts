@@ -5,7 +5,7 @@ import { ERROR_CATALOGUE, SwitchboardError, type ErrorCode } from '../../../erro
 import type { PartitionLag } from '../../../ports/event-log/log.js';
 import { siblingModule, startThread } from '../../../shared/threads.js';
 import type { LoggingConsumer } from '../consumer.js';
-import type { ProcessorTimings } from '../processor.js';
+import { emptyTimings, type ProcessorTimings } from '../processor.js';
 import type { FromThread, RequestKind, ThreadInit, ThreadReplies, ToThread } from './protocol.js';
 
 const ENTRY = siblingModule(import.meta.url, 'entry');
@@ -19,23 +19,13 @@ const YOUNG_GENERATION_MB = 256;
 /** How long health, lag and metrics wait for the thread before reporting it unresponsive. */
 const REQUEST_TIMEOUT_MS = 2_000;
 
-type State = 'idle' | 'running' | 'restarting' | 'stopping' | 'stopped';
+type State = 'idle' | 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
 
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
 }
-
-const zeroTimings = (): ProcessorTimings => ({
-  batches: 0,
-  messages: 0,
-  validateMs: 0,
-  rowsWriteMs: 0,
-  snapshotReadMs: 0,
-  foldMs: 0,
-  snapshotWriteMs: 0,
-});
 
 function addTimings(a: ProcessorTimings, b: ProcessorTimings): ProcessorTimings {
   const out = { ...a };
@@ -59,11 +49,14 @@ export class ThreadedConsumer implements LoggingConsumer {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** The start() / stop() in flight: a second call joins it rather than racing it. */
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
   private restarts = 0;
   private lastFailure: string | undefined;
   /** Progress of threads that have exited, plus the current thread's latest report. */
-  private previous = { handled: 0, stored: 0, timings: zeroTimings() };
-  private current = { handled: 0, stored: 0, timings: zeroTimings() };
+  private previous = { handled: 0, stored: 0, timings: emptyTimings() };
+  private current = { handled: 0, stored: 0, timings: emptyTimings() };
 
   constructor(
     private readonly deps: {
@@ -86,16 +79,48 @@ export class ThreadedConsumer implements LoggingConsumer {
   }
 
   async start(): Promise<void> {
+    // After a stop() in flight: its thread is still finishing its batch, and a second thread
+    // now would be a second member of the group (each thread's log has its own coordinator,
+    // so both would read every partition).
+    if (this.stopping) await this.stopping;
+    if (this.starting) return this.starting;
     if (this.state === 'running' || this.state === 'restarting') return;
-    await this.launch();
-    this.state = 'running';
+    const before = this.state;
+    this.state = 'starting';
+    this.restarts = 0;
+    const starting = this.launch().then(
+      () => {
+        // Unless a stop() came meanwhile: then the thread has its 'stop' queued behind 'started'.
+        if (this.state === 'starting') this.state = 'running';
+      },
+      (error: unknown) => {
+        if (this.state === 'starting') this.state = before;
+        throw error;
+      },
+    );
+    this.starting = starting;
+    try {
+      await starting;
+    } finally {
+      if (this.starting === starting) this.starting = undefined;
+    }
   }
 
   /** Asks the thread to finish its batch, commit and close; terminates it if it does not within the shutdown timeout. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown().finally(() => {
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
+    // A restart not yet launched is cancelled; one launching has set `thread`, which is
+    // stopped below like any other (the thread handles 'stop' once it has started).
     clearTimeout(this.restartTimer);
-    const thread = this.thread;
+    this.restartTimer = undefined;
     this.state = 'stopping';
+    const thread = this.thread;
     if (thread) {
       const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
       this.post({ type: 'stop' });
@@ -110,6 +135,8 @@ export class ThreadedConsumer implements LoggingConsumer {
   }
 
   async health(): Promise<{ ok: boolean; detail: string }> {
+    // Not asked of the thread: its requests wait until it has opened its stores and started.
+    if (this.state === 'starting') return { ok: false, detail: 'starting' };
     if (this.state === 'restarting' || (this.state === 'running' && !this.thread)) {
       return {
         ok: false,
@@ -133,7 +160,8 @@ export class ThreadedConsumer implements LoggingConsumer {
     return this.thread ? this.request('metrics') : [];
   }
 
-  private launch(): Promise<void> {
+  /** Async so that a failure to create the thread rejects (the restart timer calls it too). */
+  private async launch(): Promise<void> {
     const init: ThreadInit = {
       config: this.deps.config,
       instance: this.deps.instance,
@@ -141,20 +169,22 @@ export class ThreadedConsumer implements LoggingConsumer {
     };
     const thread = startThread(ENTRY, init, { youngGenerationMb: YOUNG_GENERATION_MB });
     this.thread = thread;
-    this.current = { handled: 0, stored: 0, timings: zeroTimings() };
+    this.current = { handled: 0, stored: 0, timings: emptyTimings() };
     return new Promise<void>((resolve, reject) => {
       let started = false;
+      let startedAt = 0;
       thread.on('message', (message: FromThread) => {
         switch (message.type) {
           case 'started':
             started = true;
-            this.restarts = 0;
+            startedAt = Date.now();
             resolve();
             break;
           case 'start-failed':
             reject(asSwitchboardError(message.code, message.message));
             break;
           case 'progress':
+            if (this.thread !== thread) break;
             this.current = { handled: message.handled, stored: message.stored, timings: message.timings };
             break;
           case 'reply':
@@ -171,23 +201,31 @@ export class ThreadedConsumer implements LoggingConsumer {
         if (!started) reject(error);
       });
       thread.on('exit', () => {
-        if (this.thread === thread) this.thread = undefined;
-        for (const [id, p] of this.pending) {
-          clearTimeout(p.timer);
-          p.reject(new Error('the consumer thread exited'));
-          this.pending.delete(id);
+        // A thread that is no longer the current one (a failed restart that exits after the
+        // next one launched) owns neither the pending requests nor the progress in `current`.
+        const current = this.thread === thread;
+        if (current) {
+          this.thread = undefined;
+          for (const [id, p] of this.pending) {
+            clearTimeout(p.timer);
+            p.reject(new Error('the consumer thread exited'));
+            this.pending.delete(id);
+          }
+          this.previous = {
+            handled: this.previous.handled + this.current.handled,
+            stored: this.previous.stored + this.current.stored,
+            timings: addTimings(this.previous.timings, this.current.timings),
+          };
+          this.current = { handled: 0, stored: 0, timings: emptyTimings() };
         }
-        this.previous = {
-          handled: this.previous.handled + this.current.handled,
-          stored: this.previous.stored + this.current.stored,
-          timings: addTimings(this.previous.timings, this.current.timings),
-        };
-        this.current = { handled: 0, stored: 0, timings: zeroTimings() };
         if (!started) {
           reject(new SwitchboardError('INTERNAL', 'The interactions consumer thread exited while starting'));
           return;
         }
-        if (this.state === 'running') this.scheduleRestart();
+        // The backoff starts over only once a thread has stayed up for the longest delay: one
+        // that dies soon after starting (a batch that crashes it each time) is a crash loop.
+        if (Date.now() - startedAt >= this.deps.config.interactions.retry_max_ms) this.restarts = 0;
+        if (current && this.state === 'running') this.scheduleRestart();
       });
     });
   }
