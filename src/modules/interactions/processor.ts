@@ -81,6 +81,9 @@ export function isCallerError(error: unknown): boolean {
 
 const now = () => performance.now();
 
+/** Store batches one consumer batch keeps in flight (see writeChunked). */
+const MAX_BATCHES_IN_FLIGHT = 32;
+
 /**
  * Turns one consumer batch into store writes, in two phases:
  *
@@ -279,7 +282,25 @@ export class BatchProcessor {
       current.push(...group);
     }
     if (current.length > 0) chunks.push(current);
-    await Promise.all(chunks.map((ops) => this.guard(() => this.store.batch(ops))));
+    // At most MAX_BATCHES_IN_FLIGHT store batches at once: a full consumer batch on ScyllaDB
+    // is hundreds of 50-operation batches, and firing them all together would queue them on
+    // the coordinators instead of the driver (the embedded engine gets one chunk anyway).
+    // After a failure the other lanes take no new chunk: the whole batch is retried anyway.
+    let next = 0;
+    let failed = false;
+    const lane = async () => {
+      while (next < chunks.length && !failed) {
+        const ops = chunks[next]!;
+        next += 1;
+        try {
+          await this.guard(() => this.store.batch(ops));
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(MAX_BATCHES_IN_FLIGHT, chunks.length) }, lane));
   }
 
   /** Phase 2: fold the stored events into the session and latency snapshots. */

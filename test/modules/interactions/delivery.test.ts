@@ -191,3 +191,39 @@ describe('interactions delivery guarantees', () => {
     await expectExact(services, [...before, ...during]);
   });
 });
+
+describe('store batches of one consumer batch', () => {
+  it('keeps at most 32 store batches in flight and stores every event exactly once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    pipeline = await createPipeline({
+      // Tiny store batches, as on ScyllaDB (50 operations each), so one consumer batch is many.
+      env: { SWITCHBOARD_INTERACTIONS_STORE_BATCH_OPS: '2' },
+      wrap: (engine) =>
+        new Proxy(engine, {
+          get(target, prop, receiver) {
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            if (prop !== 'batch') return typeof value === 'function' ? value.bind(target) : value;
+            return async (...args: unknown[]) => {
+              inFlight += 1;
+              most = Math.max(most, inFlight);
+              // Yield so that batches issued together really overlap.
+              await new Promise((r) => setTimeout(r, 1));
+              try {
+                return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+              } finally {
+                inFlight -= 1;
+              }
+            };
+          },
+        }),
+    });
+    const { services } = pipeline;
+    const published = await publishCalls(services, 20, 5);
+    await services.consumer.start();
+    await drained(services);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(32);
+    await expectExact(services, published);
+  });
+});
