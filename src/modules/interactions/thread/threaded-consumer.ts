@@ -27,10 +27,19 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-function addTimings(a: ProcessorTimings, b: ProcessorTimings): ProcessorTimings {
-  const out = { ...a };
-  for (const key of Object.keys(out) as (keyof ProcessorTimings)[]) out[key] += b[key];
-  return out;
+/** What a thread has reported: messages handled, events stored, where the time went. */
+interface Progress {
+  handled: number;
+  stored: number;
+  timings: ProcessorTimings;
+}
+
+const noProgress = (): Progress => ({ handled: 0, stored: 0, timings: emptyTimings() });
+
+function addProgress(a: Progress, b: Progress): Progress {
+  const timings = { ...a.timings };
+  for (const key of Object.keys(timings) as (keyof ProcessorTimings)[]) timings[key] += b.timings[key];
+  return { handled: a.handled + b.handled, stored: a.stored + b.stored, timings };
 }
 
 /**
@@ -55,8 +64,8 @@ export class ThreadedConsumer implements LoggingConsumer {
   private restarts = 0;
   private lastFailure: string | undefined;
   /** Progress of threads that have exited, plus the current thread's latest report. */
-  private previous = { handled: 0, stored: 0, timings: emptyTimings() };
-  private current = { handled: 0, stored: 0, timings: emptyTimings() };
+  private previous = noProgress();
+  private current = noProgress();
 
   constructor(
     private readonly deps: {
@@ -75,7 +84,7 @@ export class ThreadedConsumer implements LoggingConsumer {
   }
 
   timings(): ProcessorTimings {
-    return addTimings(this.previous.timings, this.current.timings);
+    return addProgress(this.previous, this.current).timings;
   }
 
   async start(): Promise<void> {
@@ -169,7 +178,7 @@ export class ThreadedConsumer implements LoggingConsumer {
     };
     const thread = startThread(ENTRY, init, { youngGenerationMb: YOUNG_GENERATION_MB });
     this.thread = thread;
-    this.current = { handled: 0, stored: 0, timings: emptyTimings() };
+    this.current = noProgress();
     return new Promise<void>((resolve, reject) => {
       let started = false;
       let startedAt = 0;
@@ -211,12 +220,8 @@ export class ThreadedConsumer implements LoggingConsumer {
             p.reject(new Error('the consumer thread exited'));
             this.pending.delete(id);
           }
-          this.previous = {
-            handled: this.previous.handled + this.current.handled,
-            stored: this.previous.stored + this.current.stored,
-            timings: addTimings(this.previous.timings, this.current.timings),
-          };
-          this.current = { handled: 0, stored: 0, timings: emptyTimings() };
+          this.previous = addProgress(this.previous, this.current);
+          this.current = noProgress();
         }
         if (!started) {
           reject(new SwitchboardError('INTERNAL', 'The interactions consumer thread exited while starting'));
