@@ -5,7 +5,8 @@ import { SwitchboardError } from '../../../errors/index.js';
 import type { LogMessage, OutgoingMessage } from '../log.js';
 import { partitionForKey } from '../partitioner.js';
 import { toBuffer, validateTopicName } from '../shared.js';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { prepareLogSchema } from './migrate.js';
+import { partitionTable, partitionTableSql } from './schema.js';
 
 export interface TopicInfo {
   id: number;
@@ -25,6 +26,16 @@ export interface GroupPosition {
 
 type MessageRow = [offset: number, key: string | null, value: Buffer, headers: string | null, ts: number];
 
+/** The statements on one partition's message table (schema.ts), prepared on first use. */
+interface PartitionStatements {
+  insert: Database.Statement<[number, string, Buffer, string | null, number, number]>;
+  read: Database.Statement<[number, number], MessageRow>;
+  firstYoungOffset: Database.Statement<[number], { offset: number }>;
+  sizesFrom: Database.Statement<[number], [number, number]>;
+  sizeBelow: Database.Statement<[number], { n: number; bytes: number | null }>;
+  deleteBelow: Database.Statement<[number]>;
+}
+
 /**
  * Every SQL statement of the embedded log, prepared once. Synchronous on purpose: a publish is
  * one short write transaction, and an async hop per call would cost more than the write.
@@ -32,6 +43,7 @@ type MessageRow = [offset: number, key: string | null, value: Buffer, headers: s
 export class LogStore {
   private readonly db: Database.Database;
   private readonly topicsByName = new Map<string, TopicInfo>();
+  private readonly partitionStatements = new Map<string, PartitionStatements>();
   private readonly stmt;
   private readonly appendTx: Database.Transaction<
     (topic: TopicInfo, messages: readonly OutgoingMessage[]) => Map<number, number>
@@ -59,10 +71,12 @@ export class LogStore {
     this.db.pragma('busy_timeout = 5000');
     // Checkpoints run in a worker (checkpointer.ts), not inside a publish.
     if (path !== ':memory:') this.db.pragma('wal_autocheckpoint = 0');
-    this.db.exec(SCHEMA_SQL);
-    this.db
-      .prepare('INSERT INTO log_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING')
-      .run('schema_version', String(SCHEMA_VERSION));
+    try {
+      prepareLogSchema(this.db, path);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
 
     const db = this.db;
     this.stmt = {
@@ -79,17 +93,6 @@ export class LogStore {
       advance: db.prepare<[number, number, number, number]>(
         'UPDATE partitions SET next_offset = ?, bytes = bytes + ? WHERE topic_id = ? AND partition = ?',
       ),
-      insertMessage: db.prepare<[number, number, number, string, Buffer, string | null, number, number]>(
-        'INSERT INTO messages (topic_id, partition, offset, key, value, headers, ts, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      // `LIMIT +?`, not `LIMIT ?`: SQLite re-prepares a statement on every bind of a bare LIMIT
-      // parameter (it feeds the planner); the unary plus keeps it a plain runtime value.
-      read: db
-        .prepare<
-          [number, number, number, number],
-          MessageRow
-        >('SELECT offset, key, value, headers, ts FROM messages WHERE topic_id = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT +?')
-        .raw(true),
       bounds: db.prepare<[number, number], { start_offset: number; next_offset: number }>(
         'SELECT start_offset, next_offset FROM partitions WHERE topic_id = ? AND partition = ?',
       ),
@@ -108,21 +111,6 @@ export class LogStore {
         [],
         { topic_id: number; partition: number; start_offset: number; next_offset: number; bytes: number }
       >('SELECT topic_id, partition, start_offset, next_offset, bytes FROM partitions'),
-      firstYoungOffset: db.prepare<[number, number, number], { offset: number }>(
-        'SELECT offset FROM messages WHERE topic_id = ? AND partition = ? AND ts >= ? ORDER BY offset LIMIT 1',
-      ),
-      sizesFrom: db
-        .prepare<
-          [number, number, number],
-          [number, number]
-        >('SELECT offset, size FROM messages WHERE topic_id = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT 10000')
-        .raw(true),
-      sizeBelow: db.prepare<[number, number, number], { n: number; bytes: number | null }>(
-        'SELECT count(*) AS n, sum(size) AS bytes FROM messages WHERE topic_id = ? AND partition = ? AND offset < ?',
-      ),
-      deleteBelow: db.prepare<[number, number, number]>(
-        'DELETE FROM messages WHERE topic_id = ? AND partition = ? AND offset < ?',
-      ),
       trimmed: db.prepare<[number, number, number, number]>(
         'UPDATE partitions SET start_offset = ?, bytes = bytes - ? WHERE topic_id = ? AND partition = ?',
       ),
@@ -149,12 +137,48 @@ export class LogStore {
     const create = this.db.transaction(() => {
       this.stmt.insertTopic.run(name, partitions);
       const topic = this.stmt.topicByName.get(name)!;
-      for (let p = 0; p < topic.partitions; p += 1) this.stmt.insertPartition.run(topic.id, p);
+      for (let p = 0; p < topic.partitions; p += 1) {
+        this.stmt.insertPartition.run(topic.id, p);
+        this.db.exec(partitionTableSql(topic.id, p));
+      }
       return topic;
     });
     const topic = this.stmt.topicByName.get(name) ?? create.immediate();
     this.topicsByName.set(name, topic);
     return topic;
+  }
+
+  /** One partition's statements; its table was created with the topic (or by the migration). */
+  private partitionOf(topicId: number, partition: number): PartitionStatements {
+    const key = `${topicId}/${partition}`;
+    const known = this.partitionStatements.get(key);
+    if (known) return known;
+    const table = partitionTable(topicId, partition);
+    const db = this.db;
+    const statements: PartitionStatements = {
+      insert: db.prepare(
+        `INSERT INTO ${table} (offset, key, value, headers, ts, size) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      // `LIMIT +?`, not `LIMIT ?`: SQLite re-prepares a statement on every bind of a bare LIMIT
+      // parameter (it feeds the planner); the unary plus keeps it a plain runtime value.
+      read: db
+        .prepare<
+          [number, number],
+          MessageRow
+        >(`SELECT offset, key, value, headers, ts FROM ${table} WHERE offset >= ? ORDER BY offset LIMIT +?`)
+        .raw(true),
+      firstYoungOffset: db.prepare(`SELECT offset FROM ${table} WHERE ts >= ? ORDER BY offset LIMIT 1`),
+      sizesFrom: db
+        .prepare<
+          [number],
+          [number, number]
+        >(`SELECT offset, size FROM ${table} WHERE offset >= ? ORDER BY offset LIMIT 10000`)
+        .raw(true),
+      sizeBelow: db.prepare(`SELECT count(*) AS n, sum(size) AS bytes FROM ${table} WHERE offset < ?`),
+      deleteBelow: db.prepare(`DELETE FROM ${table} WHERE offset < ?`),
+    };
+    this.partitionStatements.set(key, statements);
+    return statements;
   }
 
   findTopic(name: string): TopicInfo | undefined {
@@ -202,9 +226,7 @@ export class LogStore {
       const value = toBuffer(m.value);
       const headers = m.headers && Object.keys(m.headers).length > 0 ? JSON.stringify(m.headers) : null;
       const size = value.length + Buffer.byteLength(m.key) + (headers ? Buffer.byteLength(headers) : 0);
-      this.stmt.insertMessage.run(
-        topic.id,
-        partition,
+      this.partitionOf(topic.id, partition).insert.run(
         offset,
         m.key,
         value,
@@ -222,7 +244,7 @@ export class LogStore {
   }
 
   read(topic: TopicInfo, partition: number, from: bigint, limit: number): LogMessage[] {
-    const rows = this.stmt.read.all(topic.id, partition, Number(from), limit);
+    const rows = this.partitionOf(topic.id, partition).read.all(Number(from), limit);
     return rows.map(([offset, key, value, headers, ts]) => ({
       topic: topic.name,
       partition,
@@ -269,15 +291,16 @@ export class LogStore {
     const out: { topic: string; deleted: number }[] = [];
     for (const p of this.stmt.allPartitions.all()) {
       if (p.next_offset === p.start_offset) continue;
+      const statements = this.partitionOf(p.topic_id, p.partition);
       let cut = p.start_offset;
-      const young = this.stmt.firstYoungOffset.get(p.topic_id, p.partition, now - retentionMs);
+      const young = statements.firstYoungOffset.get(now - retentionMs);
       cut = Math.max(cut, young ? young.offset : p.next_offset);
       // Size: drop the oldest remaining messages until the partition fits.
       let excess = p.bytes - retentionBytes;
       if (excess > 0) {
-        excess -= this.stmt.sizeBelow.get(p.topic_id, p.partition, cut)!.bytes ?? 0;
+        excess -= statements.sizeBelow.get(cut)!.bytes ?? 0;
         while (excess > 0) {
-          const rows = this.stmt.sizesFrom.all(p.topic_id, p.partition, cut);
+          const rows = statements.sizesFrom.all(cut);
           if (rows.length === 0) break;
           for (const [offset, size] of rows) {
             if (excess <= 0) break;
@@ -297,9 +320,10 @@ export class LogStore {
   /** Deletes below `cut` in chunks so a large purge never holds the write lock for long. */
   private trim(topicId: number, partition: number, cut: number): number {
     let removed = 0;
+    const statements = this.partitionOf(topicId, partition);
     const step = this.db.transaction((upTo: number) => {
-      const gone = this.stmt.sizeBelow.get(topicId, partition, upTo)!;
-      this.stmt.deleteBelow.run(topicId, partition, upTo);
+      const gone = statements.sizeBelow.get(upTo)!;
+      statements.deleteBelow.run(upTo);
       this.stmt.trimmed.run(upTo, gone.bytes ?? 0, topicId, partition);
       return gone.n;
     });
