@@ -137,16 +137,18 @@ describe('embedded event log schema migration', () => {
     }
   });
 
-  it('refuses a file written by a newer Switchboard instead of misreading it', async () => {
+  it.each([
+    ['written by a newer Switchboard', '99', /schema version 99, newer than this Switchboard reads \(2\)/],
+    ['with an unreadable schema version', 'abc', /unreadable schema version \("abc"\)/],
+  ])('refuses a file %s instead of misreading it', async (_, version, message) => {
     const { path, config } = freshDir();
     const db = new Database(path);
-    db.exec(
-      "CREATE TABLE log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO log_meta VALUES ('schema_version', '99');",
-    );
+    db.exec('CREATE TABLE log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    db.prepare("INSERT INTO log_meta VALUES ('schema_version', ?)").run(version);
     db.close();
     await expect(createEmbeddedEventLog({ path, config })).rejects.toMatchObject({
       code: 'STORE_UNAVAILABLE',
-      message: expect.stringMatching(/schema version 99, newer than this Switchboard reads \(2\)/),
+      message: expect.stringMatching(message),
     });
   });
 });

@@ -6,8 +6,9 @@ import { SCHEMA_SQL, SCHEMA_VERSION, partitionTable, partitionTableSql } from '.
  * Brings a log file to the current schema, in one IMMEDIATE transaction (two processes opening
  * one old file: the second finds it migrated). A new file gets the current tables; a version 1
  * file (one messages table clustered on the position, see schema.ts) has its messages copied
- * into per-partition tables, offsets, keys and timestamps unchanged, so group offsets stay valid. A file
- * written by a newer Switchboard is refused rather than misread.
+ * into per-partition tables with offsets, keys and timestamps unchanged, so group offsets stay
+ * valid. A file written by a newer Switchboard, or with an unreadable version, is refused
+ * rather than misread.
  */
 export function prepareLogSchema(db: Database, path: string): void {
   const prepare = db.transaction(() => {
@@ -16,10 +17,16 @@ export function prepareLogSchema(db: Database, path: string): void {
       .prepare<[], { value: string }>("SELECT value FROM log_meta WHERE key = 'schema_version'")
       .get();
     const version = stored ? Number(stored.value) : SCHEMA_VERSION;
-    if (!Number.isInteger(version) || version > SCHEMA_VERSION) {
+    if (!Number.isInteger(version) || version < 1) {
       throw new SwitchboardError(
         'STORE_UNAVAILABLE',
-        `The event log at ${path} has schema version ${stored?.value}, newer than this Switchboard reads (${SCHEMA_VERSION}); upgrade Switchboard`,
+        `The event log at ${path} has an unreadable schema version (${JSON.stringify(stored?.value)})`,
+      );
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new SwitchboardError(
+        'STORE_UNAVAILABLE',
+        `The event log at ${path} has schema version ${version}, newer than this Switchboard reads (${SCHEMA_VERSION}); upgrade Switchboard`,
       );
     }
     if (version === 1) migrateFromV1(db);
