@@ -37,8 +37,9 @@ interface PartitionStatements {
 }
 
 /**
- * Every SQL statement of the embedded log, prepared once. Synchronous on purpose: a publish is
- * one short write transaction, and an async hop per call would cost more than the write.
+ * Every SQL statement of the embedded log, prepared once (a partition's on its first use, see
+ * `partitionOf`). Synchronous on purpose: a publish is one short write transaction, and an
+ * async hop per call would cost more than the write.
  */
 export class LogStore {
   private readonly db: Database.Database;
