@@ -523,8 +523,8 @@ export class EmbeddedWideColumnEngine implements WideColumnEngine {
       const now = this.clock();
       // Each operation is validated and run in turn inside one transaction: an invalid one
       // throws, which rolls back everything before it, so a batch is whole or absent without
-      // first holding a plan per operation (a consumer batch is ~20,000 operations, and
-      // keeping them all alive until the end made the young-generation GC copy them).
+      // first holding a plan per operation alive until the end (a consumer batch is ~20,000
+      // operations; in the pipeline bench the change was within run-to-run noise).
       this.tx.immediate(() => {
         for (const op of ops) {
           current = op.table;
