@@ -65,9 +65,47 @@ export type StoreGuard = <T>(fn: () => Promise<T>) => Promise<T>;
 /** A snapshot row as written (the same shape a read returns). */
 type CachedSnapshot = Record<string, unknown>;
 
+/**
+ * The snapshots cached for one source partition: summaries by session id, metric buckets by
+ * `minute:<start ms>` / `hour:<start ms>`. Two maps, so no session id can collide with a
+ * bucket key; each map's insertion order is its least-recently-written order.
+ */
+interface SourceCache {
+  sessions: Map<string, CachedSnapshot>;
+  buckets: Map<string, CachedSnapshot>;
+}
+
 interface Delivered {
   message: LogMessage;
   v: ValidEvent;
+}
+
+/**
+ * A batch's stored events from one source partition, grouped by the snapshots they fold
+ * into. A source's topic fixes its stage, so the stage is not part of any inner key, and
+ * buckets are keyed by their start (a number): grouping costs a map lookup per key and
+ * event, with no key string built per event.
+ */
+interface SourceGroup {
+  source: string;
+  stage: Stage;
+  sessions: Map<string, Delivered[]>;
+  minutes: Map<number, Delivered[]>;
+  hours: Map<number, Delivered[]>;
+}
+
+interface SummaryKey {
+  session_id: string;
+  stage: string;
+  source: string;
+}
+
+interface BucketKey {
+  stage: string;
+  resolution: string;
+  day: string;
+  bucket_start: Date;
+  source: string;
 }
 
 /** Errors that say "this write can never succeed" rather than "the store is unavailable". */
@@ -107,9 +145,11 @@ export class BatchProcessor {
    * (a rebalance gave the partition to someone else meanwhile, a seek, a redelivery) drops
    * the source's entries and the next batch reads the store. Any failed batch drops all.
    */
-  private readonly cache = new Map<string, Map<string, CachedSnapshot>>();
+  private readonly cache = new Map<string, SourceCache>();
   private readonly lastOffset = new Map<string, bigint>();
   private cachedEntries = 0;
+  /** `topic/partition` strings, built once per source instead of once per message. */
+  private readonly sourceNames = new Map<string, string[]>();
   /**
    * The histogram behind each metric snapshot row this processor wrote, so the next batch
    * folds into it instead of decoding the row's blob again. Keyed by the row object: a row
@@ -142,18 +182,28 @@ export class BatchProcessor {
     const first = new Map<string, bigint>();
     const last = new Map<string, bigint>();
     for (const m of messages) {
-      const source = sourceOf(m);
+      const source = this.sourceName(m);
       if (!first.has(source)) first.set(source, m.offset);
       last.set(source, m.offset);
     }
     for (const [source, offset] of first) {
       const previous = this.lastOffset.get(source);
-      if (previous === undefined || offset !== previous + 1n) {
-        this.cachedEntries -= this.cache.get(source)?.size ?? 0;
-        this.cache.delete(source);
-      }
+      if (previous === undefined || offset !== previous + 1n) this.forget(source);
     }
     return last;
+  }
+
+  private sourceName(m: LogMessage): string {
+    let names = this.sourceNames.get(m.topic);
+    if (names === undefined) this.sourceNames.set(m.topic, (names = []));
+    return (names[m.partition] ??= sourceOf(m));
+  }
+
+  private forget(source: string): void {
+    const entries = this.cache.get(source);
+    if (entries === undefined) return;
+    this.cachedEntries -= entries.sessions.size + entries.buckets.size;
+    this.cache.delete(source);
   }
 
   private async processOnce(messages: readonly LogMessage[]): Promise<BatchReport> {
@@ -303,46 +353,73 @@ export class BatchProcessor {
     await Promise.all(Array.from({ length: Math.min(MAX_BATCHES_IN_FLIGHT, chunks.length) }, lane));
   }
 
+  /** Groups a batch's stored events by source partition, then by session and by bucket. */
+  private groupBySource(stored: readonly Delivered[]): Map<string, SourceGroup> {
+    const groups = new Map<string, SourceGroup>();
+    for (const d of stored) {
+      const source = this.sourceName(d.message);
+      let g = groups.get(source);
+      if (g === undefined) {
+        g = { source, stage: d.v.stage, sessions: new Map(), minutes: new Map(), hours: new Map() };
+        groups.set(source, g);
+      }
+      push(g.sessions, d.v.event.session_id, d);
+      push(g.minutes, floorTo(d.v.timeMs, MINUTE_MS), d);
+      push(g.hours, floorTo(d.v.timeMs, HOUR_MS), d);
+    }
+    return groups;
+  }
+
   /** Phase 2: fold the stored events into the session and latency snapshots. */
   private async writeSnapshots(stored: Delivered[], report: BatchReport): Promise<void> {
     const t0 = now();
-    const sessions = new Map<string, Delivered[]>();
-    const buckets = new Map<string, Delivered[]>();
-    for (const d of stored) {
-      const source = sourceOf(d.message);
-      push(sessions, `${d.v.event.session_id}\u0000${d.v.stage}\u0000${source}`, d);
-      push(buckets, `${d.v.stage}\u0000minute\u0000${floorTo(d.v.timeMs, MINUTE_MS)}\u0000${source}`, d);
-      push(buckets, `${d.v.stage}\u0000hour\u0000${floorTo(d.v.timeMs, HOUR_MS)}\u0000${source}`, d);
+    const summaryKeys: SummaryKey[] = [];
+    const summaryEvents: Delivered[][] = [];
+    const bucketKeys: BucketKey[] = [];
+    const bucketCacheKeys: string[] = [];
+    const bucketEvents: Delivered[][] = [];
+    for (const g of this.groupBySource(stored).values()) {
+      for (const [session_id, events] of g.sessions) {
+        summaryKeys.push({ session_id, stage: g.stage, source: g.source });
+        summaryEvents.push(events);
+      }
+      for (const [resolution, buckets] of [
+        ['minute', g.minutes],
+        ['hour', g.hours],
+      ] as const) {
+        for (const [startMs, events] of buckets) {
+          bucketKeys.push({
+            stage: g.stage,
+            resolution,
+            day: dayOf(startMs),
+            bucket_start: new Date(startMs),
+            source: g.source,
+          });
+          bucketCacheKeys.push(`${resolution}:${startMs}`);
+          bucketEvents.push(events);
+        }
+      }
     }
-
-    const sessionKeys = [...sessions.keys()].map((k) => {
-      const [session_id, stage, source] = k.split('\u0000') as [string, string, string];
-      return { session_id, stage, source };
-    });
-    const bucketKeys = [...buckets.keys()].map((k) => {
-      const [stage, resolution, start, source] = k.split('\u0000') as [string, string, string, string];
-      const startMs = Number(start);
-      return { stage, resolution, day: dayOf(startMs), bucket_start: new Date(startMs), source };
-    });
-    const sessionCacheKeys = [...sessions.keys()];
-    const bucketCacheKeys = [...buckets.keys()];
     const [summaryRows, metricRows] = await Promise.all([
-      this.latestAll(sessionSummaries, sessionKeys, sessionCacheKeys),
-      this.latestAll(performanceMetrics, bucketKeys, bucketCacheKeys),
+      this.latestAll(sessionSummaries, summaryKeys, (k) =>
+        this.cache.get(k.source)?.sessions.get(k.session_id),
+      ),
+      this.latestAll(performanceMetrics, bucketKeys, (k, i) =>
+        this.cache.get(k.source)?.buckets.get(bucketCacheKeys[i]!),
+      ),
     ]);
     const t1 = now();
     this.timings.snapshotReadMs += t1 - t0;
     this.metrics.storeWriteSeconds.observe({ phase: 'snapshot_read' }, (t1 - t0) / 1000);
 
     const groups: BatchOp[][] = [];
-    const updates: [string, string, CachedSnapshot][] = [];
+    const updates: (() => void)[] = [];
     const ttlSeconds = this.options.ttlSeconds;
-    [...sessions.values()].forEach((events, i) => {
-      const key = sessionKeys[i]!;
+    summaryKeys.forEach((key, i) => {
       const previous = summaryRows[i] as Row<typeof sessionSummaries> | null;
       const state: SummaryState = previous ? summaryFromRow(previous) : emptySummary();
       const base = state.throughOffset;
-      for (const d of sortByOffset(events)) {
+      for (const d of inOffsetOrder(summaryEvents[i]!)) {
         if (d.message.offset <= base) {
           report.redelivered += 1;
           continue;
@@ -351,7 +428,7 @@ export class BatchProcessor {
       }
       if (state.throughOffset === base) return;
       const row = summaryToRow(key, state);
-      updates.push([key.source, sessionCacheKeys[i]!, row]);
+      updates.push(() => this.remember(key.source, 'sessions', key.session_id, row));
       const ops = [batchOp.insert(sessionSummaries, row, { ttlSeconds })];
       if (previous) {
         // Key columns listed, not spread (see summaryToRow).
@@ -360,15 +437,14 @@ export class BatchProcessor {
       }
       groups.push(ops);
     });
-    [...buckets.values()].forEach((events, i) => {
-      const key = bucketKeys[i]!;
+    bucketKeys.forEach((key, i) => {
       const previous = metricRows[i] as Row<typeof performanceMetrics> | null;
       const h = previous
         ? (this.histograms.get(previous) ?? histogramFromRow(previous))
         : new LatencyHistogram();
       const base = previous ? previous.through_offset : -1n;
       let through = base;
-      for (const d of sortByOffset(events)) {
+      for (const d of inOffsetOrder(bucketEvents[i]!)) {
         if (d.message.offset <= base) continue;
         h.record(d.v.event.latency_ms);
         through = d.message.offset;
@@ -376,7 +452,7 @@ export class BatchProcessor {
       if (through === base) return;
       const row = metricToRow(key, through, h);
       this.histograms.set(row, h);
-      updates.push([key.source, bucketCacheKeys[i]!, row]);
+      updates.push(() => this.remember(key.source, 'buckets', bucketCacheKeys[i]!, row));
       const ops = [batchOp.insert(performanceMetrics, row, { ttlSeconds })];
       if (previous) {
         const { stage, resolution, day, bucket_start, source } = key;
@@ -398,31 +474,35 @@ export class BatchProcessor {
     this.timings.foldMs += t2 - t1;
 
     await this.writeChunked(groups);
-    for (const [source, key, row] of updates) this.remember(source, key, row);
+    for (const update of updates) update();
     const t3 = now();
     this.timings.snapshotWriteMs += t3 - t2;
     this.metrics.storeWriteSeconds.observe({ phase: 'snapshot_write' }, (t3 - t2) / 1000);
   }
 
   /**
-   * `latest` for many keys. Cache hits (nearly all of them in a steady stream) are taken
-   * synchronously: a promise per key was thousands of allocations and microtasks per batch.
+   * The latest snapshot for each key: from the cache when `cached` has it (nearly always in a
+   * steady stream, taken synchronously: a promise per key was thousands of allocations and
+   * microtasks per batch), else the store's highest-offset row (clustering puts it first).
    */
-  private async latestAll<T extends typeof sessionSummaries | typeof performanceMetrics>(
+  private async latestAll<
+    T extends typeof sessionSummaries | typeof performanceMetrics,
+    K extends { source: string },
+  >(
     table: T,
-    keys: readonly (Record<string, unknown> & { source: string })[],
-    cacheKeys: readonly string[],
+    keys: readonly K[],
+    cached: (key: K, index: number) => CachedSnapshot | undefined,
   ): Promise<(Row<T> | null)[]> {
     const rows = new Array<Row<T> | null>(keys.length);
     const misses: Promise<void>[] = [];
     for (let i = 0; i < keys.length; i += 1) {
       const key = keys[i]!;
-      const cached = this.cache.get(key.source)?.get(cacheKeys[i]!);
-      if (cached) rows[i] = cached as unknown as Row<T>;
+      const hit = cached(key, i);
+      if (hit) rows[i] = hit as unknown as Row<T>;
       else
         misses.push(
-          this.latest(table, key, cacheKeys[i]!).then((row) => {
-            rows[i] = row;
+          this.guard(() => this.store.slice(table, { key: key as never, limit: 1 })).then((page) => {
+            rows[i] = page.rows[0] ?? null;
           }),
         );
     }
@@ -430,30 +510,26 @@ export class BatchProcessor {
     return rows;
   }
 
-  /** The highest-offset snapshot for a key (clustering puts it first), from the cache when trusted. */
-  private async latest<T extends typeof sessionSummaries | typeof performanceMetrics>(
-    table: T,
-    key: Record<string, unknown> & { source: string },
-    cacheKey: string,
-  ): Promise<Row<T> | null> {
-    const cached = this.cache.get(key.source)?.get(cacheKey);
-    if (cached) return cached as unknown as Row<T>;
-    const page = await this.guard(() => this.store.slice(table, { key: key as never, limit: 1 }));
-    return page.rows[0] ?? null;
-  }
-
-  private remember(source: string, key: string, row: CachedSnapshot): void {
+  private remember(source: string, kind: keyof SourceCache, key: string, row: CachedSnapshot): void {
     let entries = this.cache.get(source);
-    if (!entries) this.cache.set(source, (entries = new Map()));
-    if (!entries.has(key)) this.cachedEntries += 1;
-    else entries.delete(key); // re-insert: Map order doubles as least-recently-written order
-    entries.set(key, row);
+    if (!entries) this.cache.set(source, (entries = { sessions: new Map(), buckets: new Map() }));
+    const map = entries[kind];
+    if (!map.has(key)) this.cachedEntries += 1;
+    else map.delete(key); // re-insert: Map order doubles as least-recently-written order
+    map.set(key, row);
     if (this.cachedEntries > this.options.cacheEntries) {
-      // Evict the oldest entry of the largest source; an evicted key is simply read again.
-      const largest = [...this.cache.values()].reduce((a, b) => (b.size > a.size ? b : a));
-      const oldest = largest.keys().next().value;
+      // Evict the oldest session of the largest source (its oldest bucket when it has no
+      // sessions left); an evicted key is simply read again.
+      let largest: SourceCache | undefined;
+      let largestSize = -1;
+      for (const c of this.cache.values()) {
+        const size = c.sessions.size + c.buckets.size;
+        if (size > largestSize) [largest, largestSize] = [c, size];
+      }
+      const from = largest!.sessions.size > 0 ? largest!.sessions : largest!.buckets;
+      const oldest = from.keys().next().value;
       if (oldest !== undefined) {
-        largest.delete(oldest);
+        from.delete(oldest);
         this.cachedEntries -= 1;
       }
     }
@@ -466,8 +542,16 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-function sortByOffset(events: Delivered[]): Delivered[] {
-  return events.length < 2
-    ? events
-    : [...events].sort((a, b) => (a.message.offset < b.message.offset ? -1 : 1));
+/**
+ * A group's events by offset. A group holds one source partition's events in the order the
+ * log delivered them, which is offset order, so this only checks; a copy is sorted only if
+ * a log ever delivered out of order.
+ */
+function inOffsetOrder(events: Delivered[]): Delivered[] {
+  for (let i = 1; i < events.length; i += 1) {
+    if (events[i]!.message.offset <= events[i - 1]!.message.offset) {
+      return [...events].sort((a, b) => (a.message.offset < b.message.offset ? -1 : 1));
+    }
+  }
+  return events;
 }

@@ -149,6 +149,21 @@ describe('interactions delivery guarantees', () => {
     expect(second.consumer.handled).toBeGreaterThan(0);
   });
 
+  it('stays exact when the snapshot cache is too small and evicts on every batch', async () => {
+    // 3 cached snapshots for 20 sessions x 3 stages plus the minute and hour buckets: most
+    // keys are evicted between batches and read back from the store.
+    pipeline = await createPipeline({
+      env: {
+        SWITCHBOARD_INTERACTIONS_SNAPSHOT_CACHE_ENTRIES: '3',
+        SWITCHBOARD_INTERACTIONS_BATCH_SIZE: '40',
+      },
+    });
+    await pipeline.services.consumer.start();
+    const published = await publishCalls(pipeline.services, 20, 6);
+    await drained(pipeline.services);
+    await expectExact(pipeline.services, published);
+  });
+
   it('a partition that moves to another consumer and back is not folded from a stale cache', async () => {
     pipeline = await createPipeline();
     const a = pipeline.services;
