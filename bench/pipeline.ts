@@ -18,8 +18,7 @@ import { startCheckpointer } from '../src/ports/event-log/embedded/checkpointer.
 import type { TableDef } from '../src/ports/wide-column/declare.js';
 import { CompiledTable } from '../src/ports/wide-column/embedded/compiled-table.js';
 import { createEmbeddedEngine } from '../src/ports/wide-column/embedded/engine.js';
-import { insertSql } from '../src/ports/wide-column/embedded/sql.js';
-import { checkRow } from '../src/ports/wide-column/rules.js';
+import { checkShapedRow } from '../src/ports/wide-column/insert-shape.js';
 import { systemClock } from '../src/shared/clock.js';
 import { createMetricsRegistry } from '../src/shared/metrics.js';
 import { siblingModule, startThread } from '../src/shared/threads.js';
@@ -390,15 +389,15 @@ async function rawEventRows(
       const checked = validateEvent(stage, event);
       if (!checked.ok) throw new Error(checked.problem.message);
       return interactionOps(checked.value, ttlSeconds).map((op) => {
-        if (op.kind !== 'insert') throw new Error(`unexpected ${op.kind}`);
+        if (op.kind !== 'insertShaped') throw new Error(`unexpected ${op.kind}`);
         let t = tables.get(op.table);
         if (!t) tables.set(op.table, (t = new CompiledTable(db, op.table, () => {})));
-        const row = checkRow(op.table, op.row);
-        const table = t;
-        return {
-          statement: t.writeStatement('i', row.columns, () => insertSql(table.shape, row.columns)),
-          args: t.appendValues(t.encodeKey(row.key), row.columns, row.values),
-        };
+        const row = checkShapedRow(op.shape, op.values);
+        const { statement, encoders } = t.shapeStatement(op.shape, row.unset);
+        const args = row.values.flatMap((value, i) =>
+          value === undefined ? [] : [value === null ? null : encoders[i]!(value)],
+        );
+        return { statement, args };
       });
     });
     const params = { now: Date.now(), exp: Date.now() + ttlSeconds * 1000 };

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSwitchboardError, type ErrorCode } from '../../src/errors/index.js';
 import { defineTable, type TableDef } from '../../src/ports/wide-column/declare.js';
 import { batchOp, type Page, type WideColumnEngine } from '../../src/ports/wide-column/engine.js';
+import { insertShape } from '../../src/ports/wide-column/insert-shape.js';
 
 /**
  * The wide-column contract, written once and run against every engine that is reachable.
@@ -685,6 +686,101 @@ export function wideColumnContract(
         expect(await engine.get(allTypes, { id: k })).toBeNull();
       });
 
+      it('writes shaped rows exactly as inserts of the same row objects', async () => {
+        const regular = [
+          't',
+          'i',
+          'b',
+          'd',
+          'dec',
+          'flag',
+          'ts',
+          'day',
+          'u',
+          'tu',
+          'bytes',
+          'm',
+          's',
+          'l',
+        ] as const;
+        const shape = insertShape(allTypes, regular);
+        const tu = makeTimeUuid(Date.UTC(2024, 5, 1, 12, 0, 0, 123), 9);
+        const u = randomUUID();
+        const fields = {
+          t: 'héllo 🌍',
+          i: -7,
+          b: 42n,
+          d: 0.25,
+          dec: '007.50',
+          flag: false,
+          ts: new Date('2024-02-29T23:59:59.987Z'),
+          day: '2024-02-29',
+          u: u.toUpperCase(),
+          tu,
+          bytes: Uint8Array.from([0, 255]),
+          m: { b: '2', a: '1' },
+          s: ['pear', 'apple', 'pear'],
+          l: ['x', 'x'],
+        };
+        const [byObject, byShape] = [id('obj'), id('shaped')];
+        await engine.insert(allTypes, { id: byObject, ...fields });
+        await engine.batch([batchOp.insertShaped(shape, [byShape, ...regular.map((c) => fields[c])])]);
+        const expected = await engine.get(allTypes, { id: byObject });
+        expect(expected).toMatchObject({ b: 42n, dec: '7.50', u: u.toLowerCase(), s: ['apple', 'pear'] });
+        expect(await engine.get(allTypes, { id: byShape })).toEqual({ ...expected, id: byShape });
+      });
+
+      it('leaves undefined cells of a shaped row alone, clears null ones, and keeps key-only rows', async () => {
+        const k = id('shapedcells');
+        await engine.insert(kv, { k, c: 1, v: 'kept', n: 1, extra: 'cleared' });
+        const shape = insertShape(kv, ['v', 'n', 'extra']);
+        await engine.batch([
+          batchOp.insertShaped(shape, [k, 1, undefined, 2, null]),
+          batchOp.insertShaped(shape, [k, 2, 'new', undefined, undefined]),
+        ]);
+        expect(await readAll(engine, kv, { key: { k } })).toEqual([
+          { k, c: 1, v: 'kept', n: 2, extra: null },
+          { k, c: 2, v: 'new', n: null, extra: null },
+        ]);
+        const p = id('shapedkeys');
+        await engine.batch([batchOp.insertShaped(insertShape(names, []), [p, 'solo'])]);
+        expect(await engine.get(names, { p, name: 'solo' })).toEqual({ p, name: 'solo' });
+      });
+
+      it('refuses a bad shape or shaped row, and then writes nothing of the batch', async () => {
+        const rejected = (fn: () => unknown) => {
+          try {
+            fn();
+          } catch (error) {
+            expect(isSwitchboardError(error, 'QUERY_REJECTED'), String(error)).toBe(true);
+            return;
+          }
+          throw new Error('expected QUERY_REJECTED');
+        };
+        rejected(() => insertShape(kv, ['nope' as never]));
+        rejected(() => insertShape(kv, ['c' as never]));
+        rejected(() => insertShape(kv, ['v', 'v']));
+        rejected(() => insertShape(counters as never, []));
+
+        const k = id('shapedbad');
+        const shape = insertShape(kv, ['v', 'n']);
+        const bad = await expectCode(
+          engine.batch([
+            batchOp.insertShaped(shape, [k, 1, 'one', 1]),
+            batchOp.insertShaped(shape, [k, 2, 'two', 'x']),
+          ]),
+          'VALUE_INVALID',
+        );
+        expect((bad as { field?: string }).field).toBe('n');
+        await expectCode(engine.batch([batchOp.insertShaped(shape, [k, 1, 'one'])]), 'QUERY_REJECTED');
+        await expectCode(engine.batch([batchOp.insertShaped(shape, [k, null, 'one', 1])]), 'QUERY_REJECTED');
+        await expectCode(
+          engine.batch([batchOp.insertShaped(shape, [k, 1, 'one', 1], { ttlSeconds: -1 })]),
+          'QUERY_REJECTED',
+        );
+        expect(await readAll(engine, kv, { key: { k } })).toEqual([]);
+      });
+
       it('batches counter increments with each other only', async () => {
         const page = id('cbatch');
         await engine.batch([
@@ -712,6 +808,18 @@ export function wideColumnContract(
         expect((await engine.get(kv, { k, c: 1 }))!.v).toBe('brief');
         await sleep(2000 + grace);
         expect(await engine.get(kv, { k, c: 1 })).toBeNull();
+        expect((await readAll(engine, kv, { key: { k } })).map((r) => r.c)).toEqual([2]);
+      });
+
+      it.concurrent('a shaped insert takes its TTL like an insert', async () => {
+        const k = id('ttls');
+        const shape = insertShape(kv, ['v']);
+        await engine.batch([
+          batchOp.insertShaped(shape, [k, 1, 'brief'], { ttlSeconds: 2 }),
+          batchOp.insertShaped(shape, [k, 2, 'lasting']),
+        ]);
+        expect((await engine.get(kv, { k, c: 1 }))!.v).toBe('brief');
+        await sleep(2000 + grace);
         expect((await readAll(engine, kv, { key: { k } })).map((r) => r.c)).toEqual([2]);
       });
 

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { isSwitchboardError } from '../../src/errors/index.js';
 import { defineTable } from '../../src/ports/wide-column/declare.js';
+import { batchOp } from '../../src/ports/wide-column/engine.js';
+import { insertShape } from '../../src/ports/wide-column/insert-shape.js';
 import { diffTable, serializeDeclaration, snapshotOf } from '../../src/ports/wide-column/schema-diff.js';
 import { clientOptions } from '../../src/ports/wide-column/scylla/client-options.js';
 import {
@@ -621,5 +623,56 @@ describe('conditional write outcomes as each server reports them', () => {
       applied: false,
       current: null,
     });
+  });
+});
+
+describe('shaped inserts on ScyllaDB', () => {
+  const table = defineTable({
+    name: 'events',
+    module: 'm',
+    columns: { k: 'text', at: 'timestamp', v: 'text', n: 'bigint', tags: 'set<text>' },
+    partitionKey: ['k'],
+    clusteringKey: [{ column: 'at', order: 'ASC' }],
+  });
+
+  /** The statements and bind values a batch sends, from a fake executor (no server here). */
+  async function sent(ops: Parameters<ScyllaWideColumnEngine['batch']>[0]) {
+    const batches: { query: string; params: unknown[] }[][] = [];
+    const executor = {
+      batch: (queries: { query: string; params: unknown[] }[]) => {
+        batches.push(queries);
+        return Promise.resolve();
+      },
+      preparedStatements: () => 0,
+    } as unknown as CqlExecutor;
+    const engine = new ScyllaWideColumnEngine(
+      executor,
+      loadConfig({ env: {} }).scylla,
+      { keyspace: 'ks', flavor: 'scylla', replication: { strategy: 'SimpleStrategy', factor: 1 } },
+      undefined,
+    );
+    await engine.batch(ops);
+    return batches.flat();
+  }
+
+  it('sends the same statement and values as an insert of the same row object', async () => {
+    const at = new Date('2024-01-02T03:04:05.678Z');
+    const shape = insertShape(table, ['v', 'n', 'tags']);
+    const byObject = await sent([
+      batchOp.insert(table, { k: 'a', at, v: 'x', n: 5n, tags: ['b', 'a', 'b'] }, { ttlSeconds: 60 }),
+      batchOp.insert(table, { k: 'a', at, n: 6n, tags: [] }),
+    ]);
+    const byShape = await sent([
+      batchOp.insertShaped(shape, ['a', at, 'x', 5n, ['b', 'a', 'b']], { ttlSeconds: 60 }),
+      batchOp.insertShaped(shape, ['a', at, undefined, 6n, []]),
+    ]);
+    expect(byShape).toEqual(byObject);
+    expect(byShape.map((q) => q.query)).toEqual([
+      'INSERT INTO ks.events (k, at, v, n, tags) VALUES (?, ?, ?, ?, ?) USING TTL ?',
+      'INSERT INTO ks.events (k, at, n, tags) VALUES (?, ?, ?, ?)',
+    ]);
+    // Set values are sorted and de-duplicated, an empty set is written as null (a tombstone).
+    expect(byShape[0]!.params.slice(4)).toEqual([['a', 'b'], 60]);
+    expect(byShape[1]!.params[3]).toBeNull();
   });
 });

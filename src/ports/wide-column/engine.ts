@@ -9,6 +9,7 @@ import type {
   SliceKeyOf,
   TableDef,
 } from './declare.js';
+import type { InsertShape } from './insert-shape.js';
 import type { ValueOf } from './types.js';
 
 /** A range on the clustering column that follows the equality prefix given in the key. */
@@ -74,6 +75,14 @@ export type CounterDeltas<T extends TableDef> = { [N in CounterColumnOf<T>]?: bi
 
 export type BatchOp =
   | { kind: 'insert'; table: TableDef; row: Record<string, unknown>; ttlSeconds?: number }
+  /** An insert of a row given as values in the order of `shape.columns` (see insert-shape.ts). */
+  | {
+      kind: 'insertShaped';
+      table: TableDef;
+      shape: InsertShape;
+      values: readonly unknown[];
+      ttlSeconds?: number;
+    }
   | {
       kind: 'update';
       table: TableDef;
@@ -94,6 +103,14 @@ export type BatchOp =
 export const batchOp = {
   insert<T extends TableDef>(table: T, row: RowInput<T>, options: { ttlSeconds?: number } = {}): BatchOp {
     return { kind: 'insert', table, row: row as Record<string, unknown>, ...options };
+  },
+  /** An insert of `values`, in the order of `shape.columns`; undefined leaves a cell unwritten. */
+  insertShaped<T extends TableDef>(
+    shape: InsertShape<T>,
+    values: readonly unknown[],
+    options: { ttlSeconds?: number } = {},
+  ): BatchOp {
+    return { kind: 'insertShaped', table: shape.table, shape, values, ...options };
   },
   update<T extends TableDef>(
     table: T,

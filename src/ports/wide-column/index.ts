@@ -34,6 +34,7 @@ export {
   type WriteOptions,
   type WriteResult,
 } from './engine.js';
+export { insertShape, type InsertShape } from './insert-shape.js';
 export { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, MAX_TTL_SECONDS } from './rules.js';
 export { openWideColumnEngine } from './open.js';
 export { instrumentEngine } from './instrumented.js';

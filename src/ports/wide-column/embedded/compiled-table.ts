@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { TableDef } from '../declare.js';
+import { writtenColumns, type InsertShape } from '../insert-shape.js';
 import type { CqlType } from '../types.js';
 import {
   decoderFor,
@@ -10,10 +11,17 @@ import {
   type Encoder,
   type SqlType,
 } from './codec.js';
-import { deleteRowSql, getSql, shapeOfTable, type TableShape } from './sql.js';
+import { deleteRowSql, getSql, insertSql, shapeOfTable, type TableShape } from './sql.js';
 
 /** Column sets per write kind that `writeStatement` scans before falling back to a keyed lookup. */
 const MAX_SCANNED_COLUMN_SETS = 16;
+
+/** What an insert shape needs at run time: an encoder per value and a statement per set of unset cells. */
+interface CompiledShape {
+  encoders: readonly Encoder[];
+  /** By `CheckedShapedRow.unset` ('' = every cell written). */
+  statements: Map<string, Statement>;
+}
 
 /**
  * Everything the engine needs to run queries on one declared table, built once on the
@@ -37,6 +45,7 @@ export class CompiledTable {
   private readonly readsBigints: boolean;
   private readonly statements = new Map<string, Statement>();
   private readonly byColumns = new Map<string, { columns: readonly string[]; statement: Statement }[]>();
+  private readonly shapes = new WeakMap<InsertShape, CompiledShape>();
 
   constructor(
     private readonly db: Database,
@@ -86,6 +95,28 @@ export class CompiledTable {
     const statement = this.statements.get(key) ?? this.prepare(key, sql(), false);
     if (known.length < MAX_SCANNED_COLUMN_SETS) known.push({ columns: [...columns], statement });
     return statement;
+  }
+
+  /**
+   * The INSERT for rows of `shape` that leave the cells at `unset` unwritten, and the encoder of
+   * each of the shape's values. Shapes are made once per writer, so this is a WeakMap lookup and
+   * (nearly always) a lookup of ''.
+   */
+  shapeStatement(shape: InsertShape, unset: string): { statement: Statement; encoders: readonly Encoder[] } {
+    let compiled = this.shapes.get(shape);
+    if (compiled === undefined) {
+      if (shape.table !== this.def)
+        throw new Error(`insert shape of ${shape.table.name} used on ${this.def.name}`);
+      compiled = { encoders: shape.columns.map((c) => this.encoders[c]!), statements: new Map() };
+      this.shapes.set(shape, compiled);
+    }
+    let statement = compiled.statements.get(unset);
+    if (statement === undefined) {
+      const columns = writtenColumns(shape, unset);
+      statement = this.writeStatement('i', columns, () => insertSql(this.shape, columns));
+      compiled.statements.set(unset, statement);
+    }
+    return { statement, encoders: compiled.encoders };
   }
 
   /** A cached statement, or undefined; callers build the SQL only on a miss (`?? table.prepare(...)`). */

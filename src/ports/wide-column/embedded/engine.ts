@@ -20,6 +20,7 @@ import type {
   WriteResult,
 } from '../engine.js';
 import { startCheckpointer, type Checkpointer } from '../../event-log/embedded/checkpointer.js';
+import { checkShapedRow, type InsertShape } from '../insert-shape.js';
 import { instrumentEngine } from '../instrumented.js';
 import {
   checkBatch,
@@ -219,6 +220,27 @@ export class EmbeddedWideColumnEngine implements WideColumnEngine {
     const args = t.appendValues(key.slice(), checked.columns, checked.values);
     const statement = t.writeStatement('i', checked.columns, () => insertSql(t.shape, checked.columns));
     return { statement, args, exp, key };
+  }
+
+  /** A shaped insert: the same statement `planInsert` would pick for the same cells, without a row object. */
+  private planInsertShaped(
+    t: CompiledTable,
+    shape: InsertShape,
+    values: readonly unknown[],
+    ttlSeconds: number | undefined,
+    now: number,
+  ): WritePlan {
+    const checked = checkShapedRow(shape, values);
+    const exp = this.expiry(t.def, ttlSeconds, now);
+    const { statement, encoders } = t.shapeStatement(shape, checked.unset);
+    const normalised = checked.values;
+    const args: unknown[] = [];
+    for (let i = 0; i < normalised.length; i += 1) {
+      const value = normalised[i];
+      // Undefined cells are not in the statement; null is bound as null (a tombstone).
+      if (value !== undefined) args.push(value === null ? null : encoders[i]!(value));
+    }
+    return { statement, args, exp };
   }
 
   private planUpdate(
@@ -540,6 +562,8 @@ export class EmbeddedWideColumnEngine implements WideColumnEngine {
     switch (op.kind) {
       case 'insert':
         return this.planInsert(t, op.row, op.ttlSeconds, now);
+      case 'insertShaped':
+        return this.planInsertShaped(t, op.shape, op.values, op.ttlSeconds, now);
       case 'update':
         return this.planUpdate(t, op.key, op.set, op.ttlSeconds, now);
       case 'delete':

@@ -49,6 +49,7 @@ import {
   type CheckedSlice,
 } from '../rules.js';
 import type { CqlType } from '../types.js';
+import { checkShapedRow, writtenColumns, type InsertShape } from '../insert-shape.js';
 import { instrumentEngine } from '../instrumented.js';
 import { clientOptions } from './client-options.js';
 import { decodePartialRow, decodeRow, encodeValue } from './codec.js';
@@ -239,17 +240,47 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
     ifNotExists: boolean,
   ): Planned & { keyValues: unknown[] } {
     const checked = checkRow(table, row);
+    return this.insertOf(table, checked.key, checked.columns, checked.values, ttlSeconds, ifNotExists);
+  }
+
+  /** A shaped insert runs the same statement as `planInsert` for the same cells. */
+  private planInsertShaped(
+    shape: InsertShape,
+    values: readonly unknown[],
+    ttlSeconds: number | undefined,
+  ): Planned {
+    const checked = checkShapedRow(shape, values);
+    const keyLength = shape.table.primaryKey.length;
+    const written = checked.values.slice(keyLength).filter((v) => v !== undefined);
+    return this.insertOf(
+      shape.table,
+      checked.values.slice(0, keyLength),
+      writtenColumns(shape, checked.unset),
+      written,
+      ttlSeconds,
+      false,
+    );
+  }
+
+  private insertOf(
+    table: TableDef,
+    keyValues: unknown[],
+    regular: readonly string[],
+    regularValues: readonly unknown[],
+    ttlSeconds: number | undefined,
+    ifNotExists: boolean,
+  ): Planned & { keyValues: unknown[] } {
     const ttl = checkTtl(table, ttlSeconds);
-    const columns = [...table.primaryKey, ...checked.columns];
+    const columns = [...table.primaryKey, ...regular];
     const withTtl = ttl !== undefined;
     const query = this.statement(
       table,
-      `i|${withTtl ? 1 : 0}${ifNotExists ? 1 : 0}|${checked.columns.join(',')}`,
+      `i|${withTtl ? 1 : 0}${ifNotExists ? 1 : 0}|${regular.join(',')}`,
       () => insertCql(this.keyspace, table, columns, { ttl: withTtl, ifNotExists }),
     );
-    const params = this.encodeAll(table, columns, [...checked.key, ...checked.values]);
+    const params = this.encodeAll(table, columns, [...keyValues, ...regularValues]);
     if (withTtl) params.push(ttl);
-    return { query, params, kind: ifNotExists ? 'lwt' : 'write', keyValues: checked.key };
+    return { query, params, kind: ifNotExists ? 'lwt' : 'write', keyValues };
   }
 
   async insert<T extends TableDef>(
@@ -433,6 +464,8 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
       switch (op.kind) {
         case 'insert':
           return this.planInsert(op.table, op.row, op.ttlSeconds, false);
+        case 'insertShaped':
+          return this.planInsertShaped(op.shape, op.values, op.ttlSeconds);
         case 'update':
           return this.planUpdate(op.table, op.key, op.set, op.ttlSeconds, { ifExists: false });
         case 'delete':
