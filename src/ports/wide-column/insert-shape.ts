@@ -1,7 +1,7 @@
 import type { RegularColumnOf, TableDef } from './declare.js';
-import { rejectQuery } from './rules.js';
+import { keyColumnSet, missingKeyColumn, regularCell, rejectQuery, typeOf } from './rules.js';
 import type { CqlType } from './types.js';
-import { checkValue, isEmptyCollection } from './values.js';
+import { checkValue } from './values.js';
 
 /**
  * A prepared INSERT: one table and a fixed list of columns, checked once when the shape is
@@ -32,12 +32,8 @@ export function insertShape<T extends TableDef>(
   if (table.isCounterTable) throw rejectQuery(table, 'counter tables accept only increments, not inserts');
   const seen = new Set<string>();
   for (const column of regular as readonly string[]) {
-    if (table.columns[column] === undefined) {
-      throw rejectQuery(table, `unknown column "${column}"`, column);
-    }
-    if (table.primaryKey.includes(column)) {
-      throw rejectQuery(table, `primary key column "${column}" cannot be set`, column);
-    }
+    typeOf(table, column); // refuses an unknown column
+    if (table.primaryKey.includes(column)) throw keyColumnSet(table, column);
     if (seen.has(column)) throw rejectQuery(table, `column "${column}" is listed twice`, column);
     seen.add(column);
   }
@@ -78,19 +74,16 @@ export function checkShapedRow(shape: InsertShape, values: readonly unknown[]): 
   let unset = '';
   for (let i = 0; i < columns.length; i += 1) {
     const value = values[i];
-    const type = types[i]!;
-    if (value === undefined || value === null) {
-      if (i < keyLength) {
-        throw rejectQuery(table, `the full primary key is required; "${columns[i]}" is missing`, columns[i]);
-      }
-      out[i] = value;
-      if (value === undefined) unset = unset === '' ? `${i - keyLength}` : `${unset},${i - keyLength}`;
-      continue;
+    const column = columns[i]!;
+    if (i < keyLength) {
+      if (value === undefined || value === null) throw missingKeyColumn(table, column);
+      out[i] = checkValue(table.name, column, types[i]!, value);
+    } else if (value === undefined) {
+      out[i] = undefined;
+      unset = unset === '' ? `${i - keyLength}` : `${unset},${i - keyLength}`;
+    } else {
+      out[i] = regularCell(table, column, types[i]!, value);
     }
-    out[i] =
-      i >= keyLength && isEmptyCollection(type, value)
-        ? null
-        : checkValue(table.name, columns[i]!, type, value);
   }
   return { values: out, unset };
 }

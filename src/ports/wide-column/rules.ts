@@ -21,10 +21,25 @@ export function rejectQuery(table: TableDef, message: string, field?: string): S
   });
 }
 
-function typeOf(table: TableDef, column: string): CqlType {
+export function typeOf(table: TableDef, column: string): CqlType {
   const type = table.columns[column];
   if (type === undefined) throw rejectQuery(table, `unknown column "${column}"`, column);
   return type;
+}
+
+export function missingKeyColumn(table: TableDef, column: string): SwitchboardError {
+  return rejectQuery(table, `the full primary key is required; "${column}" is missing`, column);
+}
+
+export function keyColumnSet(table: TableDef, column: string): SwitchboardError {
+  return rejectQuery(table, `primary key column "${column}" cannot be set`, column);
+}
+
+/** A regular cell's value as written: null for null or an empty collection (CQL reads both as null). */
+export function regularCell(table: TableDef, column: string, type: CqlType, value: unknown): unknown {
+  return value === null || isEmptyCollection(type, value)
+    ? null
+    : checkValue(table.name, column, type, value);
 }
 
 /** Validates a full primary key and returns its values in primary-key order. */
@@ -47,9 +62,7 @@ function checkKeyValues(table: TableDef, source: Record<string, unknown>): unkno
   for (let i = 0; i < table.primaryKey.length; i += 1) {
     const column = table.primaryKey[i]!;
     const value = source[column];
-    if (value === undefined || value === null) {
-      throw rejectQuery(table, `the full primary key is required; "${column}" is missing`, column);
-    }
+    if (value === undefined || value === null) throw missingKeyColumn(table, column);
     out[i] = checkValue(table.name, column, typeOf(table, column), value);
   }
   return out;
@@ -261,13 +274,10 @@ function checkRegular(
     if (value === undefined) continue;
     if (table.primaryKey.includes(column)) {
       if (skipKey) continue;
-      throw rejectQuery(table, `primary key column "${column}" cannot be set`, column);
+      throw keyColumnSet(table, column);
     }
-    const type = typeOf(table, column);
     columns.push(column);
-    values.push(
-      value === null || isEmptyCollection(type, value) ? null : checkValue(table.name, column, type, value),
-    );
+    values.push(regularCell(table, column, typeOf(table, column), value));
   }
   return { columns, values };
 }
