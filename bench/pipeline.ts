@@ -392,12 +392,7 @@ async function rawEventRows(
         if (op.kind !== 'insertShaped') throw new Error(`unexpected ${op.kind}`);
         let t = tables.get(op.table);
         if (!t) tables.set(op.table, (t = new CompiledTable(db, op.table, () => {})));
-        const row = checkShapedRow(op.shape, op.values);
-        const { statement, encoders } = t.shapeStatement(op.shape, row.unset);
-        const args = row.values.flatMap((value, i) =>
-          value === undefined ? [] : [value === null ? null : encoders[i]!(value)],
-        );
-        return { statement, args };
+        return t.shapedWrite(op.shape, checkShapedRow(op.shape, op.values));
       });
     });
     const params = { now: Date.now(), exp: Date.now() + ttlSeconds * 1000 };

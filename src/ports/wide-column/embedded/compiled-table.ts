@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { TableDef } from '../declare.js';
-import { writtenColumns, type InsertShape } from '../insert-shape.js';
+import { writtenColumns, type CheckedShapedRow, type InsertShape } from '../insert-shape.js';
 import type { CqlType } from '../types.js';
 import {
   decoderFor,
@@ -98,11 +98,11 @@ export class CompiledTable {
   }
 
   /**
-   * The INSERT for rows of `shape` that leave the cells at `unset` unwritten, and the encoder of
-   * each of the shape's values. Shapes are made once per writer, so this is a WeakMap lookup and
-   * (nearly always) a lookup of ''.
+   * The INSERT of a checked row of `shape` and its encoded arguments: the statement leaves out
+   * the row's unset cells, null is bound as null (a tombstone). Shapes are made once per writer,
+   * so finding the statement is a WeakMap lookup and (nearly always) a lookup of ''.
    */
-  shapeStatement(shape: InsertShape, unset: string): { statement: Statement; encoders: readonly Encoder[] } {
+  shapedWrite(shape: InsertShape, row: CheckedShapedRow): { statement: Statement; args: unknown[] } {
     let compiled = this.shapes.get(shape);
     if (compiled === undefined) {
       if (shape.table !== this.def)
@@ -110,13 +110,19 @@ export class CompiledTable {
       compiled = { encoders: shape.columns.map((c) => this.encoders[c]!), statements: new Map() };
       this.shapes.set(shape, compiled);
     }
-    let statement = compiled.statements.get(unset);
+    let statement = compiled.statements.get(row.unset);
     if (statement === undefined) {
-      const columns = writtenColumns(shape, unset);
+      const columns = writtenColumns(shape, row.unset);
       statement = this.writeStatement('i', columns, () => insertSql(this.shape, columns));
-      compiled.statements.set(unset, statement);
+      compiled.statements.set(row.unset, statement);
     }
-    return { statement, encoders: compiled.encoders };
+    const encoders = compiled.encoders;
+    const args: unknown[] = [];
+    for (let i = 0; i < row.values.length; i += 1) {
+      const value = row.values[i];
+      if (value !== undefined) args.push(value === null ? null : encoders[i]!(value));
+    }
+    return { statement, args };
   }
 
   /** A cached statement, or undefined; callers build the SQL only on a miss (`?? table.prepare(...)`). */

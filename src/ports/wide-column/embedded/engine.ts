@@ -232,15 +232,7 @@ export class EmbeddedWideColumnEngine implements WideColumnEngine {
   ): WritePlan {
     const checked = checkShapedRow(shape, values);
     const exp = this.expiry(t.def, ttlSeconds, now);
-    const { statement, encoders } = t.shapeStatement(shape, checked.unset);
-    const normalised = checked.values;
-    const args: unknown[] = [];
-    for (let i = 0; i < normalised.length; i += 1) {
-      const value = normalised[i];
-      // Undefined cells are not in the statement; null is bound as null (a tombstone).
-      if (value !== undefined) args.push(value === null ? null : encoders[i]!(value));
-    }
-    return { statement, args, exp };
+    return { ...t.shapedWrite(shape, checked), exp };
   }
 
   private planUpdate(
