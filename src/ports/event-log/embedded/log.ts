@@ -8,8 +8,8 @@ import type { HealthReport } from '../../wide-column/engine.js';
 import type { ConsumerOptions, EventLog, OutgoingMessage, TopicSpec } from '../log.js';
 import { createEventLogMetrics } from '../metrics.js';
 import { resolveConsumerOptions, validateMessages, validateTopicName } from '../shared.js';
+import { startCheckpointer } from '../../../shared/sqlite-checkpointer.js';
 import { EmbeddedConsumer } from './consumer.js';
-import { startCheckpointer } from './checkpointer.js';
 import { GroupCoordinator } from './coordinator.js';
 import { LogStore, type TopicInfo } from './store.js';
 
@@ -42,14 +42,25 @@ export async function createEmbeddedEventLog(options: {
    * thread): the first one runs checkpoints and retention.
    */
   maintenance?: boolean;
+  /** The WAL size at which the checkpointer truncates it (default 64 MiB; see sqlite-checkpointer.ts). */
+  walLimitBytes?: number;
 }): Promise<EmbeddedEventLog> {
   const settings = options.config.event_log;
   const maintenance = options.maintenance !== false;
   const store = new LogStore(options.path);
   const checkpointer = maintenance
-    ? startCheckpointer(options.path, 200, (message) =>
-        options.logger?.warn({ error: message }, 'event log checkpoint failed'),
-      )
+    ? startCheckpointer(options.path, {
+        intervalMs: 200,
+        walLimitBytes: options.walLimitBytes,
+        onError: (message) => options.logger?.warn({ error: message }, 'event log checkpoint failed'),
+        onTruncate: ({ truncated, walBytes }) => {
+          if (!truncated)
+            options.logger?.warn(
+              { walBytes },
+              'event log WAL over its limit and busy; truncating again shortly',
+            );
+        },
+      })
     : undefined;
   /**
    * Appends made by another log instance on this file in this process (another thread) wake

@@ -19,7 +19,7 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../engine.js';
-import { startCheckpointer, type Checkpointer } from '../../event-log/embedded/checkpointer.js';
+import { startCheckpointer, type Checkpointer } from '../../../shared/sqlite-checkpointer.js';
 import { checkShapedRow, type InsertShape } from '../insert-shape.js';
 import { instrumentEngine } from '../instrumented.js';
 import {
@@ -67,6 +67,8 @@ export interface EmbeddedEngineOptions {
    * consumer's thread) passes false, with `purgeIntervalMs: 0`: one checkpointer per file.
    */
   checkpoints?: boolean;
+  /** The WAL size at which the checkpointer truncates it (default 64 MiB; see sqlite-checkpointer.ts). */
+  walLimitBytes?: number;
 }
 
 /** Bound as `@now` / `@exp` in every statement; one object reused, since better-sqlite3 is synchronous. */
@@ -127,8 +129,11 @@ export class EmbeddedWideColumnEngine implements WideColumnEngine {
       this.db.pragma('wal_autocheckpoint = 0');
     }
     if (!memory && options.checkpoints !== false) {
-      this.checkpointer = startCheckpointer(options.path, 200, () => {
+      this.checkpointer = startCheckpointer(options.path, {
+        intervalMs: 200,
+        walLimitBytes: options.walLimitBytes,
         // A failed checkpoint only lets the WAL grow until the next one succeeds.
+        onError: () => {},
       });
     }
     this.clock = options.now ?? Date.now;

@@ -1,0 +1,122 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { createEmbeddedEventLog } from '../../src/ports/event-log/embedded/log.js';
+import { defineTable } from '../../src/ports/wide-column/declare.js';
+import { batchOp } from '../../src/ports/wide-column/engine.js';
+import { createEmbeddedEngine } from '../../src/ports/wide-column/embedded/engine.js';
+
+/**
+ * Under a steady load (writes every few milliseconds, readers always active) PASSIVE
+ * checkpoints never let the WAL start over, and it grew without bound (7 GB in a minute on the
+ * event log). The checkpointer truncates it once it passes its limit (sqlite-checkpointer.ts).
+ * Each test writes ~40 MB at a steady pace with a 1 MiB limit, and checks the WAL never held
+ * more than a fraction of it; without the truncation it holds all of it.
+ */
+const LIMIT = 1024 * 1024;
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-wal-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Runs `load` while sampling the WAL's size; returns the largest size seen. */
+async function largestWal(path: string, load: () => Promise<void>): Promise<number> {
+  let largest = 0;
+  const sample = () => {
+    if (existsSync(`${path}-wal`)) largest = Math.max(largest, statSync(`${path}-wal`).size);
+  };
+  const timer = setInterval(sample, 20);
+  try {
+    await load();
+  } finally {
+    clearInterval(timer);
+  }
+  sample();
+  return largest;
+}
+
+/** ~20 MB/s for two seconds: enough writes between two checkpoints to matter, not a flood. */
+async function steadily(rounds: number, write: (round: number) => Promise<void>): Promise<void> {
+  for (let round = 0; round < rounds; round += 1) {
+    await write(round);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('the WAL stays bounded under a steady load', () => {
+  it('on the event log, with a consumer reading as fast as it can', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'event-log.db');
+    const config = loadConfig({ env: { SWITCHBOARD_STORE_DATA_DIR: dir } });
+    const log = await createEmbeddedEventLog({ path, config, walLimitBytes: LIMIT });
+    try {
+      await log.ensureTopics([{ name: 'steady', partitions: 4 }]);
+      const consumer = log.consumer({ group: 'g', topics: ['steady'] });
+      let consumed = 0;
+      void consumer.run(async (batch) => {
+        consumed += batch.messages.length;
+      });
+      const value = Buffer.alloc(400, 'x');
+      const rounds = 400;
+      const perRound = 250;
+      const written = rounds * perRound * value.length;
+      const largest = await largestWal(path, () =>
+        steadily(rounds, (round) =>
+          log.publish(
+            'steady',
+            Array.from({ length: perRound }, (_, i) => ({ key: `s${(round * perRound + i) % 97}`, value })),
+          ),
+        ),
+      );
+      await expect.poll(() => consumed, { timeout: 10_000 }).toBe(rounds * perRound);
+      await consumer.stop();
+      expect(largest).toBeLessThan(written / 4);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('on the wide-column store, with reads between the batches', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'wide-column.db');
+    const notes = defineTable({
+      name: 'wal_notes',
+      module: 'test',
+      columns: { id: 'int', body: 'text' },
+      partitionKey: ['id'],
+    });
+    const engine = await createEmbeddedEngine({ path, walLimitBytes: LIMIT, purgeIntervalMs: 0 });
+    try {
+      await engine.applySchema([notes]);
+      const body = 'x'.repeat(400);
+      const rounds = 400;
+      const perRound = 250;
+      const written = rounds * perRound * body.length;
+      const largest = await largestWal(path, () =>
+        steadily(rounds, async (round) => {
+          await engine.batch(
+            Array.from({ length: perRound }, (_, i) =>
+              batchOp.insert(notes, { id: round * perRound + i, body }),
+            ),
+          );
+          expect(await engine.get(notes, { id: round * perRound })).toMatchObject({ body });
+        }),
+      );
+      expect(largest).toBeLessThan(written / 4);
+      // Nothing was lost to the truncations.
+      expect(await engine.get(notes, { id: 0 })).toMatchObject({ body });
+      expect(await engine.get(notes, { id: rounds * perRound - 1 })).toMatchObject({ body });
+    } finally {
+      await engine.close();
+    }
+  });
+});
