@@ -18,7 +18,9 @@ import { Worker } from 'node:worker_threads';
  * takes the write lock, copies the few frames written since the PASSIVE pass, waits for
  * readers on older snapshots to finish, and truncates the file. Writers wait for it (their
  * busy timeout); the wait is bounded by this connection's short busy timeout, after which the
- * checkpoint gives up and is tried again at the next tick.
+ * checkpoint gives up. A reader that stays open (a long query, another process) would make
+ * every attempt fail and hold writers up each time, so after a failure the next attempt waits
+ * twice as long as the last, up to 5 s.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -26,12 +28,17 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = ' + workerData.truncateWaitMs);
 const frameBytes = db.pragma('page_size', { simple: true }) + 24;
+let backoffMs = 0;
+let truncateAfter = 0;
 const tick = () => {
   try {
     const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (passive.log * frameBytes <= workerData.walLimitBytes) return;
+    if (passive.log * frameBytes <= workerData.walLimitBytes || Date.now() < truncateAfter) return;
     const [truncate] = db.pragma('wal_checkpoint(TRUNCATE)');
-    parentPort.postMessage({ truncated: truncate.busy === 0, walBytes: passive.log * frameBytes });
+    const truncated = truncate.busy === 0;
+    backoffMs = truncated ? 0 : Math.min(Math.max(2 * backoffMs, workerData.intervalMs), 5000);
+    truncateAfter = Date.now() + backoffMs;
+    parentPort.postMessage({ truncated, walBytes: passive.log * frameBytes });
   } catch (error) {
     parentPort.postMessage({ error: String(error) });
   }

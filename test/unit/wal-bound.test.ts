@@ -1,12 +1,14 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { createEmbeddedEventLog } from '../../src/ports/event-log/embedded/log.js';
 import { defineTable } from '../../src/ports/wide-column/declare.js';
 import { batchOp } from '../../src/ports/wide-column/engine.js';
 import { createEmbeddedEngine } from '../../src/ports/wide-column/embedded/engine.js';
+import { startCheckpointer } from '../../src/shared/sqlite-checkpointer.js';
 
 /**
  * Under a steady load (writes every few milliseconds, readers always active) PASSIVE
@@ -117,6 +119,61 @@ describe('the WAL stays bounded under a steady load', () => {
       expect(await engine.get(notes, { id: rounds * perRound - 1 })).toMatchObject({ body });
     } finally {
       await engine.close();
+    }
+  });
+});
+
+describe('a reader that stays open', () => {
+  it('makes truncation back off instead of holding writers up every tick, and it resumes after', async () => {
+    const path = join(tempDir(), 'held.db');
+    const writer = new Database(path);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.pragma('busy_timeout = 5000');
+    writer.exec('CREATE TABLE t (x BLOB)');
+    const insert = writer.prepare('INSERT INTO t (x) VALUES (?)');
+    const attempts: boolean[] = [];
+    const checkpointer = startCheckpointer(path, {
+      intervalMs: 50,
+      walLimitBytes: 256 * 1024,
+      truncateWaitMs: 20,
+      onError: (message) => {
+        throw new Error(message);
+      },
+      onTruncate: ({ truncated }) => attempts.push(truncated),
+    });
+    // Another connection in the middle of a read: the WAL cannot start over under it.
+    const reader = new Database(path);
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM t').get();
+    const chunk = Buffer.alloc(64 * 1024);
+    const writeFor = async (ms: number) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        writer.transaction(() => {
+          for (let i = 0; i < 4; i += 1) insert.run(chunk);
+        })();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    try {
+      await writeFor(1500);
+      // Every 50 ms for 1.5 s would be ~30 attempts; doubling waits after each failure leave a handful.
+      expect(attempts.length).toBeGreaterThan(0);
+      expect(attempts.every((ok) => !ok)).toBe(true);
+      expect(attempts.length).toBeLessThan(10);
+      reader.exec('COMMIT');
+      const failures = attempts.length;
+      const deadline = Date.now() + 10_000;
+      while (!attempts.slice(failures).includes(true) && Date.now() < deadline) await writeFor(100);
+      expect(attempts.slice(failures)).toContain(true);
+      expect(statSync(`${path}-wal`).size).toBeLessThan(8 * 1024 * 1024);
+      expect((writer.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBeGreaterThan(0);
+    } finally {
+      if (reader.inTransaction) reader.exec('COMMIT');
+      reader.close();
+      await checkpointer.close();
+      writer.close();
     }
   });
 });
