@@ -8,14 +8,14 @@ import { createEmbeddedEventLog } from '../../src/ports/event-log/embedded/log.j
 import { defineTable } from '../../src/ports/wide-column/declare.js';
 import { batchOp } from '../../src/ports/wide-column/engine.js';
 import { createEmbeddedEngine } from '../../src/ports/wide-column/embedded/engine.js';
-import { startCheckpointer } from '../../src/shared/sqlite-checkpointer.js';
+import { leaveCheckpointsToWorker, startCheckpointer } from '../../src/shared/sqlite-checkpointer.js';
 
 /**
  * Under a steady load (writes every few milliseconds, readers always active) PASSIVE
  * checkpoints never let the WAL start over, and it grew without bound (7 GB in a minute on the
- * event log). The checkpointer truncates it once it passes its limit (sqlite-checkpointer.ts).
+ * event log). The checkpointer starts it over once it passes its limit (sqlite-checkpointer.ts).
  * Each test writes ~40 MB at a steady pace with a 1 MiB limit, and checks the WAL never held
- * more than a fraction of it; without the truncation it holds all of it.
+ * more than a fraction of it; without the restarts it holds all of it.
  */
 const LIMIT = 1024 * 1024;
 
@@ -114,7 +114,7 @@ describe('the WAL stays bounded under a steady load', () => {
         }),
       );
       expect(largest).toBeLessThan(written / 4);
-      // Nothing was lost to the truncations.
+      // Nothing was lost to the restarts.
       expect(await engine.get(notes, { id: 0 })).toMatchObject({ body });
       expect(await engine.get(notes, { id: rounds * perRound - 1 })).toMatchObject({ body });
     } finally {
@@ -124,23 +124,24 @@ describe('the WAL stays bounded under a steady load', () => {
 });
 
 describe('a reader that stays open', () => {
-  it('makes truncation back off instead of holding writers up every tick, and it resumes after', async () => {
+  it('makes restarts back off instead of holding writers up every tick, and they resume after', async () => {
     const path = join(tempDir(), 'held.db');
     const writer = new Database(path);
     writer.pragma('journal_mode = WAL');
-    writer.pragma('wal_autocheckpoint = 0');
+    const limit = 256 * 1024;
+    leaveCheckpointsToWorker(writer, limit);
     writer.pragma('busy_timeout = 5000');
     writer.exec('CREATE TABLE t (x BLOB)');
     const insert = writer.prepare('INSERT INTO t (x) VALUES (?)');
     const attempts: boolean[] = [];
     const checkpointer = startCheckpointer(path, {
       intervalMs: 50,
-      walLimitBytes: 256 * 1024,
-      truncateWaitMs: 20,
+      walLimitBytes: limit,
+      restartWaitMs: 20,
       onError: (message) => {
         throw new Error(message);
       },
-      onTruncate: ({ truncated }) => attempts.push(truncated),
+      onRestart: ({ restarted }) => attempts.push(restarted),
     });
     // Another connection in the middle of a read: the WAL cannot start over under it.
     const reader = new Database(path);

@@ -42,22 +42,22 @@ export async function createEmbeddedEventLog(options: {
    * thread): the first one runs checkpoints and retention.
    */
   maintenance?: boolean;
-  /** The WAL size at which the checkpointer truncates it (default 64 MiB; see sqlite-checkpointer.ts). */
+  /** The WAL size at which the checkpointer starts it over (default 64 MiB; see sqlite-checkpointer.ts). */
   walLimitBytes?: number;
 }): Promise<EmbeddedEventLog> {
   const settings = options.config.event_log;
   const maintenance = options.maintenance !== false;
-  const store = new LogStore(options.path);
+  const store = new LogStore(options.path, options.walLimitBytes);
   const checkpointer = maintenance
     ? startCheckpointer(options.path, {
         intervalMs: 200,
         walLimitBytes: options.walLimitBytes,
         onError: (message) => options.logger?.warn({ error: message }, 'event log checkpoint failed'),
-        onTruncate: ({ truncated, walBytes }) => {
-          if (!truncated)
+        onRestart: ({ restarted, walBytes }) => {
+          if (!restarted)
             options.logger?.warn(
               { walBytes },
-              'event log WAL over its limit and busy; truncating again shortly',
+              'event log WAL over its limit and busy; starting it over again shortly',
             );
         },
       })

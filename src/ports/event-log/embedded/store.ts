@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SwitchboardError } from '../../../errors/index.js';
+import { leaveCheckpointsToWorker } from '../../../shared/sqlite-checkpointer.js';
 import type { LogMessage, OutgoingMessage } from '../log.js';
 import { partitionForKey } from '../partitioner.js';
 import { toBuffer, validateTopicName } from '../shared.js';
@@ -52,7 +53,7 @@ export class LogStore {
   private readonly appendManyTx: Database.Transaction<(groups: readonly AppendGroup[]) => void>;
   private readonly commitTx: Database.Transaction<(group: string, rows: readonly CommitRow[]) => void>;
 
-  constructor(path: string) {
+  constructor(path: string, walLimitBytes?: number) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     try {
       this.db = new Database(path);
@@ -70,8 +71,8 @@ export class LogStore {
     // can lose the last transactions, the same trade as Kafka's default (no fsync per write).
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    // Checkpoints run in a worker (checkpointer.ts), not inside a publish.
-    if (path !== ':memory:') this.db.pragma('wal_autocheckpoint = 0');
+    // Checkpoints run in a worker (src/shared/sqlite-checkpointer.ts), not inside a publish.
+    if (path !== ':memory:') leaveCheckpointsToWorker(this.db, walLimitBytes);
     try {
       prepareLogSchema(this.db, path);
     } catch (error) {

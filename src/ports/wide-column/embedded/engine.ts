@@ -19,7 +19,11 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../engine.js';
-import { startCheckpointer, type Checkpointer } from '../../../shared/sqlite-checkpointer.js';
+import {
+  leaveCheckpointsToWorker,
+  startCheckpointer,
+  type Checkpointer,
+} from '../../../shared/sqlite-checkpointer.js';
 import { checkShapedRow, type InsertShape } from '../insert-shape.js';
 import { instrumentEngine } from '../instrumented.js';
 import {
@@ -67,7 +71,7 @@ export interface EmbeddedEngineOptions {
    * consumer's thread) passes false, with `purgeIntervalMs: 0`: one checkpointer per file.
    */
   checkpoints?: boolean;
-  /** The WAL size at which the checkpointer truncates it (default 64 MiB; see sqlite-checkpointer.ts). */
+  /** The WAL size at which the checkpointer starts it over (default 64 MiB; see sqlite-checkpointer.ts). */
   walLimitBytes?: number;
 }
 
@@ -126,7 +130,7 @@ export class EmbeddedWideColumnEngine implements WideColumnEngine {
       // Off on every connection, including a second engine that leaves checkpoints to the
       // first (`checkpoints: false`): the setting is per connection, and left at SQLite's
       // default that engine's commits (the consumer thread's) would checkpoint inline.
-      this.db.pragma('wal_autocheckpoint = 0');
+      leaveCheckpointsToWorker(this.db, options.walLimitBytes);
     }
     if (!memory && options.checkpoints !== false) {
       this.checkpointer = startCheckpointer(options.path, {
