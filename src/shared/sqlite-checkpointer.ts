@@ -18,13 +18,16 @@ import type { Database } from 'better-sqlite3';
  * than `walLimitBytes`, the worker follows the PASSIVE pass with a RESTART checkpoint: it
  * takes the write lock, copies the few frames written since the PASSIVE pass and waits for
  * readers on older snapshots to finish, so the next commit writes the WAL from its beginning
- * again. Writers wait for it (their busy timeout); the wait is bounded by this connection's
- * short busy timeout, after which the checkpoint gives up. Not TRUNCATE: shrinking the file
- * to nothing and growing it again each time cost the event log bench a quarter of its
- * unpaced throughput (131-140k against 174-188k msg/s); the writers' `journal_size_limit`
- * (`leaveCheckpointsToWorker`) only cuts back what a burst left beyond the limit. A reader that stays open (a long query, another process) would make
- * every attempt fail and hold writers up each time, so after a failure the next attempt waits
- * twice as long as the last, up to 5 s.
+ * again. Writers wait for it (their busy timeout): while it waits for locks, which this
+ * connection's short busy timeout bounds (then the checkpoint gives up), and while it copies
+ * and syncs the frames (milliseconds, since the PASSIVE pass just copied nearly all of them).
+ *
+ * Not TRUNCATE: shrinking the file to nothing and growing it again each time cost the event
+ * log bench a quarter of its unpaced throughput (131-140k against 174-188k msg/s); the
+ * writers' `journal_size_limit` (`leaveCheckpointsToWorker`) only cuts back what a burst left
+ * beyond the limit. A reader that stays open (a long query, another process) would make every
+ * attempt fail and hold writers up each time, so after a failure the next attempt waits twice
+ * as long as the last, up to 5 s.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -63,7 +66,7 @@ export interface CheckpointerOptions {
   intervalMs: number;
   /** The WAL size above which the file is checkpointed completely and restarted (default 64 MiB). */
   walLimitBytes?: number;
-  /** Longest time a restarting checkpoint waits for (and so holds up) writers and readers (default 100 ms). */
+  /** Longest time a restarting checkpoint waits for locks, holding writers up meanwhile (default 100 ms). */
   restartWaitMs?: number;
   onError: (message: string) => void;
   /** Each attempt to start the WAL over: whether it succeeded, and the WAL size that triggered it. */
