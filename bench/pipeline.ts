@@ -14,7 +14,7 @@ import type { SwitchboardContext } from '../src/modules/module.js';
 import { createEmbeddedEventLog } from '../src/ports/event-log/embedded/log.js';
 import { createMemoryHotState } from '../src/ports/hot-state/embedded/memory.js';
 import { createSqliteRelationalStore } from '../src/ports/relational/sqlite.js';
-import { startCheckpointer } from '../src/shared/sqlite-checkpointer.js';
+import { leaveCheckpointsToWorker, startCheckpointer } from '../src/shared/sqlite-checkpointer.js';
 import type { TableDef } from '../src/ports/wide-column/declare.js';
 import { CompiledTable } from '../src/ports/wide-column/embedded/compiled-table.js';
 import { createEmbeddedEngine } from '../src/ports/wide-column/embedded/engine.js';
@@ -380,8 +380,8 @@ async function rawEventRows(
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('cache_size = -131072');
-  db.pragma('wal_autocheckpoint = 0');
-  const checkpointer = startCheckpointer(path, { intervalMs: 200, onError: () => {} });
+  leaveCheckpointsToWorker(db);
+  const checkpointer = startCheckpointer(path, { onError: () => {} });
   try {
     const tables = new Map<TableDef, CompiledTable>();
     const ttlSeconds = 90 * 86_400;

@@ -62,8 +62,8 @@ parentPort.on('message', (message) => {
 `;
 
 export interface CheckpointerOptions {
-  /** How often the PASSIVE checkpoint runs (ms). */
-  intervalMs: number;
+  /** How often the PASSIVE checkpoint runs (default 200 ms). */
+  intervalMs?: number;
   /** The WAL size above which the file is checkpointed completely and restarted (default 64 MiB). */
   walLimitBytes?: number;
   /** Longest time a restarting checkpoint waits for locks, holding writers up meanwhile (default 100 ms). */
@@ -96,7 +96,7 @@ export function startCheckpointer(path: string, options: CheckpointerOptions): C
     workerData: {
       path,
       driver,
-      intervalMs: options.intervalMs,
+      intervalMs: options.intervalMs ?? 200,
       walLimitBytes: options.walLimitBytes ?? DEFAULT_WAL_LIMIT_BYTES,
       restartWaitMs: options.restartWaitMs ?? 100,
     },

@@ -50,7 +50,6 @@ export async function createEmbeddedEventLog(options: {
   const store = new LogStore(options.path, options.walLimitBytes);
   const checkpointer = maintenance
     ? startCheckpointer(options.path, {
-        intervalMs: 200,
         walLimitBytes: options.walLimitBytes,
         onError: (message) => options.logger?.warn({ error: message }, 'event log checkpoint failed'),
         onRestart: ({ restarted, walBytes }) => {

@@ -134,7 +134,6 @@ export class EmbeddedWideColumnEngine implements WideColumnEngine {
     }
     if (!memory && options.checkpoints !== false) {
       this.checkpointer = startCheckpointer(options.path, {
-        intervalMs: 200,
         walLimitBytes: options.walLimitBytes,
         // A failed checkpoint only lets the WAL grow until the next one succeeds.
         onError: () => {},
