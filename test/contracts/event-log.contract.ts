@@ -374,6 +374,29 @@ export function eventLogContract(name: string, makeHarness: () => Promise<EventL
       }
     });
 
+    it('reports nothing to consume for a topic nobody has published to yet', async () => {
+      const t = await setup();
+      const consumer = t.log.consumer({ group: unique('g'), topics: [unique('never')] });
+      expect(await consumer.lag()).toEqual([]);
+      expect(consumer.health().ok).toBe(true);
+    });
+
+    it('keeps timestamps exactly, however far apart within one publish', async () => {
+      const t = await setup();
+      const topic = unique('stamps');
+      const now = Date.now();
+      // One key, one partition, one produce request: the second and third are ~24.8 days and
+      // years away from the first record of their batch.
+      const stamps = [now, now - 2 ** 31 - 5, 1_000_000_000_000, now + 1_000];
+      await t.log.publish(
+        topic,
+        stamps.map((timestamp, i) => ({ key: 'one', value: String(i), timestamp })),
+      );
+      const { received } = await t.consume({ group: unique('g'), topics: [topic], maxWaitMs: 10 });
+      await eventually(() => received.messages.length >= stamps.length, t.harness.settleMs, 'four messages');
+      expect(received.messages.map((m) => m.timestamp)).toEqual(stamps);
+    });
+
     it('resumes after the last committed offset when the whole log restarts', async () => {
       const t = await setup();
       const topic = unique('restart');

@@ -131,6 +131,9 @@ export class InteractionsConsumer implements LoggingConsumer {
       };
     }
     if (this.state !== 'running') return { ok: this.state === 'idle', detail: this.state };
+    // Reads failing (a broker refusing the consumer, a lost connection) is as fatal as the store.
+    const reads = this.consumer?.health();
+    if (reads && !reads.ok) return { ok: false, detail: `cannot read the event log: ${reads.detail}` };
     return { ok: true, detail: `running; lag ${this.lastLag ?? 'unknown'}` };
   }
 

@@ -64,6 +64,11 @@ export interface Consumer {
   /** Moves the group's position on a partition (replay from an offset). */
   seek(topic: string, partition: number, offset: bigint): Promise<void>;
   lag(): Promise<PartitionLag[]>;
+  /**
+   * Whether the consumer's own reads work: not ok while its fetches or commits keep failing
+   * (it retries with backoff meanwhile). The event log's health() includes every running one.
+   */
+  health(): { ok: boolean; detail: string };
 }
 
 export interface EventLog {

@@ -93,3 +93,55 @@ export async function deliverBatch(
     return false;
   }
 }
+
+/** A consumer loop's view of its own fetches and commits, for `Consumer.health()`. */
+export interface ConsumerHealth {
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * Tracks a consumer loop's consecutive fetch/commit failures so that a consumer that cannot
+ * read (a broker refusing a protocol version, a lost connection) shows in health() and /ready
+ * within seconds instead of only in the log. One failure is a blip the loop retries at once;
+ * from the second in a row the consumer reports itself failing, until a fetch succeeds.
+ */
+export class LoopHealth {
+  private failures = 0;
+  private since = 0;
+  private lastError = '';
+
+  constructor(private readonly group: string) {}
+
+  failed(error: unknown): void {
+    if (this.failures === 0) this.since = Date.now();
+    this.failures += 1;
+    this.lastError = error instanceof Error ? error.message : String(error);
+  }
+
+  succeeded(): void {
+    this.failures = 0;
+  }
+
+  report(): ConsumerHealth {
+    if (this.failures < 2) return { ok: true, detail: `group ${this.group}: consuming` };
+    const seconds = Math.round((Date.now() - this.since) / 1000);
+    return {
+      ok: false,
+      detail: `group ${this.group}: ${this.failures} reads failed in a row over ${seconds} s: ${this.lastError}`,
+    };
+  }
+}
+
+/**
+ * The log's health as its consumers see it: a reachable log whose consumer cannot read (a
+ * protocol it refuses, a commit it rejects) is not healthy, and /ready names the group.
+ */
+export function withConsumerHealth<R extends { ok: boolean; detail: string }>(
+  report: R,
+  consumers: Iterable<{ health(): { ok: boolean; detail: string } }>,
+): R {
+  const failing = [...consumers].map((c) => c.health()).filter((h) => !h.ok);
+  if (failing.length === 0) return report;
+  return { ...report, ok: false, detail: `${report.detail}; ${failing.map((h) => h.detail).join('; ')}` };
+}

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { SwitchboardError } from '../../../errors/index.js';
 import type { Batch, Consumer, LogMessage, PartitionLag } from '../log.js';
 import type { EventLogMetrics } from '../metrics.js';
-import { deliverBatch, retryBackoffMs, type ResolvedConsumerOptions } from '../shared.js';
+import { deliverBatch, LoopHealth, retryBackoffMs, type ResolvedConsumerOptions } from '../shared.js';
 import { tpKey, type GroupCoordinator, type GroupMember } from './coordinator.js';
 import type { CommitRow, LogStore, TopicInfo } from './store.js';
 
@@ -62,6 +62,13 @@ export class EmbeddedConsumer implements Consumer, GroupMember {
     private readonly deps: EmbeddedConsumerDeps,
   ) {
     this.topics = options.topics;
+    this.reads = new LoopHealth(options.group);
+  }
+
+  private readonly reads: LoopHealth;
+
+  health(): { ok: boolean; detail: string } {
+    return this.reads.report();
   }
 
   async run(handler: (batch: Batch) => Promise<void>): Promise<void> {
@@ -154,8 +161,10 @@ export class EmbeddedConsumer implements Consumer, GroupMember {
       try {
         this.sync();
         batch = await this.fill();
+        this.reads.succeeded();
       } catch (error) {
         failures += 1;
+        this.reads.failed(error);
         this.deps.logger?.error({ err: error, group: this.options.group }, 'event log read failed; retrying');
         await this.pause(retryBackoffMs(failures));
         continue;
@@ -186,6 +195,7 @@ export class EmbeddedConsumer implements Consumer, GroupMember {
         failures = 0;
       } catch (error) {
         failures += 1;
+        this.reads.failed(error);
         this.deps.logger?.error(
           { err: error, group: this.options.group },
           'event log commit failed; batch will be redelivered',

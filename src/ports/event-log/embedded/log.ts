@@ -7,7 +7,12 @@ import { SwitchboardError } from '../../../errors/index.js';
 import type { HealthReport } from '../../wide-column/engine.js';
 import type { ConsumerOptions, EventLog, OutgoingMessage, TopicSpec } from '../log.js';
 import { createEventLogMetrics } from '../metrics.js';
-import { resolveConsumerOptions, validateMessages, validateTopicName } from '../shared.js';
+import {
+  resolveConsumerOptions,
+  validateMessages,
+  validateTopicName,
+  withConsumerHealth,
+} from '../shared.js';
 import { startCheckpointer } from '../../../shared/sqlite-checkpointer.js';
 import { EmbeddedConsumer } from './consumer.js';
 import { GroupCoordinator } from './coordinator.js';
@@ -217,11 +222,10 @@ export async function createEmbeddedEventLog(options: {
       try {
         if (closed) return { ok: false, detail: 'closed', latencyMs: 0 };
         store.ping();
-        return {
-          ok: true,
-          detail: `embedded log at ${options.path}`,
-          latencyMs: performance.now() - started,
-        };
+        return withConsumerHealth(
+          { ok: true, detail: `embedded log at ${options.path}`, latencyMs: performance.now() - started },
+          consumers,
+        );
       } catch (error) {
         return { ok: false, detail: (error as Error).message, latencyMs: performance.now() - started };
       }

@@ -4,7 +4,7 @@ import type { SwitchboardConfig } from '../../../config/index.js';
 import { SwitchboardError } from '../../../errors/index.js';
 import type { Batch, Consumer, LogMessage, PartitionLag } from '../log.js';
 import type { EventLogMetrics } from '../metrics.js';
-import { deliverBatch, retryBackoffMs, type ResolvedConsumerOptions } from '../shared.js';
+import { deliverBatch, LoopHealth, retryBackoffMs, type ResolvedConsumerOptions } from '../shared.js';
 import { baseClientOptions } from './client-options.js';
 import { hasProtocolError, toSwitchboardError, withTimeout } from './errors.js';
 import { decodePartitionRecords } from './records.js';
@@ -86,11 +86,18 @@ export class KafkaGroupConsumer implements Consumer {
   /** Set after a fetch error that means stale metadata (leader moved): refresh before the next fetch. */
   private staleMetadata = false;
   private readonly seekGenerations = new Map<string, number>();
+  private readonly reads: LoopHealth;
 
   constructor(
     private readonly options: ResolvedConsumerOptions,
     private readonly deps: KafkaConsumerDeps,
-  ) {}
+  ) {
+    this.reads = new LoopHealth(options.group);
+  }
+
+  health(): { ok: boolean; detail: string } {
+    return this.reads.report();
+  }
 
   async run(handler: (batch: Batch) => Promise<void>): Promise<void> {
     if (this.handler) throw new SwitchboardError('CONFLICT', 'This consumer is already running');
@@ -220,15 +227,18 @@ export class KafkaGroupConsumer implements Consumer {
   async lag(): Promise<PartitionLag[]> {
     try {
       const client = this.helper();
-      const metadata = await client.metadata({ topics: [...this.options.topics] });
-      const assignments = this.options.topics.map((topic) => ({
+      // A topic nobody has published to yet has nothing to consume: no lag, not an error.
+      const topics = await existingTopics(this.deps.admin, this.options.topics);
+      if (topics.length === 0) return [];
+      const metadata = await client.metadata({ topics });
+      const assignments = topics.map((topic) => ({
         topic,
         partitions: Array.from({ length: metadata.topics.get(topic)?.partitionsCount ?? 0 }, (_, i) => i),
       }));
       const [ends, starts, committed] = await Promise.all([
-        client.listOffsets({ topics: [...this.options.topics], timestamp: ListOffsetTimestamps.LATEST }),
-        client.listOffsets({ topics: [...this.options.topics], timestamp: ListOffsetTimestamps.EARLIEST }),
-        client.listCommittedOffsets({ topics: assignments }),
+        client.listOffsets({ topics, timestamp: ListOffsetTimestamps.LATEST }),
+        client.listOffsets({ topics, timestamp: ListOffsetTimestamps.EARLIEST }),
+        committedOffsets(client, assignments),
       ]);
       const out: PartitionLag[] = [];
       for (const { topic, partitions } of assignments) {
@@ -302,8 +312,10 @@ export class KafkaGroupConsumer implements Consumer {
         }
         if (this.loadedJoin !== this.joins) await this.loadPositions();
         batch = await this.fill();
+        this.reads.succeeded();
       } catch (error) {
         failures += 1;
+        this.reads.failed(error);
         this.deps.logger?.error({ err: error, group: this.options.group }, 'kafka fetch failed; retrying');
         if (isStaleMetadata(error)) this.staleMetadata = true;
         this.loadedJoin = -1;
@@ -331,6 +343,7 @@ export class KafkaGroupConsumer implements Consumer {
         failures = 0;
       } catch (error) {
         failures += 1;
+        this.reads.failed(error);
         this.deps.logger?.error(
           { err: error, group: this.options.group },
           'kafka commit failed; batch will be redelivered',
@@ -686,6 +699,29 @@ export class KafkaGroupConsumer implements Consumer {
       s.position = s.committed;
       s.buffer = [];
     }
+  }
+}
+
+/** The subset of `topics` that exists on the cluster. */
+async function existingTopics(admin: Admin, topics: readonly string[]): Promise<string[]> {
+  const listed = new Set(await admin.listTopics({ includeInternals: false }));
+  return topics.filter((topic) => listed.has(topic));
+}
+
+/**
+ * The group's committed offsets. Some brokers (Kafka before 4.0's new group coordinator, and
+ * Redpanda) answer OffsetFetch for a group that has never committed with GROUP_ID_NOT_FOUND
+ * rather than with -1 per partition: that group simply has no commits yet.
+ */
+async function committedOffsets(
+  client: KafkaClient,
+  assignments: { topic: string; partitions: number[] }[],
+): Promise<Map<string, bigint[]>> {
+  try {
+    return await client.listCommittedOffsets({ topics: assignments });
+  } catch (error) {
+    if (hasProtocolError(error, 'GROUP_ID_NOT_FOUND')) return new Map();
+    throw error;
   }
 }
 

@@ -6,7 +6,12 @@ import { SwitchboardError } from '../../../errors/index.js';
 import type { HealthReport } from '../../wide-column/engine.js';
 import type { ConsumerOptions, EventLog, OutgoingMessage, TopicSpec } from '../log.js';
 import { createEventLogMetrics } from '../metrics.js';
-import { resolveConsumerOptions, validateMessages, validateTopicName } from '../shared.js';
+import {
+  resolveConsumerOptions,
+  validateMessages,
+  validateTopicName,
+  withConsumerHealth,
+} from '../shared.js';
 import { baseClientOptions } from './client-options.js';
 import { KafkaGroupConsumer } from './consumer.js';
 import { toSwitchboardError, withTimeout } from './errors.js';
@@ -93,11 +98,14 @@ export async function createKafkaEventLog(options: {
           config.kafka.request_timeout_ms,
           'metadata',
         );
-        return {
-          ok: true,
-          detail: `kafka cluster ${metadata.id}, ${metadata.brokers.size} broker(s)`,
-          latencyMs: performance.now() - started,
-        };
+        return withConsumerHealth(
+          {
+            ok: true,
+            detail: `kafka cluster ${metadata.id}, ${metadata.brokers.size} broker(s)`,
+            latencyMs: performance.now() - started,
+          },
+          consumers,
+        );
       } catch (error) {
         return {
           ok: false,

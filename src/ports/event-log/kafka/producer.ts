@@ -14,37 +14,53 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
-/** Most messages gathered into one produce request before it is sent without waiting for linger. */
-const MAX_LINGER_BATCH = 5000;
+/** Most messages in one produce request. */
+const MAX_REQUEST_MESSAGES = 5000;
 /**
- * Most payload bytes gathered before sending without waiting for linger. The library writes one
- * record batch per partition per request, and a batch above the topic's max.message.bytes
- * (1 MiB by default on Kafka and Redpanda) is refused whole with MESSAGE_TOO_LARGE, failing
- * every publish merged into it; staying well below keeps merging from causing that.
+ * Most payload bytes in one produce request. The library writes one record batch per partition
+ * per request, and a batch above the topic's max.message.bytes (1 MiB by default on Kafka and
+ * Redpanda) is refused whole with MESSAGE_TOO_LARGE, failing every publish merged into it;
+ * staying well below keeps merging from causing that.
  */
-const MAX_LINGER_BYTES = 256 * 1024;
+const MAX_REQUEST_BYTES = 256 * 1024;
+/**
+ * @platformatic/dynamic-buffer 0.3.1 zigzag-encodes 64-bit varints with `value >> 31n` (not
+ * 63n), so a record's timestamp delta from the first record of its batch is written wrong once
+ * it is 2^31 ms (~24.8 days) or more away: measured on Kafka 4.1, 1700000000000 published after
+ * a record stamped now read back as 1699999999978. Every request keeps the timestamps it carries
+ * within this window of each other, so every delta is encoded exactly.
+ */
+const SAFE_TIMESTAMP_SPREAD = 2n ** 31n - 1n;
 
 /**
- * Publishing on Kafka. Every publish resolves only after the brokers acknowledged it with
- * acks=all (every in-sync replica has it), the durable choice: a resolved publish survives a
- * broker failure. That costs a network round trip (about 1-5 ms on a LAN, plus `linger_ms`),
- * so a caller that must not block (an agent's turn) should not await it on its hot path.
- * Publishes arriving within `linger_ms` share one produce request. Keys go through Kafka's
- * default partitioner (murmur2, sign bit masked), identical to Java clients and to the embedded log.
+ * Publishing on Kafka, with the idempotent producer (acks=all, producer id and per-partition
+ * sequence numbers): a produce the library retries (a leader move, a partition not ready yet)
+ * is written once, not twice. Measured on Kafka 4.1 without it: the library retries a whole
+ * multi-partition request when one partition answers NOT_LEADER, and the partitions that had
+ * succeeded got every message twice.
+ *
+ * One produce request is in flight at a time. The library reserves sequence numbers only when
+ * a request succeeds, so two concurrent requests to one partition would carry the same
+ * sequence and the broker would drop the second as a duplicate; and one request at a time also
+ * keeps each key's order. Publishes arriving while a request is out (or within `linger_ms`)
+ * share the next one, so concurrency becomes batching rather than waiting.
+ *
+ * Every publish resolves only after the brokers acknowledged it with acks=all (every in-sync
+ * replica has it), so a resolved publish survives a broker failure; that costs a round trip, so
+ * a caller that must not block (an agent's turn) should not await it on its hot path. Keys go
+ * through Kafka's default partitioner (murmur2, sign bit masked), identical to Java clients and
+ * to the embedded log.
  */
 export class KafkaPublisher {
   private readonly producer: Producer<string, Buffer, string, string>;
   private queue: Waiting[] = [];
-  private queued = 0;
-  private queuedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
+  private sending: Promise<void> | undefined;
 
   constructor(private readonly config: SwitchboardConfig) {
     this.producer = new Producer<string, Buffer, string, string>({
       ...baseClientOptions(config, 'producer'),
-      // Only a default for documentation: Producer#send (1.20) takes `acks` from the send
-      // options alone (`options.acks ??= ProduceAcks.LEADER`), so send() passes it every time.
+      idempotent: true,
       acks: ProduceAcks.ALL,
       serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
       // The library itself takes this modulo the partition count.
@@ -61,48 +77,87 @@ export class KafkaPublisher {
       ...(m.headers ? { headers: m.headers } : {}),
       timestamp: m.timestamp !== undefined ? BigInt(m.timestamp) : now,
     }));
-    if (this.config.kafka.linger_ms === 0) return this.send(out);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ messages: out, resolve, reject });
-      this.queued += out.length;
-      for (const m of out) this.queuedBytes += (m.value?.length ?? 0) + Buffer.byteLength(m.key ?? '') + 64;
-      if (this.queued >= MAX_LINGER_BATCH || this.queuedBytes >= MAX_LINGER_BYTES) this.flush();
+      if (this.sending) return; // sent when the request in flight completes
+      if (this.config.kafka.linger_ms === 0) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.config.kafka.linger_ms);
     });
   }
 
-  /** Sends whatever is gathered now (used by close so nothing waits for the linger timer). */
+  /** Sends whatever is gathered now, unless a request is in flight (then it goes right after). */
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.sending || this.queue.length === 0) return;
     const waiting = this.queue;
-    if (waiting.length === 0) return;
     this.queue = [];
-    this.queued = 0;
-    this.queuedBytes = 0;
-    this.send(waiting.flatMap((w) => w.messages)).then(
-      () => waiting.forEach((w) => w.resolve()),
-      (error: unknown) => waiting.forEach((w) => w.reject(error)),
-    );
+    this.sending = this.sendAll(waiting).finally(() => {
+      this.sending = undefined;
+      // What arrived meanwhile has already waited at least one round trip: send it now.
+      this.flush();
+    });
   }
 
-  private send(messages: Out[]): Promise<void> {
-    // acks=all here, not in the constructor: see above.
-    const sent = this.producer.send({ messages, acks: ProduceAcks.ALL }).then(
-      () => undefined,
-      (error: unknown) => {
-        throw toSwitchboardError(error, 'publish');
-      },
-    );
-    this.inFlight.add(sent);
-    const forget = () => this.inFlight.delete(sent);
-    sent.then(forget, forget);
-    return sent;
+  /** Sends the gathered publishes in order, in as few requests as the limits allow. */
+  private async sendAll(waiting: Waiting[]): Promise<void> {
+    const failed = new Set<Waiting>();
+    for (const request of requests(waiting)) {
+      const live = request.filter(([w]) => !failed.has(w));
+      if (live.length === 0) continue;
+      try {
+        await this.producer.send({ messages: live.map(([, m]) => m), acks: ProduceAcks.ALL });
+      } catch (error) {
+        const mapped = toSwitchboardError(error, 'publish');
+        for (const [w] of live) {
+          if (failed.has(w)) continue;
+          failed.add(w);
+          w.reject(mapped);
+        }
+      }
+    }
+    for (const w of waiting) if (!failed.has(w)) w.resolve();
   }
 
   async close(): Promise<void> {
     this.flush();
-    await Promise.allSettled([...this.inFlight]);
+    while (this.sending) await this.sending.catch(() => undefined);
     await this.producer.close();
   }
+}
+
+/**
+ * Splits gathered publishes into requests, in order, each within the message, byte and
+ * timestamp-spread limits above. A publish larger than one request spans several.
+ */
+function* requests(waiting: readonly Waiting[]): Generator<[Waiting, Out][]> {
+  let current: [Waiting, Out][] = [];
+  let bytes = 0;
+  let min = 0n;
+  let max = 0n;
+  for (const w of waiting) {
+    for (const m of w.messages) {
+      const size = (m.value?.length ?? 0) + Buffer.byteLength(m.key ?? '') + 64;
+      const ts = m.timestamp as bigint;
+      const lo = current.length === 0 || ts < min ? ts : min;
+      const hi = current.length === 0 || ts > max ? ts : max;
+      const full =
+        current.length >= MAX_REQUEST_MESSAGES ||
+        (current.length > 0 && bytes + size > MAX_REQUEST_BYTES) ||
+        hi - lo > SAFE_TIMESTAMP_SPREAD;
+      if (full && current.length > 0) {
+        yield current;
+        current = [];
+        bytes = 0;
+        min = ts;
+        max = ts;
+      } else {
+        min = lo;
+        max = hi;
+      }
+      current.push([w, m]);
+      bytes += size;
+    }
+  }
+  if (current.length > 0) yield current;
 }
