@@ -15,7 +15,7 @@ import { costRatio, measure, type ScenarioResult } from './lib.js';
 
 const SUITE = 'store';
 const OPS = Number(process.env['SWITCHBOARD_BENCH_SCYLLA_OPS'] ?? 5000);
-const CONCURRENCY = Number(process.env['SWITCHBOARD_BENCH_SCYLLA_CONCURRENCY'] ?? 16);
+const CONCURRENCIES = [1, Number(process.env['SWITCHBOARD_BENCH_SCYLLA_CONCURRENCY'] ?? 64)];
 const PARTITION_ROWS = 1000;
 
 const benchRows = defineTable({
@@ -57,57 +57,68 @@ export async function runScyllaStoreBench(): Promise<ScenarioResult[]> {
     const value = 'x'.repeat(100);
     const note = (r: ScenarioResult, base: ScenarioResult) => ({
       ...r,
-      note: `${costRatio(r, base).toFixed(2)}x raw`,
+      note: `${costRatio(r, base).toFixed(2)}x raw by throughput, p99 ${(r.p99Ms / base.p99Ms).toFixed(2)}x`,
     });
-    const common = { suite: SUITE, iterations: OPS, concurrency: CONCURRENCY };
+    // One at a time shows the per-request overhead; 64 concurrent shows whether the engine keeps
+    // the driver's pipelining (prepared statements reused, no serialisation of its own).
+    for (const concurrency of CONCURRENCIES) {
+      const common = { suite: SUITE, iterations: OPS, concurrency };
+      const tag = concurrency === 1 ? 'one at a time' : `${concurrency} concurrent`;
+      const prefix = `c${concurrency}`;
 
-    // insert: distinct rows, spread over partitions of PARTITION_ROWS.
-    const rawInsert = await measure({ ...common, scenario: 'insert', subject: 'raw cassandra-driver' }, (i) =>
-      raw.execute(
-        insert,
-        [`r${Math.floor(i / PARTITION_ROWS)}`, i % PARTITION_ROWS, value, BigInt(i)],
-        write,
-      ),
-    );
-    const engineInsert = await measure({ ...common, scenario: 'insert', subject: 'switchboard' }, (i) =>
-      engine.insert(benchRows, {
-        p: `e${Math.floor(i / PARTITION_ROWS)}`,
-        c: i % PARTITION_ROWS,
-        v: value,
-        n: BigInt(i),
-      }),
-    );
-    results.push(rawInsert, note(engineInsert, rawInsert));
+      // insert: distinct rows, spread over partitions of PARTITION_ROWS.
+      const rawInsert = await measure(
+        { ...common, scenario: `insert, ${tag}`, subject: 'raw cassandra-driver' },
+        (i) =>
+          raw.execute(
+            insert,
+            [`${prefix}r${Math.floor(i / PARTITION_ROWS)}`, i % PARTITION_ROWS, value, BigInt(i)],
+            write,
+          ),
+      );
+      const engineInsert = await measure(
+        { ...common, scenario: `insert, ${tag}`, subject: 'switchboard' },
+        (i) =>
+          engine.insert(benchRows, {
+            p: `${prefix}e${Math.floor(i / PARTITION_ROWS)}`,
+            c: i % PARTITION_ROWS,
+            v: value,
+            n: BigInt(i),
+          }),
+      );
+      results.push(rawInsert, note(engineInsert, rawInsert));
 
-    // point read of rows the insert scenario wrote (both subjects read the same rows).
-    const rows = Math.min(OPS, PARTITION_ROWS * 4);
-    const key = (i: number) => ({
-      p: `e${Math.floor((i % rows) / PARTITION_ROWS)}`,
-      c: (i % rows) % PARTITION_ROWS,
-    });
-    const rawGet = await measure(
-      { ...common, scenario: 'point read', subject: 'raw cassandra-driver' },
-      (i) => {
-        const k = key(i);
-        return raw.execute(get, [k.p, k.c], read);
-      },
-    );
-    const engineGet = await measure({ ...common, scenario: 'point read', subject: 'switchboard' }, (i) =>
-      engine.get(benchRows, key(i)),
-    );
-    results.push(rawGet, note(engineGet, rawGet));
+      // point read of rows the insert scenario wrote (both subjects read the same rows).
+      const rows = Math.min(OPS, PARTITION_ROWS * 4);
+      const key = (i: number) => ({
+        p: `${prefix}e${Math.floor((i % rows) / PARTITION_ROWS)}`,
+        c: (i % rows) % PARTITION_ROWS,
+      });
+      const rawGet = await measure(
+        { ...common, scenario: `point read, ${tag}`, subject: 'raw cassandra-driver' },
+        (i) => {
+          const k = key(i);
+          return raw.execute(get, [k.p, k.c], read);
+        },
+      );
+      const engineGet = await measure(
+        { ...common, scenario: `point read, ${tag}`, subject: 'switchboard' },
+        (i) => engine.get(benchRows, key(i)),
+      );
+      results.push(rawGet, note(engineGet, rawGet));
 
-    // page of 50: the first page of a full partition.
-    const pageOps = Math.max(100, Math.floor(OPS / 5));
-    const pageCommon = { ...common, iterations: pageOps };
-    const rawPage = await measure(
-      { ...pageCommon, scenario: 'page of 50', subject: 'raw cassandra-driver' },
-      () => raw.execute(page, ['e0'], { ...read, fetchSize: 50 }),
-    );
-    const enginePage = await measure({ ...pageCommon, scenario: 'page of 50', subject: 'switchboard' }, () =>
-      engine.slice(benchRows, { key: { p: 'e0' }, limit: 50 }),
-    );
-    results.push(rawPage, note(enginePage, rawPage));
+      // page of 50: the first page of a full partition.
+      const pageCommon = { ...common, iterations: Math.max(100, Math.floor(OPS / 5)) };
+      const rawPage = await measure(
+        { ...pageCommon, scenario: `page of 50, ${tag}`, subject: 'raw cassandra-driver' },
+        () => raw.execute(page, [`${prefix}e0`], { ...read, fetchSize: 50 }),
+      );
+      const enginePage = await measure(
+        { ...pageCommon, scenario: `page of 50, ${tag}`, subject: 'switchboard' },
+        () => engine.slice(benchRows, { key: { p: `${prefix}e0` }, limit: 50 }),
+      );
+      results.push(rawPage, note(enginePage, rawPage));
+    }
   } finally {
     await raw
       // Schema statements are sent unprepared (the client prepares by default), with a DDL-sized timeout.

@@ -397,6 +397,18 @@ export function eventLogContract(name: string, makeHarness: () => Promise<EventL
       expect(received.messages.map((m) => m.timestamp)).toEqual(stamps);
     });
 
+    it('refuses a record timestamp more than an hour ahead or below zero, as Kafka brokers do', async () => {
+      const t = await setup();
+      const topic = unique('future');
+      for (const timestamp of [Date.now() + 2 * 3_600_000, -5, 1.5]) {
+        await expect(
+          t.log.publish(topic, [{ key: 'k', value: 'v', timestamp }]),
+          String(timestamp),
+        ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', field: 'messages.0.timestamp' });
+      }
+      await t.log.publish(topic, [{ key: 'k', value: 'v', timestamp: Date.now() + 60_000 }]);
+    });
+
     it('resumes after the last committed offset when the whole log restarts', async () => {
       const t = await setup();
       const topic = unique('restart');

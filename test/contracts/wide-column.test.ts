@@ -36,7 +36,9 @@ wideColumnContract('embedded (sqlite)', async () => {
 const contactPoints = process.env.SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS;
 
 describe.skipIf(!contactPoints)(
-  'wide-column contract: scylladb (set SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS to run)',
+  contactPoints
+    ? 'wide-column contract: scylladb'
+    : 'wide-column contract: scylladb (skipped: set SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS to run)',
   () => {
     wideColumnContract(
       `scylladb (${process.env.SWITCHBOARD_TEST_SCYLLA_FLAVOR ?? 'scylla'})`,

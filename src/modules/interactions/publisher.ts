@@ -98,9 +98,12 @@ export class InteractionPublisher {
     const started = performance.now();
     const checked = validateEvent(stage, completeEvent(input, this.deps));
     if (!checked.ok) throw problemError(checked.problem);
-    const { event, timeMs } = checked.value;
+    const { event } = checked.value;
     const topic = this.deps.topics[stage];
-    await this.enqueue(topic, { key: event.session_id, value: JSON.stringify(event), timestamp: timeMs });
+    // The log record carries the time of publishing (the port's default), not the event's own
+    // time, which stays in the payload: Kafka refuses record timestamps more than an hour ahead
+    // of the broker's clock, and an event may be stamped by a producer with a skewed clock.
+    await this.enqueue(topic, { key: event.session_id, value: JSON.stringify(event) });
     this.deps.metrics.published.inc({ stage });
     this.deps.metrics.publishSeconds.observe({ stage }, (performance.now() - started) / 1000);
     return { stage, event_id: event.event_id, topic };
@@ -153,7 +156,7 @@ export class InteractionPublisher {
       const e = checked.value.event;
       let entry = byTopic.get(topic);
       if (!entry) byTopic.set(topic, (entry = { stage, messages: [] }));
-      entry.messages.push({ key: e.session_id, value: JSON.stringify(e), timestamp: checked.value.timeMs });
+      entry.messages.push({ key: e.session_id, value: JSON.stringify(e) });
       published.push({ stage, event_id: e.event_id, topic });
     });
     if (problems.length > 0) {

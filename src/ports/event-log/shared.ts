@@ -38,11 +38,26 @@ export function validateTopicName(topic: string): void {
   }
 }
 
+/**
+ * How far ahead of now a record's timestamp may be. Kafka 4 brokers refuse later ones
+ * (`log.message.timestamp.after.max.ms`, one hour by default) with INVALID_TIMESTAMP; the
+ * embedded log refuses the same, so a publish that works on one works on the other.
+ */
+export const MAX_FUTURE_TIMESTAMP_MS = 3_600_000;
+
 export function validateMessages(messages: readonly OutgoingMessage[]): void {
   for (const [i, m] of messages.entries()) {
     if (typeof m.key !== 'string') throw invalid(`messages.${i}.key`, 'a string key');
     if (typeof m.value !== 'string' && !Buffer.isBuffer(m.value)) {
       throw invalid(`messages.${i}.value`, 'a string or a Buffer');
+    }
+    if (m.timestamp !== undefined) {
+      if (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0) {
+        throw invalid(`messages.${i}.timestamp`, 'epoch milliseconds, an integer >= 0');
+      }
+      if (m.timestamp > Date.now() + MAX_FUTURE_TIMESTAMP_MS) {
+        throw invalid(`messages.${i}.timestamp`, 'a time at most one hour ahead of now');
+      }
     }
   }
 }

@@ -6,6 +6,7 @@ import {
   drained,
   flakyEngine,
   makeEvent,
+  pipelineNames,
   until,
   type FlakyEngine,
   type Pipeline,
@@ -126,8 +127,8 @@ describe('interactions delivery guarantees', () => {
     await pipeline.services.consumer.stop();
     // Rewind the group to the beginning of every partition and consume it all again.
     const replay = pipeline.restart();
-    const topics = ['stt-results', 'llm-requests', 'tts-results'];
-    const log = pipeline.ctx.eventLog.consumer({ group: 'switchboard-interactions', topics });
+    const { topics, group } = pipelineNames(pipeline.ctx.config);
+    const log = pipeline.ctx.eventLog.consumer({ group, topics });
     for (const topic of topics) {
       for (let p = 0; p < 4; p += 1) await log.seek(topic, p, 0n);
     }

@@ -23,6 +23,9 @@ export const TEST_ENV = {
   SWITCHBOARD_INTERACTIONS_BREAKER_RESET_MS: '50',
   SWITCHBOARD_INTERACTIONS_HEARTBEAT_MS: '100',
   SWITCHBOARD_EVENT_LOG_PARTITIONS: '4',
+  // On Kafka, a member that died without leaving (a terminated consumer thread) holds its
+  // partitions until its session times out (30 s by default); tests wait 6 s.
+  SWITCHBOARD_KAFKA_SESSION_TIMEOUT_MS: '6000',
 };
 
 export type FlakyEngine = WideColumnEngine & {
@@ -157,4 +160,19 @@ export function makeEvent<S extends Stage>(
           }
         : { text_length: 19, voice: 'alloy', audio_duration_ms: 1200, time_to_first_byte_ms: 90 };
   return { ...common, ...specific, ...overrides } as unknown as EventByStage[S];
+}
+
+/**
+ * The stage topics and consumer group of a configuration. Tests name them through this, never
+ * as literals: on the scale-out servers every test has its own topics and group.
+ */
+export function pipelineNames(config: TestContext['config']) {
+  const i = config.interactions;
+  return {
+    stt: i.topic_stt,
+    llm: i.topic_llm,
+    tts: i.topic_tts,
+    topics: [i.topic_stt, i.topic_llm, i.topic_tts],
+    group: i.consumer_group,
+  };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, type TestServer } from '../../helpers/server.js';
-import { TEST_ENV, drained, makeEvent } from './helpers.js';
+import { TEST_ENV, drained, makeEvent, pipelineNames } from './helpers.js';
 
 let server: TestServer;
 let headers: { authorization: string };
@@ -14,13 +14,14 @@ afterAll(async () => {
 });
 
 const interactions = () => server.switchboard.services.interactions;
+const names = () => pipelineNames(server.switchboard.context.config);
 
 async function totalEnd(): Promise<number> {
   const lag = await interactions().consumer.lag();
   if (lag) return lag.reduce((s, l) => s + Number(l.end), 0);
   const c = server.switchboard.context.eventLog.consumer({
     group: 'probe',
-    topics: ['stt-results', 'llm-requests', 'tts-results'],
+    topics: names().topics,
   });
   return (await c.lag()).reduce((s, l) => s + Number(l.end), 0);
 }
@@ -35,7 +36,8 @@ describe('POST /v1/interactions', () => {
       payload: { stage: 'stt', ...event },
     });
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toMatchObject({ accepted: 1, events: [{ stage: 'stt', topic: 'stt-results' }] });
+    expect(res.json()).toMatchObject({ accepted: 1, events: [{ stage: 'stt', topic: names().stt }] });
+    expect(Object.keys(res.json().events[0]).sort()).toEqual(['event_id', 'stage', 'topic']);
     expect(res.json().events[0].event_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -133,9 +135,7 @@ describe('GET /v1/interactions/...', () => {
       payload: { events: events.map((e, i) => ({ stage: ['stt', 'llm', 'tts'][i], ...e })) },
     });
     expect(post.statusCode).toBe(202);
-    await server.switchboard.context.eventLog.publish('tts-results', [
-      { key: 'http-3', value: '{"broken":' },
-    ]);
+    await server.switchboard.context.eventLog.publish(names().tts, [{ key: 'http-3', value: '{"broken":' }]);
     await interactions().consumer.start();
     await drained(interactions());
 
@@ -167,7 +167,7 @@ describe('GET /v1/interactions/...', () => {
 
     const errors = await server.app.inject({ url: '/v1/interactions/errors?limit=5', headers });
     expect(errors.json().errors).toEqual([
-      expect.objectContaining({ code: 'malformed_json', topic: 'tts-results' }),
+      expect.objectContaining({ code: 'malformed_json', topic: names().tts }),
     ]);
 
     const health = await server.app.inject({ url: '/v1/interactions/health', headers });
@@ -177,6 +177,6 @@ describe('GET /v1/interactions/...', () => {
     const ready = await server.app.inject({ url: '/ready' });
     expect(ready.json().workers['interactions-consumer']).toMatchObject({ ok: true });
     const metrics = await server.app.inject({ url: '/metrics' });
-    expect(metrics.body).toContain('switchboard_interactions_consumed_total{topic="llm-requests"} 1');
+    expect(metrics.body).toContain(`switchboard_interactions_consumed_total{topic="${names().llm}"} 1`);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { interactionsByStageHour } from '../../../src/modules/interactions/tables.js';
-import { createPipeline, drained, makeEvent, until, type Pipeline } from './helpers.js';
+import { createPipeline, drained, makeEvent, pipelineNames, until, type Pipeline } from './helpers.js';
 
 let pipeline: Pipeline | undefined;
 afterEach(async () => {
@@ -93,7 +93,7 @@ describe('interactions pipeline (embedded log and store)', () => {
     const good2 = makeEvent('stt', 'call-p');
     await services.publisher.stt(good1);
     // Published straight to the log, as a buggy producer in another language could.
-    await ctx.eventLog.publish('stt-results', [
+    await ctx.eventLog.publish(pipelineNames(ctx.config).stt, [
       { key: 'call-p', value: JSON.stringify({ ...makeEvent('stt', 'call-p'), confidence: 7 }) },
       { key: 'call-p', value: '{not json' },
     ]);
@@ -110,7 +110,7 @@ describe('interactions pipeline (embedded log and store)', () => {
     expect(byCode.range).toMatchObject({
       kind: 'invalid',
       field: 'confidence',
-      topic: 'stt-results',
+      topic: pipelineNames(ctx.config).stt,
       session_id: 'call-p',
     });
     expect(byCode.range!.raw_payload).toContain('"confidence":7');

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isSwitchboardError } from '../../../src/errors/index.js';
 import { validateEvent } from '../../../src/modules/interactions/validate.js';
-import { createPipeline, drained, makeEvent, type Pipeline } from './helpers.js';
+import { createPipeline, drained, makeEvent, pipelineNames, type Pipeline } from './helpers.js';
 
 let pipeline: Pipeline | undefined;
 afterEach(async () => {
@@ -35,7 +35,7 @@ describe('timestamps outside the four-digit UTC years', () => {
   it('go to error_logs from the log without blocking the partition behind them', async () => {
     pipeline = await createPipeline();
     const { services, ctx } = pipeline;
-    await ctx.eventLog.publish('stt-results', [
+    await ctx.eventLog.publish(pipelineNames(ctx.config).stt, [
       { key: 'edge', value: JSON.stringify(makeEvent('stt', 'edge', { timestamp: beyond })) },
     ]);
     const good = makeEvent('stt', 'edge');
