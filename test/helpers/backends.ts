@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Client as CqlClient } from 'cassandra-driver';
 
 /**
  * Which adapters module tests run on. By default every port is embedded. The vitest project
@@ -8,7 +9,14 @@ import { createHash } from 'node:crypto';
  * exactly as a user would. Each data directory gets its own keyspace / schema / key prefix /
  * topic names, derived from the directory, so a test that reopens a data directory (restart
  * survival) reopens the same remote state, and tests never see each other's rows.
+ *
+ * On ScyllaDB/Cassandra the keyspace is one per test FILE, not per data directory: creating
+ * every module's ~45 tables for each test cost most of the project's time on a real cluster
+ * (each CREATE TABLE waits for schema agreement). The tables are created by the file's first
+ * test; after each test the setup file truncates the tables it wrote (truncateScaleOutTables),
+ * so every test still starts from empty tables.
  */
+const fileKeyspace = `sbt_${randomBytes(6).toString('hex')}`;
 export const onScaleOut = process.env.SWITCHBOARD_TEST_MODULES_ON === 'scale-out';
 
 interface Created {
@@ -33,13 +41,13 @@ export function backendEnv(dataDir: string): NodeJS.ProcessEnv {
   if (t.SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS) {
     env.SWITCHBOARD_STORE_WIDE_COLUMN = 'scylladb';
     env.SWITCHBOARD_SCYLLA_CONTACT_POINTS = t.SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS;
-    env.SWITCHBOARD_SCYLLA_KEYSPACE = id;
+    env.SWITCHBOARD_SCYLLA_KEYSPACE = fileKeyspace;
     env.SWITCHBOARD_SCYLLA_FLAVOR = t.SWITCHBOARD_TEST_SCYLLA_FLAVOR ?? 'scylla';
     for (const key of ['PORT', 'LOCAL_DATA_CENTER', 'USERNAME', 'PASSWORD']) {
       const value = t[`SWITCHBOARD_TEST_SCYLLA_${key}`];
       if (value !== undefined) env[`SWITCHBOARD_SCYLLA_${key}`] = value;
     }
-    record.scyllaKeyspace = id;
+    record.scyllaKeyspace = fileKeyspace;
   }
   if (t.SWITCHBOARD_TEST_POSTGRES_URL) {
     env.SWITCHBOARD_STORE_RELATIONAL = 'postgres';
@@ -110,26 +118,63 @@ export async function dropScaleOutResources(): Promise<void> {
       client.destroy();
     }
   }
-  const keyspaces = records.flatMap((r) => (r.scyllaKeyspace ? [r.scyllaKeyspace] : []));
+  const keyspaces = [...new Set(records.flatMap((r) => (r.scyllaKeyspace ? [r.scyllaKeyspace] : [])))];
   if (keyspaces.length > 0 && t.SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS) {
-    const { default: cassandra } = await import('cassandra-driver');
-    const client = new cassandra.Client({
-      contactPoints: t.SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS.split(','),
-      protocolOptions: { port: Number(t.SWITCHBOARD_TEST_SCYLLA_PORT ?? 9042) },
-      localDataCenter: t.SWITCHBOARD_TEST_SCYLLA_LOCAL_DATA_CENTER ?? 'datacenter1',
-      ...(t.SWITCHBOARD_TEST_SCYLLA_USERNAME
-        ? {
-            credentials: {
-              username: t.SWITCHBOARD_TEST_SCYLLA_USERNAME,
-              password: t.SWITCHBOARD_TEST_SCYLLA_PASSWORD ?? '',
-            },
-          }
-        : {}),
-    });
-    try {
-      for (const keyspace of keyspaces) await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
-    } finally {
-      await client.shutdown();
+    const client = await cql();
+    for (const keyspace of keyspaces) {
+      await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`, [], { readTimeout: 120_000 });
     }
   }
+  await cqlClient?.shutdown();
+  cqlClient = undefined;
+}
+
+let cqlClient: CqlClient | undefined;
+
+async function cql(): Promise<CqlClient> {
+  if (cqlClient) return cqlClient;
+  const t = process.env;
+  const { default: cassandra } = await import('cassandra-driver');
+  cqlClient = new cassandra.Client({
+    contactPoints: t.SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS!.split(','),
+    protocolOptions: { port: Number(t.SWITCHBOARD_TEST_SCYLLA_PORT ?? 9042) },
+    localDataCenter: t.SWITCHBOARD_TEST_SCYLLA_LOCAL_DATA_CENTER ?? 'datacenter1',
+    ...(t.SWITCHBOARD_TEST_SCYLLA_USERNAME
+      ? {
+          credentials: {
+            username: t.SWITCHBOARD_TEST_SCYLLA_USERNAME,
+            password: t.SWITCHBOARD_TEST_SCYLLA_PASSWORD ?? '',
+          },
+        }
+      : {}),
+  });
+  return cqlClient;
+}
+
+/**
+ * Empties the tables of this file's keyspace that hold rows (run from afterEach), so the next
+ * test starts as on a fresh keyspace. Only non-empty tables are truncated: a TRUNCATE flushes
+ * and waits for every replica, while the probe is one single-row read. Switchboard's own
+ * schema record stays, since the tables stay.
+ */
+export async function truncateScaleOutTables(): Promise<void> {
+  if (!onScaleOut || !process.env.SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS) return;
+  if (![...created.values()].some((r) => r.scyllaKeyspace)) return;
+  const client = await cql();
+  const tables = await client.execute(
+    'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?',
+    [fileKeyspace],
+    { prepare: true },
+  );
+  await Promise.all(
+    tables.rows
+      .map((row) => String(row['table_name']))
+      .filter((table) => table !== 'switchboard_schema')
+      .map(async (table) => {
+        const probe = await client.execute(`SELECT * FROM ${fileKeyspace}.${table} LIMIT 1`);
+        if (probe.rowLength > 0) {
+          await client.execute(`TRUNCATE ${fileKeyspace}.${table}`, [], { readTimeout: 120_000 });
+        }
+      }),
+  );
 }
