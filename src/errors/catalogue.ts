@@ -26,6 +26,15 @@ export const ERROR_CATALOGUE = {
   // HTTP edge
   VALIDATION_FAILED: { status: 400, message: 'The request is invalid' },
   MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  JSON_TOO_DEEP: { status: 400, message: 'The request body nests deeper than allowed' },
+  INVALID_PAGE_TOKEN: {
+    status: 400,
+    message: 'The page token is not one this route issued for this query; start again without it',
+  },
+  INVALID_USER_ID: { status: 400, message: 'The user id is not 1 to 128 visible ASCII characters' },
+  BAD_REQUEST: { status: 400, message: 'The request could not be read' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request was not received in time' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loggableError } from '../shared/loggable-error.js';
 import { SwitchboardError, isSwitchboardError, type ErrorCode } from '../errors/index.js';
+import { USER_ID_PATTERN } from '../shared/user-id.js';
 
 interface AjvError {
   instancePath: string;
@@ -25,6 +26,21 @@ function validationError(error: FastifyError): SwitchboardError {
   const first = errors[0];
   if (!first) return new SwitchboardError('VALIDATION_FAILED', error.message);
   const field = fieldOf(error.validationContext, first);
+  // Ids are strings in JSON everywhere: a 19-digit Snowflake as a JSON number has already lost
+  // its last digits when it is parsed, so a number where an id belongs is refused as such.
+  if (first.keyword === 'type' && first.params.type === 'string' && /(^|\.)(id|[A-Za-z]*Id)$/.test(field)) {
+    return new SwitchboardError('INVALID_ID', `${field} must be a string: ids are strings in JSON`, {
+      field,
+      details: { rule: 'type' },
+    });
+  }
+  if (first.keyword === 'pattern' && first.params.pattern === USER_ID_PATTERN) {
+    return new SwitchboardError(
+      'INVALID_USER_ID',
+      `${field}: expected a user id of 1 to 128 visible ASCII characters`,
+      { field },
+    );
+  }
   const allowed = allowedValues(errors, first);
   const why =
     first.keyword === 'required'
@@ -97,8 +113,14 @@ function send(reply: FastifyReply, request: FastifyRequest, error: SwitchboardEr
   return reply.code(error.status).type('application/json; charset=utf-8').send(errorBody(error, request.id));
 }
 
-/** The one error handler and the JSON 404, for the whole server. */
-export function installErrorHandling(app: FastifyInstance): void {
+/**
+ * The one error handler and the JSON 404 (405 with `Allow` when the path exists under other
+ * methods), for the whole server. `allowedMethods` names the methods a path is routed for.
+ */
+export function installErrorHandling(
+  app: FastifyInstance,
+  allowedMethods: (path: string) => string[] = () => [],
+): void {
   app.setErrorHandler((error, request, reply) => {
     const mapped = toSwitchboardError(error);
     // Neither line prints the error's message: see loggableError.
@@ -112,11 +134,24 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     return send(reply, request, mapped);
   });
-  app.setNotFoundHandler((request, reply) =>
-    send(
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = allowedMethods(path);
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '));
+      return send(
+        reply,
+        request,
+        new SwitchboardError(
+          'METHOD_NOT_ALLOWED',
+          `${request.method} is not allowed here; use ${allowed.join(', ')}`,
+        ),
+      );
+    }
+    return send(
       reply,
       request,
-      new SwitchboardError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
-    ),
-  );
+      new SwitchboardError('ROUTE_NOT_FOUND', `No route ${request.method} ${path}`),
+    );
+  });
 }

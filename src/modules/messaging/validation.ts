@@ -1,4 +1,5 @@
 import { SwitchboardError } from '../../errors/index.js';
+import { USER_ID_RE } from '../../shared/user-id.js';
 
 /**
  * Input checks shared by the library API and the HTTP routes, so a bad value fails with the
@@ -24,8 +25,12 @@ export function checkChannelId(raw: unknown, field = 'channelId'): string {
 
 /** User ids come from the integration (API keys identify the integration, not the end user). */
 export function checkUserId(raw: unknown, field = 'userId'): string {
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 128 || CONTROL_RE.test(raw)) {
-    throw invalid(field, 'expected a user id of 1 to 128 printable characters');
+  if (typeof raw !== 'string' || !USER_ID_RE.test(raw)) {
+    throw new SwitchboardError(
+      'INVALID_USER_ID',
+      `${field}: expected a user id of 1 to 128 visible ASCII characters`,
+      { field },
+    );
   }
   return raw;
 }
