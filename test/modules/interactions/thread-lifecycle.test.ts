@@ -68,7 +68,9 @@ async function threadedConsumer(
 
 const current = (c: ThreadedConsumer) => (c as unknown as { thread: Thread | undefined }).thread;
 
-describe('the consumer thread under overlapping start / stop / crash', () => {
+// Each test starts and stops real worker threads (and on Kafka waits for group rejoins): on a busy
+// 2-core machine that takes longer than the project's 30 s default, so these waits get 2 minutes.
+describe('the consumer thread under overlapping start / stop / crash', { timeout: 120_000 }, () => {
   it('runs one thread when start() is called twice at once', async () => {
     const consumer = await threadedConsumer();
     await Promise.all([consumer.start(), consumer.start()]);
