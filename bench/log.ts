@@ -5,7 +5,8 @@ import { loadConfig, type SwitchboardConfig } from '../src/config/index.js';
 import { createEmbeddedEventLog } from '../src/ports/event-log/embedded/log.js';
 import { createKafkaEventLog } from '../src/ports/event-log/kafka/log.js';
 import type { EventLog } from '../src/ports/event-log/log.js';
-import { formatTable, measure, percentile, recordResults, type ScenarioResult } from './lib.js';
+import { rawKafkaScenarios } from './log-kafka-raw.js';
+import { costRatio, formatTable, measure, percentile, recordResults, type ScenarioResult } from './lib.js';
 
 /**
  * `npm run bench -- log`: publish throughput and latency (one message per call, and 100 per
@@ -70,6 +71,17 @@ export async function run(): Promise<void> {
     } finally {
       await log.close();
     }
+    const raw = await rawKafkaScenarios(config.kafka.brokers, SUITE, EVENT, {
+      single: 2_000,
+      batches: 500,
+      e2eMessages: 100_000,
+    });
+    for (const r of raw) {
+      const ours = results.find((x) => x.subject === 'kafka' && x.scenario === r.scenario);
+      if (ours)
+        ours.note = `${ours.note ? `${ours.note}; ` : ''}${costRatio(ours, r).toFixed(2)}x the raw client by throughput, p99 ${(ours.p99Ms / r.p99Ms).toFixed(2)}x`;
+    }
+    results.push(...raw);
   } else {
     console.log('Kafka skipped: set SWITCHBOARD_TEST_KAFKA_BROKERS=host:port to include it.');
   }

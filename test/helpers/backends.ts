@@ -13,8 +13,10 @@ import type { Client as CqlClient } from 'cassandra-driver';
  * On ScyllaDB/Cassandra the keyspace is one per test FILE, not per data directory: creating
  * every module's ~45 tables for each test cost most of the project's time on a real cluster
  * (each CREATE TABLE waits for schema agreement). The tables are created by the file's first
- * test; after each test the setup file truncates the tables it wrote (truncateScaleOutTables),
- * so every test still starts from empty tables.
+ * test; each NEW data directory then starts from empty tables (prepareScaleOut truncates the
+ * tables that hold rows), as a new embedded data directory starts from an empty file. A data
+ * directory reopened (restart survival) or shared by the tests of a describe (a beforeAll
+ * fixture) keeps its rows.
  */
 const fileKeyspace = `sbt_${randomBytes(6).toString('hex')}`;
 export const onScaleOut = process.env.SWITCHBOARD_TEST_MODULES_ON === 'scale-out';
@@ -152,14 +154,20 @@ async function cql(): Promise<CqlClient> {
 }
 
 /**
- * Empties the tables of this file's keyspace that hold rows (run from afterEach), so the next
- * test starts as on a fresh keyspace. Only non-empty tables are truncated: a TRUNCATE flushes
- * and waits for every replica, while the probe is one single-row read. Switchboard's own
- * schema record stays, since the tables stay.
+ * Call before opening ports on `dataDir` (createTestContext and createTestServer do): the first
+ * time a data directory is seen, the tables of this file's keyspace that hold rows are emptied,
+ * so the new directory starts as on a fresh keyspace. Only non-empty tables are truncated: a
+ * TRUNCATE flushes and waits for every replica, while the probe is one single-row read.
+ * Switchboard's own schema record stays, since the tables stay.
  */
-export async function truncateScaleOutTables(): Promise<void> {
+export async function prepareScaleOut(dataDir: string): Promise<void> {
   if (!onScaleOut || !process.env.SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS) return;
-  if (![...created.values()].some((r) => r.scyllaKeyspace)) return;
+  if (created.has(dataDir)) return;
+  // Nothing created yet in this file: the keyspace may not even exist.
+  if ([...created.values()].some((r) => r.scyllaKeyspace)) await truncateFileKeyspace();
+}
+
+async function truncateFileKeyspace(): Promise<void> {
   const client = await cql();
   const tables = await client.execute(
     'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?',

@@ -14,7 +14,7 @@ import { openWideColumnEngine } from '../../src/ports/wide-column/open.js';
 import type { WideColumnEngine } from '../../src/ports/wide-column/engine.js';
 import { createMetricsRegistry } from '../../src/shared/metrics.js';
 import { systemClock, type Clock } from '../../src/shared/clock.js';
-import { backendEnv } from './backends.js';
+import { backendEnv, prepareScaleOut } from './backends.js';
 
 export interface TestContext extends SwitchboardContext {
   dataDir: string;
@@ -31,6 +31,7 @@ export async function createTestContext(
   options: { env?: NodeJS.ProcessEnv; clock?: Clock; dataDir?: string } = {},
 ): Promise<TestContext> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  await prepareScaleOut(dataDir);
   const config: SwitchboardConfig = loadConfig({
     env: { SWITCHBOARD_STORE_DATA_DIR: dataDir, ...backendEnv(dataDir), ...options.env },
     path: undefined,

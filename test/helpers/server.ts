@@ -9,7 +9,7 @@ import type { Scope } from '../../src/auth/scopes.js';
 import { loadConfig } from '../../src/config/index.js';
 import { buildServer, type BuildServerOptions } from '../../src/server/build-server.js';
 import type { Clock } from '../../src/shared/clock.js';
-import { backendEnv } from './backends.js';
+import { backendEnv, prepareScaleOut } from './backends.js';
 
 export interface TestServer {
   app: FastifyInstance;
@@ -47,6 +47,7 @@ export interface TestServerOptions {
  */
 export async function createTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchboard-server-'));
+  await prepareScaleOut(dataDir);
   const config = loadConfig({
     path: undefined,
     env: { SWITCHBOARD_STORE_DATA_DIR: dataDir, ...backendEnv(dataDir), ...options.env },

@@ -66,7 +66,7 @@ async function lagIsZero(consumer: LoggingConsumer): Promise<boolean> {
   return lag !== null && lag.every((l) => l.lag === 0n);
 }
 
-describe('the interactions consumer on its own thread (serve default)', () => {
+describe('the interactions consumer on its own thread (serve default)', { timeout: 120_000 }, () => {
   it('stores what the main thread publishes, and reports health, lag and metrics across the thread', async () => {
     const s = await threadedServer();
     const consumer = interactions(s).consumer;
