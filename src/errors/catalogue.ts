@@ -54,6 +54,11 @@ export const ERROR_CATALOGUE = {
   TEMPLATE_VARIABLE_MISSING: { status: 400, message: 'A template variable has no value' },
   TELEGRAM_SECRET_INVALID: { status: 401, message: 'The Telegram webhook secret token is missing or wrong' },
 
+  // messaging: hardening (issue 18)
+  RESERVED_VALUE: { status: 400, message: 'The value is set by the service only' },
+  REACTION_LIMIT_REACHED: { status: 409, message: 'The message has reached its limit of distinct reactions' },
+  OWNER_REQUIRED: { status: 409, message: 'A channel must keep an owner' },
+
   // Relational store usage
   TRANSACTION_MISUSE: {
     status: 500,

@@ -20,6 +20,9 @@ import {
   checkToken,
   checkUserId,
   invalid,
+  RESERVED_MESSAGE_TYPES,
+  RESERVED_SOURCES,
+  reserved,
 } from './validation.js';
 import { notAllowed } from './chats.js';
 
@@ -65,19 +68,30 @@ export class MessageService {
   /**
    * `options.id` lets a caller that must record the id before the message exists (the
    * Telegram bridge's dedup mapping) pass one it took from `ids.next()`; it must come from
-   * this process's generator so ids stay unique and ordered.
+   * this process's generator so ids stay unique and ordered. `options.origin` is for the
+   * service's own senders (the Telegram bridge): it sets `source` and allows the reserved
+   * values a caller's input may not carry (RESERVED_VALUE).
    */
   async send(
     channelId: string,
     actor: string,
     input: SendMessageInput,
-    options: { id?: bigint } = {},
+    options: { id?: bigint; origin?: 'telegram' | 'system' } = {},
   ): Promise<Message> {
     const id = checkChannelId(channelId);
     checkUserId(actor, 'actor');
     const content = checkContent(input.content, this.deps.contentMaxLength);
     const messageType = checkToken(input.messageType, 'text', 'messageType');
-    const source = checkToken(input.source, 'api', 'source');
+    if (RESERVED_MESSAGE_TYPES.has(messageType) && options.origin !== 'system') {
+      throw reserved('messageType', messageType);
+    }
+    let source: string;
+    if (options.origin !== undefined) {
+      source = options.origin;
+    } else {
+      source = checkToken(input.source, 'api', 'source');
+      if (RESERVED_SOURCES.has(source)) throw reserved('source', source);
+    }
     const attachments = checkAttachments(input.attachments);
     if (content.length === 0 && attachments.length === 0)
       throw invalid('content', 'a message needs content or attachments');

@@ -241,11 +241,10 @@ export class TelegramIngest {
         // (and noted in the sync state) rather than dropped.
         content: converted.content.slice(0, this.deps.contentMaxLength),
         messageType: converted.messageType,
-        source: 'telegram',
         attachments: converted.attachments,
         replyToId,
       },
-      { id },
+      { id, origin: 'telegram' },
     );
   }
 
