@@ -56,6 +56,12 @@ export const interactionsSection = {
   heartbeat_ms: f.int(5000, 100, 600_000),
   /** The name this process reports in system_health (default: host name and pid). */
   instance: f.optionalString(),
+  /**
+   * How far ahead of the server's clock an event's timestamp may be when it is published
+   * (seconds); later ones are refused. A producer's `last_seen` in health is the time its
+   * events were received, never their own timestamps.
+   */
+  max_future_skew_seconds: f.int(300, 0, 86_400),
   /** Most events in one `POST /v1/interactions` batch. */
   max_events_per_request: f.int(1000, 1, 100_000),
 };

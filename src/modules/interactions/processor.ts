@@ -235,8 +235,10 @@ export class BatchProcessor {
       const v = checked.value;
       delivered.push({ message, v });
       eventOps.push(interactionOps(v, this.options.ttlSeconds));
+      // Last seen is when the log received the event (its record time, set at publish), never
+      // the event's own timestamp, which a producer's clock (or a forged value) decides.
       const seen = producers.get(v.event.instance);
-      if (seen === undefined || v.timeMs > seen) producers.set(v.event.instance, v.timeMs);
+      if (seen === undefined || message.timestamp > seen) producers.set(v.event.instance, message.timestamp);
     }
     for (const [instance, lastMs] of producers) {
       errorOps.push(
