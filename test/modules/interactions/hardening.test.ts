@@ -1,5 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPipeline, drained, makeEvent, pipelineNames, type Pipeline } from './helpers.js';
+import {
+  createPipeline,
+  drained,
+  flakyEngine,
+  makeEvent,
+  pipelineNames,
+  until,
+  type FlakyEngine,
+  type Pipeline,
+} from './helpers.js';
 
 /** Issue 18, items 11 and 12: exact figures under republish; producer last_seen from receive time. */
 let pipeline: Pipeline | undefined;
@@ -54,7 +63,7 @@ describe('item 12: producer health uses the receive time', () => {
   });
 });
 
-describe.skip('item 11: each event_id counted once under republish', () => {
+describe('item 11: each event_id counted once under republish', () => {
   it('publishing the same event four times counts it once in the summary and the histograms', async () => {
     pipeline = await createPipeline();
     const { services } = pipeline;
@@ -100,5 +109,52 @@ describe.skip('item 11: each event_id counted once under republish', () => {
     await drained(services);
     expect((await services.queries.sessionInteractions('call-r2')).interactions).toHaveLength(1);
     expect(await services.queries.sessionSummary('call-r2')).toMatchObject({ event_count: 1 });
+  });
+
+  it('stays exact when a consumer crashes between snapshot writes and another takes over with other batches', async () => {
+    let flaky: FlakyEngine | undefined;
+    pipeline = await createPipeline({
+      env: { SWITCHBOARD_INTERACTIONS_STORE_BATCH_OPS: '4' },
+      wrap: (engine) => (flaky = flakyEngine(engine)),
+    });
+    const { services } = pipeline;
+    const sessions = Array.from({ length: 12 }, (_, i) => `call-rc-${i}`);
+    const events = sessions.flatMap((s) =>
+      Array.from({ length: 4 }, (_, k) => makeEvent('tts', s, { latency_ms: 10 * (k + 1) })),
+    );
+    // Every event published twice, the copies interleaved with later originals.
+    for (const e of events) await services.publisher.tts(e);
+    for (const e of events) await services.publisher.tts(e);
+    let snapshotWrites = 0;
+    flaky!.failBatch = (ops) => {
+      if (
+        ops.some((op) => op.table.name === 'session_summaries' || op.table.name === 'performance_metrics')
+      ) {
+        snapshotWrites += 1;
+      }
+      return snapshotWrites > 2;
+    };
+    await services.consumer.start();
+    await until('the crash', () => flaky!.failures > 0);
+    await services.consumer.stop();
+    flaky!.failBatch = null;
+    const restarted = pipeline.restart({ batch_size: 7 });
+    await restarted.consumer.start();
+    await drained(restarted);
+    for (const s of sessions) {
+      expect(await restarted.queries.sessionSummary(s)).toMatchObject({ event_count: 4 });
+      expect(await restarted.queries.sessionSummary(s).then((x) => x!.stages.tts)).toMatchObject({
+        count: 4,
+        latency_total_ms: 100,
+      });
+      expect((await restarted.queries.sessionInteractions(s)).interactions).toHaveLength(4);
+    }
+    const times = events.map((e) => Date.parse(e.timestamp));
+    const { overall } = await restarted.queries.stageLatency({
+      stage: 'tts',
+      from: new Date(Math.min(...times)),
+      to: new Date(Math.max(...times) + 1),
+    });
+    expect(overall.count).toBe(events.length);
   });
 });
