@@ -26,6 +26,13 @@ import {
 } from './validation.js';
 import { notAllowed } from './chats.js';
 
+/**
+ * Longest text Telegram sends (Bot API: 4,096 characters). Messages from the bridge may be
+ * this long even when `content_max_length` is lower: a text is stored whole, never cut; a
+ * longer one (a forged update) is refused, and the bridge records and logs why.
+ */
+export const TELEGRAM_TEXT_MAX = 4096;
+
 export interface IdSource {
   next(): Promise<bigint>;
 }
@@ -80,7 +87,7 @@ export class MessageService {
   ): Promise<Message> {
     const id = checkChannelId(channelId);
     checkUserId(actor, 'actor');
-    const content = checkContent(input.content, this.deps.contentMaxLength);
+    const content = checkContent(input.content, this.maxLength(options.origin));
     const messageType = checkToken(input.messageType, 'text', 'messageType');
     if (RESERVED_MESSAGE_TYPES.has(messageType) && options.origin !== 'system') {
       throw reserved('messageType', messageType);
@@ -135,6 +142,12 @@ export class MessageService {
     return message;
   }
 
+  private maxLength(origin: 'telegram' | 'system' | undefined): number {
+    return origin === 'telegram'
+      ? Math.max(this.deps.contentMaxLength, TELEGRAM_TEXT_MAX)
+      : this.deps.contentMaxLength;
+  }
+
   async get(channelId: string, actor: string, messageId: bigint): Promise<Message> {
     const id = checkChannelId(channelId);
     await this.deps.chats.requireMember(id, actor);
@@ -148,9 +161,10 @@ export class MessageService {
     actor: string,
     messageId: bigint,
     input: { content: string },
+    options: { origin?: 'telegram' | 'system' } = {},
   ): Promise<Message> {
     const id = checkChannelId(channelId);
-    const content = checkContent(input.content, this.deps.contentMaxLength);
+    const content = checkContent(input.content, this.maxLength(options.origin));
     await this.deps.chats.requireMember(id, actor);
     const row = await this.require(id, messageId);
     if (row.deleted) throw notFound(messageId);
