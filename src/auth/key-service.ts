@@ -143,7 +143,13 @@ export class ApiKeyService {
     return row ? fromRow(row) : null;
   }
 
-  /** Revokes a stored key (idempotent: revoking twice keeps the first time). */
+  /**
+   * Revokes a stored key (idempotent: revoking twice keeps the first time). The last active
+   * admin key is refused (409 LAST_ADMIN_KEY) unless a configured admin key exists: without
+   * one no one could create or revoke keys again. The check and the revoke share a
+   * transaction; on PostgreSQL it locks the active admin rows first, so two admins revoking
+   * each other's keys at once leave one.
+   */
   async revoke(id: string): Promise<ApiKey> {
     const existing = await this.get(id);
     if (!existing) throw new SwitchboardError('NOT_FOUND', `No API key with id ${id}`, { field: 'id' });
@@ -157,12 +163,39 @@ export class ApiKeyService {
       );
     }
     if (existing.revokedAt === null) {
-      await this.db
-        .updateTable('api_keys')
-        .set({ revoked_at: this.options.clock.now().toISOString() })
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .execute();
+      const configuredAdmin = [...this.configured.values()].some((k) => k.scope === 'admin');
+      await this.options.relational.transaction(async (trx) => {
+        const db = trx as Kysely<AuthDatabase>;
+        if (existing.scope === 'admin' && !configuredAdmin) {
+          let query = db
+            .selectFrom('api_keys')
+            .select(['id', 'scopes'])
+            .where('revoked_at', 'is', null)
+            .orderBy('id');
+          if (this.options.relational.dialect === 'postgres') query = query.forUpdate();
+          const active = (await query.execute()).filter(
+            (r) => r.id !== id && strongestScope(r.scopes.split(',')) === 'admin',
+          );
+          const self = await db
+            .selectFrom('api_keys')
+            .select('revoked_at')
+            .where('id', '=', id)
+            .executeTakeFirst();
+          if (self?.revoked_at === null && active.length === 0) {
+            throw new SwitchboardError(
+              'LAST_ADMIN_KEY',
+              'This is the last active admin key; create another admin key before revoking it',
+              { field: 'id' },
+            );
+          }
+        }
+        await db
+          .updateTable('api_keys')
+          .set({ revoked_at: this.options.clock.now().toISOString() })
+          .where('id', '=', id)
+          .where('revoked_at', 'is', null)
+          .execute();
+      });
     }
     // Cached entries are keyed by hash, which we do not keep in ApiKey: drop them all.
     this.cache.clear();

@@ -46,6 +46,7 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: { status: 404, message: 'Not found' },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state' },
   INTERNAL: { status: 500, message: 'Internal error' },
+  LAST_ADMIN_KEY: { status: 409, message: 'The last active admin key cannot be revoked' },
 
   // messaging (issue 6)
   NOT_A_MEMBER: { status: 403, message: 'The user is not a member of the channel' },
@@ -62,6 +63,11 @@ export const ERROR_CATALOGUE = {
   // messaging: Telegram bridge, search, templates (issue 7)
   TEMPLATE_VARIABLE_MISSING: { status: 400, message: 'A template variable has no value' },
   TELEGRAM_SECRET_INVALID: { status: 401, message: 'The Telegram webhook secret token is missing or wrong' },
+
+  // messaging: hardening (issue 18)
+  RESERVED_VALUE: { status: 400, message: 'The value is set by the service only' },
+  REACTION_LIMIT_REACHED: { status: 409, message: 'The message has reached its limit of distinct reactions' },
+  OWNER_REQUIRED: { status: 409, message: 'A channel must keep an owner' },
 
   // Relational store usage
   TRANSACTION_MISUSE: {
@@ -81,6 +87,7 @@ export const ERROR_CATALOGUE = {
   UNKNOWN_BRANCH: { status: 404, message: 'No branch with that id' },
   SLOT_OUTSIDE_HOURS: { status: 400, message: 'The slot is not a slot of the branch' },
   SLOT_IN_PAST: { status: 400, message: 'The slot has already started' },
+  SLOT_TOO_FAR: { status: 400, message: 'The slot is further ahead than bookings may be made' },
   SLOT_FULL: { status: 409, message: 'The slot has no free seat' },
   DUPLICATE_BOOKING: { status: 409, message: 'The customer already holds an appointment in that slot' },
   ILLEGAL_STATUS_CHANGE: { status: 409, message: 'The status cannot move that way' },

@@ -18,6 +18,8 @@ export const messagingSection = {
   content_max_length: f.int(4000, 1, 1_000_000),
   /** Most pinned messages per channel. */
   pin_limit: f.int(50, 1, 1000),
+  /** Most distinct reaction emoji per message (REACTION_LIMIT_REACHED beyond), as Discord's 20. */
+  reaction_limit: f.int(20, 1, 1000),
   /** Unread counts are exact up to this number, then shown as "<cap>+". */
   unread_cap: f.int(99, 1, 10_000),
   typing_ttl_seconds: f.int(10, 1, 300),
