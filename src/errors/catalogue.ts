@@ -49,6 +49,11 @@ export const ERROR_CATALOGUE = {
   WORKER_ID_IN_USE: { status: 500, message: 'Another live process holds this Snowflake worker id' },
   CLOCK_MOVED_BACKWARDS: { status: 503, message: 'The system clock moved backwards beyond the tolerance' },
   CONTENDED: { status: 503, message: 'Too many concurrent changes; retry' },
+  // issue 23: no id is minted without a live worker-id lease (hot state unreachable too long)
+  ID_LEASE_UNAVAILABLE: {
+    status: 503,
+    message: 'Message ids cannot be issued until the Snowflake worker-id lease is held again',
+  },
 
   // messaging: Telegram bridge, search, templates (issue 7)
   TEMPLATE_VARIABLE_MISSING: { status: 400, message: 'A template variable has no value' },

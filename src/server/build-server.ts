@@ -3,6 +3,7 @@ import type { Switchboard } from '../app/create-switchboard.js';
 import { keyGuard } from '../auth/guard.js';
 import { registerDocs } from './docs.js';
 import { installErrorHandling } from './error-handler.js';
+import { SwitchboardError } from '../errors/index.js';
 import { installHttpObservability } from './http-observability.js';
 import { opsRoutes } from './ops-routes.js';
 import { genReqId } from './request-id.js';
@@ -39,7 +40,9 @@ export async function buildServer(
     disableRequestLogging: true,
     genReqId,
     bodyLimit: options.bodyLimit ?? config.server.body_limit_bytes,
-    return503OnClosing: true,
+    // Requests that arrive while closing get SHUTTING_DOWN from our own hook below, in the
+    // catalogue's shape with a request id and Retry-After (Fastify's own 503 body is not).
+    return503OnClosing: false,
     // Idle keep-alive sockets are closed at shutdown; busy ones finish their request first.
     forceCloseConnections: 'idle',
     ajv: {
@@ -51,6 +54,7 @@ export async function buildServer(
   app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorResponse);
   installErrorHandling(app);
+  refuseWhileClosing(app);
   installHttpObservability(app, context.metrics);
 
   const keys = switchboard.services.auth.keys;
@@ -80,4 +84,19 @@ export async function buildServer(
 
   await app.ready();
   return app;
+}
+
+/**
+ * Once `close()` has begun, a request that still arrives (on a kept-alive connection) is
+ * answered 503 SHUTTING_DOWN by the one error handler, with `Connection: close` (Fastify sets
+ * it) and Retry-After, so a client retries elsewhere. In-flight requests finish normally.
+ */
+function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new SwitchboardError('SHUTTING_DOWN');
+  });
 }
