@@ -56,9 +56,15 @@ export const ERROR_CATALOGUE = {
   PIN_LIMIT_REACHED: { status: 409, message: 'The channel has reached its pin limit' },
   CONTENT_TOO_LONG: { status: 400, message: 'The message content is too long' },
   INVALID_ID: { status: 400, message: 'The id is not a valid Snowflake id' },
-  WORKER_ID_IN_USE: { status: 500, message: 'Another live process holds this Snowflake worker id' },
+  // 503, not 500 (issue 23): surfaced by a send, it means ids cannot be issued here now.
+  WORKER_ID_IN_USE: { status: 503, message: 'Another live process holds this Snowflake worker id' },
   CLOCK_MOVED_BACKWARDS: { status: 503, message: 'The system clock moved backwards beyond the tolerance' },
   CONTENDED: { status: 503, message: 'Too many concurrent changes; retry' },
+  // issue 23: no id is minted without a live worker-id lease (hot state unreachable too long)
+  ID_LEASE_UNAVAILABLE: {
+    status: 503,
+    message: 'Message ids cannot be issued until the Snowflake worker-id lease is held again',
+  },
 
   // messaging: Telegram bridge, search, templates (issue 7)
   TEMPLATE_VARIABLE_MISSING: { status: 400, message: 'A template variable has no value' },

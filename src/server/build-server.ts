@@ -7,6 +7,7 @@ import { installJsonBodyParser } from './edge/json-body.js';
 import { installPageTokens, pageTokenSecret } from './edge/page-tokens.js';
 import { installValidators } from './edge/validator.js';
 import { installErrorHandling } from './error-handler.js';
+import { SwitchboardError } from '../errors/index.js';
 import { installHttpObservability } from './http-observability.js';
 import { opsRoutes } from './ops-routes.js';
 import { genReqId } from './request-id.js';
@@ -44,7 +45,9 @@ export async function buildServer(
     disableRequestLogging: true,
     genReqId,
     bodyLimit: options.bodyLimit ?? server.body_limit_bytes,
-    return503OnClosing: true,
+    // Requests that arrive while closing get SHUTTING_DOWN from our own hook below, in the
+    // catalogue's shape with a request id and Retry-After (Fastify's own 503 body is not).
+    return503OnClosing: false,
     // Idle keep-alive sockets are closed at shutdown; busy ones finish their request first.
     forceCloseConnections: 'idle',
     // A stalled upload (headers or body) is cut off with 408; Node checks every second.
@@ -65,6 +68,7 @@ export async function buildServer(
   app.addSchema(ErrorResponse);
   installValidators(app, [ErrorResponse]);
   installErrorHandling(app, trackRoutes(app));
+  refuseWhileClosing(app);
   installHttpObservability(app, context.metrics);
 
   const keys = switchboard.services.auth.keys;
@@ -95,4 +99,19 @@ export async function buildServer(
 
   await app.ready();
   return app;
+}
+
+/**
+ * Once `close()` has begun, a request that still arrives (on a kept-alive connection) is
+ * answered 503 SHUTTING_DOWN by the one error handler, with `Connection: close` (Fastify sets
+ * it) and Retry-After, so a client retries elsewhere. In-flight requests finish normally.
+ */
+function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new SwitchboardError('SHUTTING_DOWN');
+  });
 }

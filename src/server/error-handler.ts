@@ -109,8 +109,69 @@ export function errorBody(error: SwitchboardError, requestId: string) {
   return { error: { ...error.toJSON(), requestId } };
 }
 
+/** Seconds a client should wait before retrying a 503 (issue 23: every 503 carries Retry-After). */
+export const RETRY_AFTER_SECONDS = 1;
+
 function send(reply: FastifyReply, request: FastifyRequest, error: SwitchboardError) {
+  if (error.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.code(error.status).type('application/json; charset=utf-8').send(errorBody(error, request.id));
+}
+
+/** The failing port a dependency error names (`hot_state`, `relational`, ...), if any. */
+function portOf(error: SwitchboardError): string {
+  const port = error.details?.port;
+  return typeof port === 'string' ? port : 'unknown';
+}
+
+/**
+ * Logs a dependency outage once, not once per failed request (issue 23): the first failure of
+ * a port with a code logs a warning, later ones are only counted, and when none has been seen
+ * for `quietMs` one line says the outage is over and how many requests it failed.
+ */
+export class OutageLog {
+  private readonly open = new Map<string, { failed: number; since: number; timer: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly log: FastifyInstance['log'],
+    private readonly quietMs = 5_000,
+  ) {}
+
+  failed(error: SwitchboardError, cause: unknown, request: FastifyRequest): void {
+    const port = portOf(error);
+    const key = `${port}:${error.code}`;
+    const current = this.open.get(key);
+    if (current) {
+      current.failed += 1;
+      current.timer.refresh();
+      return;
+    }
+    const entry = { failed: 1, since: Date.now(), timer: this.closeTimer(key, port, error.code) };
+    this.open.set(key, entry);
+    // Neither line prints the error's message: see loggableError.
+    this.log.warn(
+      { reqId: request.id, code: error.code, port, error: loggableError(cause) },
+      'request failed: dependency unavailable (further failures are counted until it recovers)',
+    );
+  }
+
+  private closeTimer(key: string, port: string, code: string): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      const entry = this.open.get(key);
+      this.open.delete(key);
+      if (!entry) return;
+      this.log.info(
+        { code, port, failedRequests: entry.failed, lastedMs: Date.now() - entry.since - this.quietMs },
+        'dependency failures stopped',
+      );
+    }, this.quietMs);
+    timer.unref();
+    return timer;
+  }
+
+  close(): void {
+    for (const entry of this.open.values()) clearTimeout(entry.timer);
+    this.open.clear();
+  }
 }
 
 /**
@@ -121,11 +182,15 @@ export function installErrorHandling(
   app: FastifyInstance,
   allowedMethods: (path: string) => string[] = () => [],
 ): void {
+  const outages = new OutageLog(app.log);
+  app.addHook('onClose', async () => outages.close());
   app.setErrorHandler((error, request, reply) => {
     const mapped = toSwitchboardError(error);
     // Neither line prints the error's message: see loggableError.
     if (mapped.status >= 500 && mapped.code === 'INTERNAL') {
       request.log.error({ error: loggableError(error) }, 'unhandled error');
+    } else if (mapped.status === 503 && mapped.code !== 'SHUTTING_DOWN') {
+      outages.failed(mapped, error, request);
     } else if (mapped.status >= 500) {
       request.log.warn(
         { code: mapped.code, error: loggableError(error) },

@@ -135,7 +135,7 @@ export class MessageService {
       await this.deps
         .afterSend(message)
         .catch((error: Error) =>
-          this.deps.logger.warn({ channelId: id, err: error.message }, 'post-send bookkeeping failed'),
+          this.deps.logger.warn({ channelId: id, err: error }, 'post-send bookkeeping failed'),
         );
     }
     await this.changed('created', message);
@@ -256,7 +256,7 @@ export class MessageService {
       .publish(event)
       .catch((error: Error) =>
         this.deps.logger.warn(
-          { channelId: event.channelId, type: event.type, err: error.message },
+          { channelId: event.channelId, type: event.type, err: error },
           'live event publish failed',
         ),
       );
@@ -268,7 +268,7 @@ export class MessageService {
       .afterChange({ kind, message })
       .catch((error: Error) =>
         this.deps.logger.warn(
-          { channelId: message.channelId, change: kind, err: error.message },
+          { channelId: message.channelId, change: kind, err: error },
           'message change hook failed',
         ),
       );

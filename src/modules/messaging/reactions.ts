@@ -185,8 +185,6 @@ export class ReactionService {
   ): Promise<void> {
     await this.events
       .publish({ type, channelId, messageId: formatId(messageId), emoji, userId, count })
-      .catch((error: Error) =>
-        this.logger.warn({ channelId, err: error.message }, 'live event publish failed'),
-      );
+      .catch((error: Error) => this.logger.warn({ channelId, err: error }, 'live event publish failed'));
   }
 }

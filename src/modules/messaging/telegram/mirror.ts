@@ -144,7 +144,7 @@ export class TelegramMirror {
     try {
       rows = await this.deps.outbox.list('pending', SCAN_LIMIT);
     } catch (error) {
-      this.deps.logger.warn({ err: (error as Error).message }, 'telegram outbox poll failed; will retry');
+      this.deps.logger.warn({ err: error }, 'telegram outbox poll failed; will retry');
       return false;
     }
     const byChat = new Map<number, OutboxEntry[]>();
@@ -174,7 +174,7 @@ export class TelegramMirror {
       } catch (error) {
         // The store failed around the send; the claim expires and a later pass retries.
         this.deps.logger.warn(
-          { channelId: row.channelId, messageId: formatId(row.messageId), err: (error as Error).message },
+          { channelId: row.channelId, messageId: formatId(row.messageId), err: error },
           'telegram outbox row could not be processed; will retry',
         );
         return;
