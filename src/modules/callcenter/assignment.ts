@@ -11,7 +11,7 @@ import {
 import type { CallCenterEvent } from './events.js';
 import { activeFromRow, type ActiveRow, type AgentRow, type QueueRow, type Trx } from './rows.js';
 import type { ActiveCall } from './types.js';
-import { checkId } from './validate.js';
+import { checkId, checkName } from './validate.js';
 
 /**
  * Atomic assignment, the heart of the seed: in one transaction the call leaves the queue,
@@ -30,9 +30,14 @@ import { checkId } from './validate.js';
 export class AssignmentService {
   constructor(private readonly core: Core) {}
 
-  /** The best waiting call for this agent, or null when none fits (or the agent cannot take one). */
-  async next(agentId: string): Promise<ActiveCall | null> {
+  /**
+   * The best waiting call for this agent (from `queues` only, when given), or null when none
+   * fits or the agent cannot take one now.
+   */
+  async next(agentId: string, options: { queues?: readonly string[] } = {}): Promise<ActiveCall | null> {
     checkId(agentId, 'agentId');
+    const queues = options.queues?.map((q, i) => checkName(q, `body.queues.${i}`));
+    if (queues !== undefined && queues.length === 0) return null;
     const now = this.core.clock.now();
     return inTransaction(this.core, async (trx, emit) => {
       const agent = await lockAgent(this.core, trx, agentId);
@@ -43,6 +48,7 @@ export class AssignmentService {
           .selectFrom('cc_call_queue as q')
           .selectAll('q')
           .where((eb) => eb.or([eb('q.skip_agent_id', 'is', null), eb('q.skip_agent_id', '<>', agentId)]))
+          .$if(queues !== undefined, (q) => q.where('q.queue', 'in', queues!))
           .where(agentHoldsCallSkills(sql.val(agentId), sql.ref('q.call_id')))
           .orderBy('q.priority', 'desc')
           .orderBy('q.enqueued_at')

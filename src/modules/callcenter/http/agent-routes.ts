@@ -134,10 +134,16 @@ export function agentRoutes(app: FastifyInstance, services: CallCenterServices):
         operationId: 'callcenter.assignNext',
         summary: 'Assign the best waiting call to this agent (priority, then age), or null',
         params: S.AgentParams,
+        body: S.NextBody,
         response: { 200: S.AssignmentView, 404: err, ...keyedErrorResponses },
       },
     },
-    async (request) => ({ assignment: await assignment.next(request.params.agentId) }),
+    async (request) => ({
+      assignment: await assignment.next(
+        request.params.agentId,
+        request.body?.queues !== undefined ? { queues: request.body.queues } : {},
+      ),
+    }),
   );
 
   r.get(

@@ -135,6 +135,13 @@ export const AssignBody = Type.Object(
   },
 );
 
+export const NextBody = Type.Optional(
+  Type.Object(
+    { queues: Type.Optional(Type.Array(Name, { maxItems: 100 })) },
+    { additionalProperties: false, examples: [{ queues: ['billing', 'escalations'] }] },
+  ),
+);
+
 export const AssignmentView = Type.Object({ assignment: Type.Union([ActiveCallView, Type.Null()]) });
 
 export const TransferBody = Type.Union(
