@@ -38,11 +38,13 @@ export const callcenterMigrations: readonly Migration[] = [
         .addColumn('created_at', t.timestamp, (c) => c.notNull())
         .addColumn('updated_at', t.timestamp, (c) => c.notNull())
         .execute();
-      // The seed's "available agents, longest idle first".
+      // The seed's "available agents, longest idle first", in exactly the ORDER BY of routing
+      // (agent_id breaks ties), so the search walks the index and stops at the first agent
+      // that fits instead of sorting every available agent.
       await db.schema
         .createIndex('cc_agents_routing')
         .on('cc_agents')
-        .columns(['status', 'available_since'])
+        .columns(['status', 'available_since', 'agent_id'])
         .execute();
       await db.schema
         .createTable('cc_agent_skills')
