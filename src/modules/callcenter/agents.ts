@@ -13,10 +13,15 @@ import {
 } from './types.js';
 import { MAX_CALLS_PER_AGENT, checkId, checkInt, checkSkills, checkText } from './validate.js';
 import type { CallCenterEvent } from './events.js';
+import type { HotPresence } from './hybrid/presence.js';
 
 /** Agents: create, update, list, status changes through the state machine, heartbeats. */
 export class AgentService {
-  constructor(private readonly core: Core) {}
+  /** `presence`: the hybrid shape's hot-state heartbeats; absent, heartbeats are relational writes. */
+  constructor(
+    private readonly core: Core,
+    private readonly presence?: HotPresence,
+  ) {}
 
   private get db(): Db {
     return this.core.store.db as Db;
@@ -265,6 +270,7 @@ export class AgentService {
   /** The agent (or its softphone) is alive; a stopped heartbeat moves it to away (see sweeper.ts). */
   async heartbeat(agentId: string): Promise<{ agentId: string; lastHeartbeatAt: string }> {
     checkId(agentId, 'agentId');
+    if (this.presence) return this.presence.heartbeat(agentId);
     const now = this.core.clock.now().toISOString();
     const result = await this.db
       .updateTable('cc_agents')

@@ -6,10 +6,17 @@ import { f, type ConfigOf, type Section } from '../../config/fields.js';
  */
 export const callcenterSection = {
   /**
-   * Deployment shape. Only "relational" is built so far: every operation is one transaction
-   * on the relational store (SQLite embedded, PostgreSQL by `store.relational`).
+   * Deployment shape. "relational": every operation is one transaction on the relational
+   * store (SQLite embedded, PostgreSQL by `store.relational`). "hybrid": heartbeats and
+   * presence go to hot state and the `events_topic` log instead, and a consumer writes them
+   * to the relational store; assignment and the call lifecycle stay relational transactions
+   * (see docs/callcenter.md for why).
    */
-  mode: f.oneOf(['relational'] as const, 'relational'),
+  mode: f.oneOf(['relational', 'hybrid'] as const, 'relational'),
+  /** Hybrid: the event-log topic every change is published to. */
+  events_topic: f.string('callcenter-events', { nonEmpty: true }),
+  /** Hybrid: the consumer group that writes the topic to the relational store. */
+  consumer_group: f.string('callcenter-sync', { nonEmpty: true }),
   /** After-call work after an agent's last call ends; the agent is available again when it ends (0 = none). */
   wrap_up_seconds: f.int(30, 0, 3600),
   /** A ringing offer not answered in this time goes back to its queue, skipping that agent next (0 = never). */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { EventLog } from '../../ports/event-log/log.js';
 import type { HotState, Unsubscribe } from '../../ports/hot-state/store.js';
 import type { AgentStatus, CallState } from './types.js';
 
@@ -33,12 +34,27 @@ export type CallCenterEvent =
 export const EVENTS_CHANNEL = 'callcenter:events';
 
 export class CallCenterEvents {
+  /**
+   * `log`: the hybrid shape also appends every committed change to its topic, keyed by the
+   * call or agent, so consumers downstream see the whole history in order per key. The
+   * relational store already holds these changes, so a publish lost to a crash loses no state.
+   */
   constructor(
     private readonly hotState: HotState,
     private readonly logger: Logger,
+    private readonly log?: { eventLog: EventLog; topic: string },
   ) {}
 
   publish(events: readonly CallCenterEvent[]): void {
+    if (this.log && events.length > 0) {
+      const messages = events.map((event) => ({
+        key: 'callId' in event ? event.callId : event.agentId,
+        value: JSON.stringify(event),
+      }));
+      this.log.eventLog.publish(this.log.topic, messages).catch((error: unknown) => {
+        this.logger.warn({ err: (error as Error).message }, 'callcenter events not appended to the log');
+      });
+    }
     for (const event of events) {
       this.hotState.publish(EVENTS_CHANNEL, JSON.stringify(event)).catch((error: unknown) => {
         this.logger.warn(

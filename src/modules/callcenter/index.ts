@@ -12,6 +12,7 @@ export const callcenterModule: ModuleDefinition<CallCenterServices> = {
   name: 'callcenter',
   tables: [],
   migrations: callcenterMigrations,
+  topics: (config) => (config.callcenter.mode === 'hybrid' ? [{ name: config.callcenter.events_topic }] : []),
   createServices: (context) => createCallCenterServices(context),
   routes: (app, services, context) => callcenterRoutes(app, services, context),
   workers: (services, context) => [
@@ -19,6 +20,7 @@ export const callcenterModule: ModuleDefinition<CallCenterServices> = {
       intervalMs: context.config.callcenter.sweep_interval_ms,
       logger: context.logger.child({ module: 'callcenter', worker: 'sweeper' }),
     }),
+    ...(services.sync ? [services.sync] : []),
   ],
 };
 

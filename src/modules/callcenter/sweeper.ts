@@ -10,7 +10,8 @@ import {
   statusAfterCalls,
   type Core,
 } from './core.js';
-import type { Db } from './rows.js';
+import type { HotPresence } from './hybrid/presence.js';
+import { iso, type Db } from './rows.js';
 
 export interface SweepTimeouts {
   ringTimeoutSeconds: number;
@@ -40,6 +41,8 @@ export class Sweeper {
     private readonly core: Core,
     private readonly agents: AgentService,
     private readonly timeouts: SweepTimeouts,
+    /** Hybrid: the fresher heartbeat in hot state, ahead of the consumer's relational copy. */
+    private readonly presence?: HotPresence,
   ) {}
 
   private get db(): Db {
@@ -123,11 +126,11 @@ export class Sweeper {
     const now = this.core.clock.now();
     return inTransaction(this.core, async (trx, emit) => {
       const agent = await lockAgent(this.core, trx, agentId);
-      const last = agent.last_heartbeat_at ?? agent.status_changed_at;
-      if (
-        !['available', 'busy', 'after_call_work'].includes(agent.status) ||
-        new Date(last) > new Date(cutoff)
-      ) {
+      // Hybrid: hot state holds the newest heartbeat; the relational copy lags by the consumer.
+      const hot = this.presence ? await this.presence.lastHeartbeat(agentId) : null;
+      const relational = Date.parse(iso(agent.last_heartbeat_at ?? agent.status_changed_at));
+      const last = Math.max(relational, hot === null ? 0 : Date.parse(hot));
+      if (!['available', 'busy', 'after_call_work'].includes(agent.status) || last > Date.parse(cutoff)) {
         return false;
       }
       await this.agents.move(trx, agent, 'away', now, emit, { withdraw: 'agent-away' });

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { createCallCenterServices, type CallCenterServices } from '../../../src/modules/callcenter/index.js';
+import {
+  callcenterModule,
+  createCallCenterServices,
+  type CallCenterServices,
+} from '../../../src/modules/callcenter/index.js';
 import { callcenterMigrations } from '../../../src/modules/callcenter/migrations.js';
 import type { SwitchboardError } from '../../../src/errors/index.js';
 import type { ErrorCode } from '../../../src/errors/catalogue.js';
@@ -30,6 +34,8 @@ export async function callcenterHarness(
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   });
   await ctx.relational.migrate([{ module: 'callcenter', migrations: callcenterMigrations }]);
+  // Hybrid mode's events topic (none in relational mode).
+  await ctx.eventLog.ensureTopics(callcenterModule.topics!(ctx.config));
   const svc = createCallCenterServices(ctx, { clock });
   const tag = randomUUID().slice(0, 8);
   return {
