@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallCenterSync } from '../../../src/modules/callcenter/hybrid/sync-consumer.js';
 import { backendLabel } from '../../helpers/backends.js';
 import { eventually } from '../../helpers/services.js';
-import { callcenterHarness, snapshot, type CallCenterHarness } from './helpers.js';
+import { callcenterHarness, expectCode, snapshot, type CallCenterHarness } from './helpers.js';
 
 describe(`callcenter hybrid mode: hot heartbeats, the events topic and its consumer (${backendLabel()})`, () => {
   let h: CallCenterHarness;
@@ -51,6 +51,7 @@ describe(`callcenter hybrid mode: hot heartbeats, the events topic and its consu
     }
     // Nothing relational yet: the consumer has not run.
     expect(await lastBeats(ids)).toEqual(before);
+    await expectCode(h.svc.agents.heartbeat(h.id('ghost')), 'AGENT_NOT_FOUND', 'agentId');
     await h.svc.sync!.start();
     expect(
       await eventually(async () => JSON.stringify(await lastBeats(ids)) === JSON.stringify(expected)),

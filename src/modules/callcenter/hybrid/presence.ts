@@ -23,6 +23,12 @@ export function heartbeatKey(agentId: string): string {
  * reads for freshness). The relational `last_heartbeat_at` catches up through the consumer.
  */
 export class HotPresence {
+  /**
+   * Agents seen to exist. Agents are never deleted, so once known an id needs no more
+   * relational reads: a heartbeat is then one log append and one hot-state write.
+   */
+  private readonly known = new Set<string>();
+
   constructor(
     private readonly deps: {
       store: RelationalStore;
@@ -36,13 +42,16 @@ export class HotPresence {
   ) {}
 
   async heartbeat(agentId: string): Promise<{ agentId: string; lastHeartbeatAt: string }> {
-    // Only known agents: one primary-key read, so a typo answers AGENT_NOT_FOUND as in relational mode.
-    const known = await (this.deps.store.db as Db)
-      .selectFrom('cc_agents')
-      .select('agent_id')
-      .where('agent_id', '=', agentId)
-      .executeTakeFirst();
-    if (!known) throw new SwitchboardError('AGENT_NOT_FOUND', `No agent "${agentId}"`, { field: 'agentId' });
+    // Only agents that exist (a typo answers AGENT_NOT_FOUND as in relational mode), read once.
+    if (!this.known.has(agentId)) {
+      const row = await (this.deps.store.db as Db)
+        .selectFrom('cc_agents')
+        .select('agent_id')
+        .where('agent_id', '=', agentId)
+        .executeTakeFirst();
+      if (!row) throw new SwitchboardError('AGENT_NOT_FOUND', `No agent "${agentId}"`, { field: 'agentId' });
+      this.known.add(agentId);
+    }
     const at = this.deps.clock.now().toISOString();
     const event: HeartbeatEvent = { type: 'agent.heartbeat', agentId, at };
     await this.deps.eventLog.publish(this.deps.topic, [{ key: agentId, value: JSON.stringify(event) }]);
