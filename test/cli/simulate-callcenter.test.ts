@@ -22,20 +22,22 @@ describe('switchboard simulate callcenter', () => {
         '4',
         '--duration',
         '2',
+        '--time-scale',
+        '240',
         '--seed',
         '3',
       ],
-      { cwd, env, timeoutMs: 90_000 },
+      { cwd, env, timeoutMs: 180_000 },
     );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/run sim\w+: 4 agents, \d+ calls/);
     expect(run.stdout).toMatch(/queue sim\w+-(billing|support|sales)/);
     expect(run.stdout).toContain('all calls in the period');
-  }, 120_000);
+  }, 240_000);
 
   it('refuses a bad option with the option named', async () => {
-    const run = await runCli(['simulate', 'callcenter', '--agents', '0'], { cwd, env });
+    const run = await runCli(['simulate', 'callcenter', '--agents', '0'], { cwd, env, timeoutMs: 60_000 });
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('--agents');
-  });
+  }, 90_000);
 });
