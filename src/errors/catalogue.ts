@@ -97,6 +97,19 @@ export const ERROR_CATALOGUE = {
   SLOT_FULL: { status: 409, message: 'The slot has no free seat' },
   DUPLICATE_BOOKING: { status: 409, message: 'The customer already holds an appointment in that slot' },
   ILLEGAL_STATUS_CHANGE: { status: 409, message: 'The status cannot move that way' },
+
+  // Call center (issue 15)
+  AGENT_NOT_FOUND: { status: 404, message: 'No agent with that id' },
+  AGENT_EXISTS: { status: 409, message: 'An agent with that id or username already exists' },
+  AGENT_HAS_LIVE_CALLS: { status: 409, message: 'The agent has live calls; going offline needs force' },
+  AGENT_NOT_AVAILABLE: { status: 409, message: 'The agent is not available for calls' },
+  AGENT_AT_CAPACITY: { status: 409, message: 'The agent already has as many calls as it can take' },
+  SKILLS_NOT_MATCHED: { status: 409, message: "The agent does not hold the call's required skills" },
+  CALL_NOT_FOUND: { status: 404, message: 'No live call with that id' },
+  CALL_EXISTS: { status: 409, message: 'A live call or call record with that id already exists' },
+  CALL_NOT_IN_QUEUE: { status: 409, message: 'The call is not waiting in a queue' },
+  CALL_ALREADY_ASSIGNED: { status: 409, message: 'The call has already been assigned to an agent' },
+  CALL_STATE_INVALID: { status: 409, message: 'The call is not in a state that allows this' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
