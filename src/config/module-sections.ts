@@ -6,6 +6,7 @@ import { serverSection } from '../server/config.js';
 import { voiceSection } from '../modules/voice/config.js';
 import { messagingSection } from '../modules/messaging/config.js';
 import { interactionsSection } from '../modules/interactions/config.js';
+import { conversationsSection } from '../modules/conversations/config.js';
 import type { Section } from './fields.js';
 
 /**
@@ -22,4 +23,5 @@ export const moduleSections = {
   voice: voiceSection,
   messaging: messagingSection,
   interactions: interactionsSection,
+  conversations: conversationsSection,
 } as const satisfies Record<string, Section>;

@@ -75,6 +75,23 @@ export const ERROR_CATALOGUE = {
   SLOT_FULL: { status: 409, message: 'The slot has no free seat' },
   DUPLICATE_BOOKING: { status: 409, message: 'The customer already holds an appointment in that slot' },
   ILLEGAL_STATUS_CHANGE: { status: 409, message: 'The status cannot move that way' },
+
+  // conversations (issue 16)
+  SESSION_NOT_FOUND: { status: 404, message: 'No such conversation session' },
+  TURN_NOT_FOUND: { status: 404, message: 'No such turn in the conversation' },
+  UNKNOWN_PARENT: { status: 422, message: 'The parent turn is not in the conversation' },
+  INVALID_PARENT_TYPE: {
+    status: 422,
+    message:
+      'A human turn follows an agent turn (or starts the conversation); an agent turn follows a human turn',
+  },
+  TURN_CYCLE: { status: 422, message: 'The turn would be its own ancestor' },
+  TURN_EXISTS: { status: 409, message: 'A turn with that id already exists' },
+  NOT_A_CHILD: { status: 422, message: 'The turn is not a child of that parent' },
+  NOT_AN_AGENT_TURN: { status: 422, message: 'Only agent turns have steps and likes' },
+  TURN_COMPLETED: { status: 409, message: 'The agent turn is complete; no more steps can be added' },
+  CONVERSATION_TOO_DEEP: { status: 422, message: 'The conversation path is longer than allowed' },
+  CONVERSATION_TOO_LARGE: { status: 422, message: 'The conversation has more turns or steps than allowed' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
