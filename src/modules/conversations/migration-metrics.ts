@@ -108,6 +108,12 @@ export class MigrationMetrics {
     this.staleRatio.set(this.stale / this.compared);
   }
 
+  resetStaleReads(): void {
+    this.compared = 0;
+    this.stale = 0;
+    this.staleRatio.set(0);
+  }
+
   staleReadRate(): { compared: number; stale: number; rate: number } {
     return {
       compared: this.compared,

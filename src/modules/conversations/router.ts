@@ -87,6 +87,7 @@ export class MigrationRouter implements ConversationBackend {
     }
     this.modeValue = mode;
     this.o.metrics.setMode(mode);
+    this.o.metrics.resetStaleReads(); // the rate describes the current phase
     this.o.logger.info({ mode }, 'conversations mode changed');
   }
 
@@ -161,7 +162,7 @@ export class MigrationRouter implements ConversationBackend {
     if (mode === 'wide_column') return this.serve('wide_column', fn);
     if (mode === 'dual_write' || bucketOf(key) >= this.o.wideReadPercent) {
       const result = await this.serve('relational', fn);
-      if (mode === 'dual_write' && this.sampled()) this.shadow(mode, fn, result, 'wide_column');
+      if (mode === 'dual_write' && this.sampled()) this.shadow(mode, key, fn);
       return result;
     }
     let result: T;
@@ -172,7 +173,7 @@ export class MigrationRouter implements ConversationBackend {
       return this.serve('relational', fn);
     }
     this.o.metrics.reads.inc({ source: 'wide_column' });
-    if (this.sampled()) this.shadow(mode, fn, result, 'relational');
+    if (this.sampled()) this.shadow(mode, key, fn);
     return result;
   }
 
@@ -206,25 +207,42 @@ export class MigrationRouter implements ConversationBackend {
     return Promise.race([work, budget]).finally(() => clearTimeout(timer));
   }
 
-  /** Reads the other side in the background and counts whether it agrees. */
-  private shadow<T>(
-    mode: ConversationMode,
-    fn: (s: ConversationStore) => Promise<T>,
-    served: T,
-    other: Side,
-  ) {
-    const store = other === 'relational' ? this.o.relational : this.o.wide;
-    const outcome = (async () => {
-      const expected = comparable(served);
-      let result: 'match' | 'mismatch' | 'error';
+  /** Runs `fn` between this process's writes to the session (the service's queue), when wired. */
+  setExclusive(exclusive: <T>(key: string, fn: () => Promise<T>) => Promise<T>): void {
+    this.exclusive = exclusive;
+  }
+  private exclusive: <T>(key: string, fn: () => Promise<T>) => Promise<T> = (_key, fn) => fn();
+
+  /**
+   * A shadow read, in the background: the same read on both sides, between this process's
+   * writes to the session, compared. Reading both under the session's write queue keeps a
+   * write landing between the two reads from counting as a mismatch; what is left is the
+   * copy really being behind. In wide_column_reads (the wide-column side served the read)
+   * the outcome is the stale-read rate.
+   */
+  private shadow<T>(mode: ConversationMode, key: string, fn: (s: ConversationStore) => Promise<T>): void {
+    const settle = async (p: Promise<T>): Promise<string> => {
       try {
-        result = comparable(await fn(store)) === expected ? 'match' : 'mismatch';
+        return comparable(await p);
       } catch (error) {
         // Both sides refusing the same way (not found, too large) is agreement.
-        result = isSwitchboardError(error) && error.status < 500 ? 'mismatch' : 'error';
+        if (isSwitchboardError(error) && error.status < 500) return `refused:${error.code}`;
+        throw error;
+      }
+    };
+    const outcome = (async () => {
+      let result: 'match' | 'mismatch' | 'error';
+      try {
+        const [a, b] = await this.exclusive(key, () =>
+          Promise.all([settle(fn(this.o.relational)), settle(fn(this.o.wide))]),
+        );
+        result = a === b ? 'match' : 'mismatch';
+      } catch {
+        result = 'error';
       }
       this.o.metrics.shadow.inc({ mode, result });
-      if (result !== 'error') this.o.metrics.comparedRead(result === 'mismatch');
+      if (mode === 'wide_column_reads' && result !== 'error')
+        this.o.metrics.comparedRead(result === 'mismatch');
     })();
     this.track(outcome);
   }

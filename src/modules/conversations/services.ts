@@ -73,6 +73,7 @@ export function createConversationServices(
     loadConcurrency: c.load_concurrency,
     deletedGraceSeconds: c.deleted_grace_seconds,
   });
+  router.setExclusive((key, fn) => conversations.exclusive(key, fn));
   const tools = new MigrationTools({
     relational,
     wide,

@@ -179,8 +179,11 @@ export class MigrationTools {
       async (ids, n) => {
         const chosen = sample >= 1 ? ids : ids.filter(() => Math.random() < sample);
         await mapBounded(chosen, options.concurrency ?? 8, async (id) => {
-          const { source, target } = this.sides();
-          const [a, b] = await Promise.all([readSnapshot(source, id), readSnapshot(target, id)]);
+          // Between this process's writes to the session, so a write in flight is not a mismatch.
+          const [a, b] = await this.exclusive(id, () => {
+            const { source, target } = this.sides();
+            return Promise.all([readSnapshot(source, id), readSnapshot(target, id)]);
+          });
           n.checked = (n.checked ?? 0) + 1;
           const reason = difference(a, b);
           if (reason === null) return;
