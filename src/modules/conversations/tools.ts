@@ -113,7 +113,12 @@ export class MigrationTools {
   /** Walks sessions from the tool's checkpoint, batch by batch, saving the position after each. */
   private async walk(
     tool: string,
-    options: { batchSize: number; restart?: boolean; onProgress?: (p: Progress) => void },
+    options: {
+      batchSize: number;
+      restart?: boolean;
+      onProgress?: (p: Progress) => void;
+      signal?: AbortSignal;
+    },
     each: (ids: string[], counts: Record<string, number>) => Promise<void>,
   ): Promise<Record<string, number>> {
     const previous = options.restart ? null : await this.loadCheckpoint(tool);
@@ -121,6 +126,8 @@ export class MigrationTools {
       previous && !previous.done ? previous : { cursor: null, done: false, counts: { done: 0 } };
     const total = await this.countSessions();
     for (;;) {
+      // Interrupted: stop after the batch just saved; the next run resumes from the checkpoint.
+      if (options.signal?.aborted) return cp.counts;
       const ids = await this.sessionIds(cp.cursor, options.batchSize);
       if (ids.length === 0) break;
       await each(ids, cp.counts);
@@ -141,6 +148,7 @@ export class MigrationTools {
       concurrency?: number;
       restart?: boolean;
       onProgress?: (p: Progress) => void;
+      signal?: AbortSignal;
     } = {},
   ): Promise<{ copied: number }> {
     const counts = await this.walk(
@@ -169,6 +177,7 @@ export class MigrationTools {
       restart?: boolean;
       onProgress?: (p: Progress) => void;
       onMismatch?: (m: { sessionUid: string; reason: string }) => void;
+      signal?: AbortSignal;
     } = {},
   ): Promise<VerifyReport> {
     const sample = options.sample ?? 1;
@@ -202,13 +211,19 @@ export class MigrationTools {
 
   /** Rewrites every session in the repair log from the source of truth, removing each entry once done. */
   async repair(
-    options: { batchSize?: number; concurrency?: number; onProgress?: (p: Progress) => void } = {},
+    options: {
+      batchSize?: number;
+      concurrency?: number;
+      onProgress?: (p: Progress) => void;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<{ repaired: number; failed: number }> {
     const total = await this.deps.repairs.backlog();
     let after: string | null = null;
     let repaired = 0;
     let failed = 0;
-    for (;;) {
+    // The repair log is its own checkpoint: repaired entries are removed, the rest wait.
+    while (!options.signal?.aborted) {
       const batch = await this.deps.repairs.list(after, options.batchSize ?? 200);
       if (batch.length === 0) break;
       await mapBounded(batch, options.concurrency ?? 8, async ({ sessionUid }) => {
