@@ -55,7 +55,10 @@ const comparable = (value: unknown): string =>
  *   asynchronously from the event log (relational-copy.ts) for analytics and backup.
  */
 export class MigrationRouter implements ConversationBackend {
-  readonly kind = 'wide_column' as const;
+  /** The kind of the store that is the source of truth in the current mode. */
+  get kind(): 'relational' | 'wide_column' {
+    return this.authority().kind;
+  }
   private modeValue: ConversationMode;
   private readonly random: () => number;
   private readonly pending = new Set<Promise<unknown>>();

@@ -56,6 +56,8 @@ function stepOf(r: Row<typeof stepsByTurn>): Step {
 }
 
 const PAGE = 1000;
+const SNAPSHOT_BATCH_OPS = 50;
+const SNAPSHOT_BATCH_BYTES = 24_000;
 
 /**
  * The conversation store on the seed's wide-column tables (tables.ts). Every read names one
@@ -265,15 +267,30 @@ export class WideColumnConversationStore implements ConversationStore {
   }
 
   async putSnapshot(snapshot: SessionSnapshot): Promise<void> {
-    await this.engine.batch(this.sessionOps(snapshot.session));
-    // A batch per turn (its two copies) and per turn's steps (one partition), not one huge
-    // batch: ScyllaDB warns on and then refuses batches of many kilobytes.
-    await mapBounded(snapshot.turns, this.concurrency, (turn) => this.engine.batch(this.turnOps(turn)));
-    const byTurn = new Map<string, Step[]>();
-    for (const s of snapshot.steps) byTurn.set(s.turnUid, [...(byTurn.get(s.turnUid) ?? []), s]);
-    await mapBounded([...byTurn.values()], this.concurrency, async (steps) => {
-      for (let i = 0; i < steps.length; i += 100)
-        await this.insertSteps(snapshot.session.sessionUid, steps.slice(i, i + 100));
-    });
+    const ops = [
+      ...this.sessionOps(snapshot.session),
+      ...snapshot.turns.flatMap((turn) => this.turnOps(turn)),
+      ...this.stepOps(snapshot.steps),
+    ];
+    // A few batches rather than one per row (one commit each on the embedded engine), but not
+    // one huge batch either: ScyllaDB warns on, then refuses, batches of many kilobytes.
+    const batches: BatchOp[][] = [];
+    let current: BatchOp[] = [];
+    let bytes = 0;
+    for (const op of ops) {
+      const size = op.kind === 'insert' ? JSON.stringify(op.row).length : 100;
+      if (
+        current.length > 0 &&
+        (current.length >= SNAPSHOT_BATCH_OPS || bytes + size > SNAPSHOT_BATCH_BYTES)
+      ) {
+        batches.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(op);
+      bytes += size;
+    }
+    if (current.length > 0) batches.push(current);
+    await mapBounded(batches, this.concurrency, (batch) => this.engine.batch(batch));
   }
 }

@@ -10,6 +10,16 @@ import { account, conversationHarness, type ConversationHarness } from './helper
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits (at least `minMs`) until `probe` holds; a loaded machine runs the workload slower. */
+async function until(probe: () => Promise<boolean>, minMs: number, maxMs = 20_000): Promise<void> {
+  const started = Date.now();
+  await sleep(minMs);
+  while (!(await probe())) {
+    if (Date.now() - started > maxMs) throw new Error('condition not reached in time');
+    await sleep(25);
+  }
+}
+
 interface Owned {
   sessionUid: string;
   /** Acknowledged turns: id → steps acknowledged (agent) or -1 (human). */
@@ -152,7 +162,7 @@ describe(`live migration relational → wide_column (${backendLabel()})`, () => 
 
     // The wide-column side fails for a while: requests still succeed, failures go to the repair log.
     faults.writes = true;
-    await sleep(300);
+    await until(async () => (await svc.repairs.backlog()) > 2, 300);
     faults.writes = false;
     expect(await svc.repairs.backlog()).toBeGreaterThan(0);
     await expect(svc.router.setMode('wide_column')).rejects.toMatchObject({ code: 'CONFLICT' });
@@ -165,7 +175,7 @@ describe(`live migration relational → wide_column (${backendLabel()})`, () => 
     expect(report.mismatches).toBe(0);
 
     await svc.router.setMode('wide_column_reads');
-    await sleep(300);
+    await until(async () => svc.metrics.staleReadRate().compared > 3, 300);
     expect(await counter(svc, 'shadow')).toBeGreaterThan(0);
     // After repair and verify the copy is exact and dual writes keep it so: no stale read.
     const clean = svc.metrics.staleReadRate();
@@ -173,10 +183,11 @@ describe(`live migration relational → wide_column (${backendLabel()})`, () => 
     expect(clean.rate).toBeLessThan(0.01);
     // Reads failing, then too slow, on the wide-column side: they fall back, the breaker opens.
     faults.reads = true;
-    await sleep(200);
+    await until(async () => (await counter(svc, 'fallbacks')) > 3, 200);
     faults.reads = false;
     faults.readDelayMs = 400;
-    await sleep(500);
+    const before = await counter(svc, 'fallbacks');
+    await until(async () => (await counter(svc, 'fallbacks')) > before, 500);
     faults.readDelayMs = 0;
     await sleep(400);
     expect(await counter(svc, 'fallbacks')).toBeGreaterThan(0);
