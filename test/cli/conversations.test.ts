@@ -30,7 +30,7 @@ describe('switchboard conversations backfill / verify / repair', () => {
       sessions.push(s.sessionUid);
     }
     await ctx.cleanup();
-  });
+  }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('verify finds the missing sessions, backfill copies them, verify then finds none, repair empties the log', async () => {
@@ -57,5 +57,5 @@ describe('switchboard conversations backfill / verify / repair', () => {
     const repair = await runCli(['conversations', 'repair'], { cwd: dir, env });
     expect(repair.code).toBe(0);
     expect(repair.stdout).toContain('repair: 7 sessions rewritten, 0 failed');
-  });
+  }, 300_000); // six CLI processes, each starting from source
 });
