@@ -7,6 +7,7 @@ import { voiceSection } from '../modules/voice/config.js';
 import { messagingSection } from '../modules/messaging/config.js';
 import { interactionsSection } from '../modules/interactions/config.js';
 import { callcenterSection } from '../modules/callcenter/config.js';
+import { conversationsSection } from '../modules/conversations/config.js';
 import type { Section } from './fields.js';
 
 /**
@@ -24,4 +25,5 @@ export const moduleSections = {
   messaging: messagingSection,
   interactions: interactionsSection,
   callcenter: callcenterSection,
+  conversations: conversationsSection,
 } as const satisfies Record<string, Section>;

@@ -110,6 +110,22 @@ export const ERROR_CATALOGUE = {
   CALL_NOT_IN_QUEUE: { status: 409, message: 'The call is not waiting in a queue' },
   CALL_ALREADY_ASSIGNED: { status: 409, message: 'The call has already been assigned to an agent' },
   CALL_STATE_INVALID: { status: 409, message: 'The call is not in a state that allows this' },
+  // conversations (issue 16)
+  SESSION_NOT_FOUND: { status: 404, message: 'No such conversation session' },
+  TURN_NOT_FOUND: { status: 404, message: 'No such turn in the conversation' },
+  UNKNOWN_PARENT: { status: 422, message: 'The parent turn is not in the conversation' },
+  INVALID_PARENT_TYPE: {
+    status: 422,
+    message:
+      'A human turn follows an agent turn (or starts the conversation); an agent turn follows a human turn',
+  },
+  TURN_CYCLE: { status: 422, message: 'The turn would be its own ancestor' },
+  TURN_EXISTS: { status: 409, message: 'A turn with that id already exists' },
+  NOT_A_CHILD: { status: 422, message: 'The turn is not a child of that parent' },
+  NOT_AN_AGENT_TURN: { status: 422, message: 'Only agent turns have steps and likes' },
+  TURN_COMPLETED: { status: 409, message: 'The agent turn is complete; no more steps can be added' },
+  CONVERSATION_TOO_DEEP: { status: 422, message: 'The conversation path is longer than allowed' },
+  CONVERSATION_TOO_LARGE: { status: 422, message: 'The conversation has more turns or steps than allowed' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
