@@ -239,14 +239,16 @@ export class TelegramMirror {
         await outbox.retryAt(row.seq, attempts, new Date(now.getTime() + this.backoff(attempts)), reason);
         return 'later';
       }
-      await outbox.fail(row.seq, attempts, reason);
       this.log(row, 'telegram mirror gave up on a message', reason);
+      // The channel's sync state says "error" before the failed row becomes visible, so whoever
+      // finds the failure (an operator, a test) also finds the state that explains it.
       await this.deps.sync
         .record(row.channelId, row.chatId, {
           status: 'error',
           note: `outbound send failed: ${reason}`.slice(0, 500),
         })
         .catch(() => undefined);
+      await outbox.fail(row.seq, attempts, reason);
       return 'done';
     }
     await this.deps.sync
