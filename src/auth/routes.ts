@@ -77,8 +77,7 @@ export function authRoutes(app: FastifyInstance, services: AuthServices): void {
       config: { scope: 'admin' },
       schema: {
         tags: ['keys'],
-        summary:
-          'Revoke an API key (effective at once in this process); the last active admin key is 409 LAST_ADMIN_KEY',
+        summary: 'Revoke an API key (effective at once in this process)',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
         response: {
           200: ApiKeySchema,

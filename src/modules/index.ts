@@ -1,4 +1,3 @@
-import { callcenterModule } from './callcenter/index.js';
 import { conversationsModule } from './conversations/module.js';
 import { interactionsModule } from './interactions/module.js';
 import { messagingModule } from './messaging/index.js';
@@ -16,5 +15,4 @@ export const modules: readonly ModuleDefinition<any>[] = [
   voiceModule,
   messagingModule,
   interactionsModule,
-  callcenterModule,
 ];

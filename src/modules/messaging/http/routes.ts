@@ -2,7 +2,6 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { keyedErrorResponses } from '../../../server/schemas.js';
 import { typed } from '../../../server/type-provider.js';
-import { USER_ID_PATTERN } from '../../../shared/user-id.js';
 import type { SwitchboardContext } from '../../module.js';
 import { formatId, parseId } from '../ids.js';
 import { messageToJson, pageToJson, pinToJson, unreadToJson } from '../serialize.js';
@@ -462,7 +461,7 @@ export function messagingRoutes(
       schema: {
         tags: TAGS,
         summary: "A user's presence and last seen time",
-        params: Type.Object({ userId: Type.String({ pattern: USER_ID_PATTERN }) }),
+        params: Type.Object({ userId: Type.String({ minLength: 1, maxLength: 128 }) }),
         response: { 200: S.PresenceView, ...errors },
       },
     },
