@@ -73,16 +73,24 @@ await_ready() {
   fail "$name: not answering after ${START_TIMEOUT} s (log: $STATE/$name/server.log)"
 }
 
+# Before starting <name> on <ports...>: returns 1 (start nothing) when our own process is
+# already running, and fails when a port is taken by a process these scripts did not start.
+ready_to_start() {
+  local name="$1"
+  shift
+  mkdir -p "$STATE/$name"
+  if running "$name"; then
+    say "$name: already running (pid $(cat "$STATE/$name/pid"))"
+    return 1
+  fi
+  for port in "$@"; do
+    if port_open "$port"; then fail "$name: port $port is taken by a process these scripts did not start"; fi
+  done
+}
+
 start_cassandra() {
   local dir="$STATE/cassandra"
-  mkdir -p "$dir"
-  if running cassandra; then
-    say "cassandra: already running (pid $(cat "$dir/pid"))"
-    return
-  fi
-  if port_open "$CASSANDRA_PORT"; then
-    fail "cassandra: port $CASSANDRA_PORT is taken by a process these scripts did not start"
-  fi
+  ready_to_start cassandra "$CASSANDRA_PORT" || return 0
   fetch cassandra
   mkdir -p "$dir/conf" "$dir/data"
   sed -e "s#@DATA@#$dir/data#g" -e "s#@PORT@#$CASSANDRA_PORT#g" \
@@ -144,14 +152,7 @@ start_cassandra() {
 
 start_kafka() {
   local dir="$STATE/kafka"
-  mkdir -p "$dir"
-  if running kafka; then
-    say "kafka: already running (pid $(cat "$dir/pid"))"
-    return
-  fi
-  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-    if port_open "$port"; then fail "kafka: port $port is taken by a process these scripts did not start"; fi
-  done
+  ready_to_start kafka "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" || return 0
   fetch kafka
   mkdir -p "$dir/conf"
   sed -e "s#@DATA@#$dir/data#g" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
