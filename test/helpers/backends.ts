@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Client as CqlClient } from 'cassandra-driver';
+import { SCHEMA_TABLE } from '../../src/ports/wide-column/cql/ddl.js';
 
 /**
  * Which adapters module tests run on. By default every port is embedded. The vitest project
@@ -177,7 +178,7 @@ async function truncateFileKeyspace(): Promise<void> {
   await Promise.all(
     tables.rows
       .map((row) => String(row['table_name']))
-      .filter((table) => table !== 'switchboard_schema')
+      .filter((table) => table !== SCHEMA_TABLE)
       .map(async (table) => {
         const probe = await client.execute(`SELECT * FROM ${fileKeyspace}.${table} LIMIT 1`);
         if (probe.rowLength > 0) {

@@ -53,6 +53,12 @@ export interface PartitionLag {
   lag: bigint;
 }
 
+/** A consumer's own view of its reads (see Consumer.health). */
+export interface ConsumerHealth {
+  ok: boolean;
+  detail: string;
+}
+
 export interface Consumer {
   /**
    * Starts delivering batches; the offsets of a batch are committed after `handler` resolves.
@@ -68,7 +74,7 @@ export interface Consumer {
    * Whether the consumer's own reads work: not ok while its fetches or commits keep failing
    * (it retries with backoff meanwhile). The event log's health() includes every running one.
    */
-  health(): { ok: boolean; detail: string };
+  health(): ConsumerHealth;
 }
 
 export interface EventLog {

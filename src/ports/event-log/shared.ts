@@ -1,6 +1,6 @@
 import { SwitchboardError } from '../../errors/index.js';
 import type { Logger } from 'pino';
-import type { Batch, ConsumerOptions, OutgoingMessage } from './log.js';
+import type { Batch, Consumer, ConsumerHealth, ConsumerOptions, OutgoingMessage } from './log.js';
 import type { EventLogMetrics } from './metrics.js';
 
 /** Consumer options with their defaults applied, validated once for both adapters. */
@@ -109,12 +109,6 @@ export async function deliverBatch(
   }
 }
 
-/** A consumer loop's view of its own fetches and commits, for `Consumer.health()`. */
-export interface ConsumerHealth {
-  ok: boolean;
-  detail: string;
-}
-
 /**
  * Tracks a consumer loop's consecutive fetch/commit failures so that a consumer that cannot
  * read (a broker refusing a protocol version, a lost connection) shows in health() and /ready
@@ -154,7 +148,7 @@ export class LoopHealth {
  */
 export function withConsumerHealth<R extends { ok: boolean; detail: string }>(
   report: R,
-  consumers: Iterable<{ health(): { ok: boolean; detail: string } }>,
+  consumers: Iterable<Pick<Consumer, 'health'>>,
 ): R {
   const failing = [...consumers].map((c) => c.health()).filter((h) => !h.ok);
   if (failing.length === 0) return report;

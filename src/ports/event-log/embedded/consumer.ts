@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { SwitchboardError } from '../../../errors/index.js';
-import type { Batch, Consumer, LogMessage, PartitionLag } from '../log.js';
+import type { Batch, Consumer, ConsumerHealth, LogMessage, PartitionLag } from '../log.js';
 import type { EventLogMetrics } from '../metrics.js';
 import { deliverBatch, LoopHealth, retryBackoffMs, type ResolvedConsumerOptions } from '../shared.js';
 import { tpKey, type GroupCoordinator, type GroupMember } from './coordinator.js';
@@ -67,7 +67,7 @@ export class EmbeddedConsumer implements Consumer, GroupMember {
 
   private readonly reads: LoopHealth;
 
-  health(): { ok: boolean; detail: string } {
+  health(): ConsumerHealth {
     return this.reads.report();
   }
 

@@ -2,7 +2,7 @@ import { Consumer as KafkaClient, ListOffsetTimestamps, type Admin } from '@plat
 import type { Logger } from 'pino';
 import type { SwitchboardConfig } from '../../../config/index.js';
 import { SwitchboardError } from '../../../errors/index.js';
-import type { Batch, Consumer, LogMessage, PartitionLag } from '../log.js';
+import type { Batch, Consumer, ConsumerHealth, LogMessage, PartitionLag } from '../log.js';
 import type { EventLogMetrics } from '../metrics.js';
 import { deliverBatch, LoopHealth, retryBackoffMs, type ResolvedConsumerOptions } from '../shared.js';
 import { baseClientOptions } from './client-options.js';
@@ -95,7 +95,7 @@ export class KafkaGroupConsumer implements Consumer {
     this.reads = new LoopHealth(options.group);
   }
 
-  health(): { ok: boolean; detail: string } {
+  health(): ConsumerHealth {
     return this.reads.report();
   }
 
