@@ -50,4 +50,10 @@ export const authSection = {
   bootstrap_admin_key: f.boolean(true),
   /** How long a verified key is trusted before the store is asked again (revocation elsewhere takes this long). */
   cache_ttl_ms: f.int(5_000, 0, 300_000),
+  /**
+   * While the relational store is unreachable, a key verified within this long is still
+   * accepted (issue 23), so routes that do not need the store keep working; 0 turns it off.
+   * Revocations made meanwhile apply when the store answers again.
+   */
+  stale_key_window_ms: f.int(300_000, 0, 86_400_000),
 } as const satisfies Section;

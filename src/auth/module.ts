@@ -24,6 +24,7 @@ export const authModule: ModuleDefinition<AuthServices> = {
         logger: context.logger.child({ module: 'auth' }),
         configuredKeys: context.config.auth.keys,
         cacheTtlMs: context.config.auth.cache_ttl_ms,
+        staleWindowMs: context.config.auth.stale_key_window_ms,
       }),
     };
   },

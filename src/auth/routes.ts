@@ -77,7 +77,8 @@ export function authRoutes(app: FastifyInstance, services: AuthServices): void {
       config: { scope: 'admin' },
       schema: {
         tags: ['keys'],
-        summary: 'Revoke an API key (effective at once in this process)',
+        summary:
+          'Revoke an API key (effective at once in this process); the last active admin key is 409 LAST_ADMIN_KEY',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
         response: {
           200: ApiKeySchema,

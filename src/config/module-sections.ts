@@ -6,6 +6,8 @@ import { serverSection } from '../server/config.js';
 import { voiceSection } from '../modules/voice/config.js';
 import { messagingSection } from '../modules/messaging/config.js';
 import { interactionsSection } from '../modules/interactions/config.js';
+import { callcenterSection } from '../modules/callcenter/config.js';
+import { conversationsSection } from '../modules/conversations/config.js';
 import type { Section } from './fields.js';
 
 /**
@@ -22,4 +24,6 @@ export const moduleSections = {
   voice: voiceSection,
   messaging: messagingSection,
   interactions: interactionsSection,
+  callcenter: callcenterSection,
+  conversations: conversationsSection,
 } as const satisfies Record<string, Section>;

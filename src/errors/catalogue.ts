@@ -26,6 +26,15 @@ export const ERROR_CATALOGUE = {
   // HTTP edge
   VALIDATION_FAILED: { status: 400, message: 'The request is invalid' },
   MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  JSON_TOO_DEEP: { status: 400, message: 'The request body nests deeper than allowed' },
+  INVALID_PAGE_TOKEN: {
+    status: 400,
+    message: 'The page token is not one this route issued for this query; start again without it',
+  },
+  INVALID_USER_ID: { status: 400, message: 'The user id is not 1 to 128 visible ASCII characters' },
+  BAD_REQUEST: { status: 400, message: 'The request could not be read' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request was not received in time' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
@@ -37,6 +46,7 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: { status: 404, message: 'Not found' },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state' },
   INTERNAL: { status: 500, message: 'Internal error' },
+  LAST_ADMIN_KEY: { status: 409, message: 'The last active admin key cannot be revoked' },
 
   // messaging (issue 6)
   NOT_A_MEMBER: { status: 403, message: 'The user is not a member of the channel' },
@@ -46,13 +56,24 @@ export const ERROR_CATALOGUE = {
   PIN_LIMIT_REACHED: { status: 409, message: 'The channel has reached its pin limit' },
   CONTENT_TOO_LONG: { status: 400, message: 'The message content is too long' },
   INVALID_ID: { status: 400, message: 'The id is not a valid Snowflake id' },
-  WORKER_ID_IN_USE: { status: 500, message: 'Another live process holds this Snowflake worker id' },
+  // 503, not 500 (issue 23): surfaced by a send, it means ids cannot be issued here now.
+  WORKER_ID_IN_USE: { status: 503, message: 'Another live process holds this Snowflake worker id' },
   CLOCK_MOVED_BACKWARDS: { status: 503, message: 'The system clock moved backwards beyond the tolerance' },
   CONTENDED: { status: 503, message: 'Too many concurrent changes; retry' },
+  // issue 23: no id is minted without a live worker-id lease (hot state unreachable too long)
+  ID_LEASE_UNAVAILABLE: {
+    status: 503,
+    message: 'Message ids cannot be issued until the Snowflake worker-id lease is held again',
+  },
 
   // messaging: Telegram bridge, search, templates (issue 7)
   TEMPLATE_VARIABLE_MISSING: { status: 400, message: 'A template variable has no value' },
   TELEGRAM_SECRET_INVALID: { status: 401, message: 'The Telegram webhook secret token is missing or wrong' },
+
+  // messaging: hardening (issue 18)
+  RESERVED_VALUE: { status: 400, message: 'The value is set by the service only' },
+  REACTION_LIMIT_REACHED: { status: 409, message: 'The message has reached its limit of distinct reactions' },
+  OWNER_REQUIRED: { status: 409, message: 'A channel must keep an owner' },
 
   // Relational store usage
   TRANSACTION_MISUSE: {
@@ -72,9 +93,39 @@ export const ERROR_CATALOGUE = {
   UNKNOWN_BRANCH: { status: 404, message: 'No branch with that id' },
   SLOT_OUTSIDE_HOURS: { status: 400, message: 'The slot is not a slot of the branch' },
   SLOT_IN_PAST: { status: 400, message: 'The slot has already started' },
+  SLOT_TOO_FAR: { status: 400, message: 'The slot is further ahead than bookings may be made' },
   SLOT_FULL: { status: 409, message: 'The slot has no free seat' },
   DUPLICATE_BOOKING: { status: 409, message: 'The customer already holds an appointment in that slot' },
   ILLEGAL_STATUS_CHANGE: { status: 409, message: 'The status cannot move that way' },
+
+  // Call center (issue 15)
+  AGENT_NOT_FOUND: { status: 404, message: 'No agent with that id' },
+  AGENT_EXISTS: { status: 409, message: 'An agent with that id or username already exists' },
+  AGENT_HAS_LIVE_CALLS: { status: 409, message: 'The agent has live calls; going offline needs force' },
+  AGENT_NOT_AVAILABLE: { status: 409, message: 'The agent is not available for calls' },
+  AGENT_AT_CAPACITY: { status: 409, message: 'The agent already has as many calls as it can take' },
+  SKILLS_NOT_MATCHED: { status: 409, message: "The agent does not hold the call's required skills" },
+  CALL_NOT_FOUND: { status: 404, message: 'No live call with that id' },
+  CALL_EXISTS: { status: 409, message: 'A live call or call record with that id already exists' },
+  CALL_NOT_IN_QUEUE: { status: 409, message: 'The call is not waiting in a queue' },
+  CALL_ALREADY_ASSIGNED: { status: 409, message: 'The call has already been assigned to an agent' },
+  CALL_STATE_INVALID: { status: 409, message: 'The call is not in a state that allows this' },
+  // conversations (issue 16)
+  SESSION_NOT_FOUND: { status: 404, message: 'No such conversation session' },
+  TURN_NOT_FOUND: { status: 404, message: 'No such turn in the conversation' },
+  UNKNOWN_PARENT: { status: 422, message: 'The parent turn is not in the conversation' },
+  INVALID_PARENT_TYPE: {
+    status: 422,
+    message:
+      'A human turn follows an agent turn (or starts the conversation); an agent turn follows a human turn',
+  },
+  TURN_CYCLE: { status: 422, message: 'The turn would be its own ancestor' },
+  TURN_EXISTS: { status: 409, message: 'A turn with that id already exists' },
+  NOT_A_CHILD: { status: 422, message: 'The turn is not a child of that parent' },
+  NOT_AN_AGENT_TURN: { status: 422, message: 'Only agent turns have steps and likes' },
+  TURN_COMPLETED: { status: 409, message: 'The agent turn is complete; no more steps can be added' },
+  CONVERSATION_TOO_DEEP: { status: 422, message: 'The conversation path is longer than allowed' },
+  CONVERSATION_TOO_LARGE: { status: 422, message: 'The conversation has more turns or steps than allowed' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

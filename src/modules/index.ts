@@ -1,3 +1,4 @@
+import { callcenterModule } from './callcenter/index.js';
 import { conversationsModule } from './conversations/module.js';
 import { interactionsModule } from './interactions/module.js';
 import { messagingModule } from './messaging/index.js';
@@ -15,4 +16,5 @@ export const modules: readonly ModuleDefinition<any>[] = [
   voiceModule,
   messagingModule,
   interactionsModule,
+  callcenterModule,
 ];

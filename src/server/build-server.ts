@@ -2,7 +2,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Switchboard } from '../app/create-switchboard.js';
 import { keyGuard } from '../auth/guard.js';
 import { registerDocs } from './docs.js';
+import { clientErrorHandler, frameworkErrors, trackRoutes } from './edge/client-errors.js';
+import { installJsonBodyParser } from './edge/json-body.js';
+import { installPageTokens, pageTokenSecret } from './edge/page-tokens.js';
+import { installValidators } from './edge/validator.js';
 import { installErrorHandling } from './error-handler.js';
+import { SwitchboardError } from '../errors/index.js';
 import { installHttpObservability } from './http-observability.js';
 import { opsRoutes } from './ops-routes.js';
 import { genReqId } from './request-id.js';
@@ -33,24 +38,37 @@ export async function buildServer(
   options: BuildServerOptions = {},
 ): Promise<FastifyInstance> {
   const { config, context } = switchboard;
+  const { server } = config;
   const app = Fastify({
     loggerInstance: context.logger.child({ component: 'http' }),
     // Our onResponse hook logs one line per request without the raw URL or any body.
     disableRequestLogging: true,
     genReqId,
-    bodyLimit: options.bodyLimit ?? config.server.body_limit_bytes,
-    return503OnClosing: true,
+    bodyLimit: options.bodyLimit ?? server.body_limit_bytes,
+    // Requests that arrive while closing get SHUTTING_DOWN from our own hook below, in the
+    // catalogue's shape with a request id and Retry-After (Fastify's own 503 body is not).
+    return503OnClosing: false,
     // Idle keep-alive sockets are closed at shutdown; busy ones finish their request first.
     forceCloseConnections: 'idle',
-    ajv: {
-      customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
+    // A stalled upload (headers or body) is cut off with 408; Node checks every second.
+    requestTimeout: server.request_timeout_ms,
+    keepAliveTimeout: server.keep_alive_timeout_ms,
+    http: {
+      headersTimeout: Math.min(server.headers_timeout_ms, server.request_timeout_ms),
+      connectionsCheckingInterval: 1_000,
     },
+    clientErrorHandler,
+    frameworkErrors,
   }) as unknown as FastifyInstance;
+  app.server.maxConnections = server.max_connections;
 
+  installJsonBodyParser(app);
   // JSON only: without the text/plain parser a wrong content type is a clear 415, not a type error.
   app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorResponse);
-  installErrorHandling(app);
+  installValidators(app, [ErrorResponse]);
+  installErrorHandling(app, trackRoutes(app));
+  refuseWhileClosing(app);
   installHttpObservability(app, context.metrics);
 
   const keys = switchboard.services.auth.keys;
@@ -67,6 +85,7 @@ export async function buildServer(
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', keyGuard(keys));
+      installPageTokens(v1, pageTokenSecret(server.page_token_secret, config.store.data_dir));
       for (const m of switchboard.modules) {
         if (!m.routes) continue;
         await v1.register(async (scope) => {
@@ -80,4 +99,19 @@ export async function buildServer(
 
   await app.ready();
   return app;
+}
+
+/**
+ * Once `close()` has begun, a request that still arrives (on a kept-alive connection) is
+ * answered 503 SHUTTING_DOWN by the one error handler, with `Connection: close` (Fastify sets
+ * it) and Retry-After, so a client retries elsewhere. In-flight requests finish normally.
+ */
+function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new SwitchboardError('SHUTTING_DOWN');
+  });
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loggableError } from '../shared/loggable-error.js';
 import { SwitchboardError, isSwitchboardError, type ErrorCode } from '../errors/index.js';
+import { USER_ID_PATTERN } from '../shared/user-id.js';
 
 interface AjvError {
   instancePath: string;
@@ -25,6 +26,21 @@ function validationError(error: FastifyError): SwitchboardError {
   const first = errors[0];
   if (!first) return new SwitchboardError('VALIDATION_FAILED', error.message);
   const field = fieldOf(error.validationContext, first);
+  // Ids are strings in JSON everywhere: a 19-digit Snowflake as a JSON number has already lost
+  // its last digits when it is parsed, so a number where an id belongs is refused as such.
+  if (first.keyword === 'type' && first.params.type === 'string' && /(^|\.)(id|[A-Za-z]*Id)$/.test(field)) {
+    return new SwitchboardError('INVALID_ID', `${field} must be a string: ids are strings in JSON`, {
+      field,
+      details: { rule: 'type' },
+    });
+  }
+  if (first.keyword === 'pattern' && first.params.pattern === USER_ID_PATTERN) {
+    return new SwitchboardError(
+      'INVALID_USER_ID',
+      `${field}: expected a user id of 1 to 128 visible ASCII characters`,
+      { field },
+    );
+  }
   const allowed = allowedValues(errors, first);
   const why =
     first.keyword === 'required'
@@ -93,17 +109,88 @@ export function errorBody(error: SwitchboardError, requestId: string) {
   return { error: { ...error.toJSON(), requestId } };
 }
 
+/** Seconds a client should wait before retrying a 503 (issue 23: every 503 carries Retry-After). */
+export const RETRY_AFTER_SECONDS = 1;
+
 function send(reply: FastifyReply, request: FastifyRequest, error: SwitchboardError) {
+  if (error.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.code(error.status).type('application/json; charset=utf-8').send(errorBody(error, request.id));
 }
 
-/** The one error handler and the JSON 404, for the whole server. */
-export function installErrorHandling(app: FastifyInstance): void {
+/** The failing port a dependency error names (`hot_state`, `relational`, ...), if any. */
+function portOf(error: SwitchboardError): string {
+  const port = error.details?.port;
+  return typeof port === 'string' ? port : 'unknown';
+}
+
+/**
+ * Logs a dependency outage once, not once per failed request (issue 23): the first failure of
+ * a port with a code logs a warning, later ones are only counted, and when none has been seen
+ * for `quietMs` one line says the outage is over and how many requests it failed.
+ */
+export class OutageLog {
+  private readonly open = new Map<string, { failed: number; since: number; timer: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly log: FastifyInstance['log'],
+    private readonly quietMs = 5_000,
+  ) {}
+
+  failed(error: SwitchboardError, cause: unknown, request: FastifyRequest): void {
+    const port = portOf(error);
+    const key = `${port}:${error.code}`;
+    const current = this.open.get(key);
+    if (current) {
+      current.failed += 1;
+      current.timer.refresh();
+      return;
+    }
+    const entry = { failed: 1, since: Date.now(), timer: this.closeTimer(key, port, error.code) };
+    this.open.set(key, entry);
+    // Neither line prints the error's message: see loggableError.
+    this.log.warn(
+      { reqId: request.id, code: error.code, port, error: loggableError(cause) },
+      'request failed: dependency unavailable (further failures are counted until it recovers)',
+    );
+  }
+
+  private closeTimer(key: string, port: string, code: string): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      const entry = this.open.get(key);
+      this.open.delete(key);
+      if (!entry) return;
+      this.log.info(
+        { code, port, failedRequests: entry.failed, lastedMs: Date.now() - entry.since - this.quietMs },
+        'dependency failures stopped',
+      );
+    }, this.quietMs);
+    timer.unref();
+    return timer;
+  }
+
+  close(): void {
+    for (const entry of this.open.values()) clearTimeout(entry.timer);
+    this.open.clear();
+  }
+}
+
+/**
+ * The one error handler and the JSON 404 (405 with `Allow` when the path exists under other
+ * methods), for the whole server. `allowedMethods` names the methods a path is routed for.
+ */
+export function installErrorHandling(
+  app: FastifyInstance,
+  allowedMethods: (path: string) => string[] = () => [],
+): void {
+  const outages = new OutageLog(app.log);
+  app.addHook('onClose', async () => outages.close());
   app.setErrorHandler((error, request, reply) => {
     const mapped = toSwitchboardError(error);
     // Neither line prints the error's message: see loggableError.
     if (mapped.status >= 500 && mapped.code === 'INTERNAL') {
       request.log.error({ error: loggableError(error) }, 'unhandled error');
+    } else if (mapped.status === 503 && mapped.code !== 'SHUTTING_DOWN') {
+      outages.failed(mapped, error, request);
     } else if (mapped.status >= 500) {
       request.log.warn(
         { code: mapped.code, error: loggableError(error) },
@@ -112,11 +199,24 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     return send(reply, request, mapped);
   });
-  app.setNotFoundHandler((request, reply) =>
-    send(
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = allowedMethods(path);
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '));
+      return send(
+        reply,
+        request,
+        new SwitchboardError(
+          'METHOD_NOT_ALLOWED',
+          `${request.method} is not allowed here; use ${allowed.join(', ')}`,
+        ),
+      );
+    }
+    return send(
       reply,
       request,
-      new SwitchboardError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
-    ),
-  );
+      new SwitchboardError('ROUTE_NOT_FOUND', `No route ${request.method} ${path}`),
+    );
+  });
 }

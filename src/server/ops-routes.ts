@@ -9,23 +9,25 @@ import type { FastifyInstance } from 'fastify';
 import type { Switchboard } from '../app/create-switchboard.js';
 import { withTimeout } from '../app/ports.js';
 import { keyGuard } from '../auth/guard.js';
+import { secretFromHeaders } from '../auth/secrets.js';
 import type { Worker } from '../modules/module.js';
 import { ErrorResponse } from './schemas.js';
 import { typed } from './type-provider.js';
 
-const HealthSchema = Type.Object({ ok: Type.Boolean(), detail: Type.String() });
+/** engine, detail and latencyMs are details: see `[server] ready_details`. */
 const PortSchema = Type.Object({
   ok: Type.Boolean(),
-  engine: Type.String(),
-  detail: Type.String(),
-  latencyMs: Type.Number(),
+  engine: Type.Optional(Type.String()),
+  detail: Type.Optional(Type.String()),
+  latencyMs: Type.Optional(Type.Number()),
 });
+const WorkerSchema = Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) });
 const ReadySchema = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
   /** Names of the failing ports (`relational`, `hot_state`, ...) and workers (`worker:<name>`). */
   failing: Type.Array(Type.String()),
   ports: Type.Record(Type.String(), PortSchema),
-  workers: Type.Record(Type.String(), HealthSchema),
+  workers: Type.Record(Type.String(), WorkerSchema),
 });
 
 async function workerHealth(workers: Worker[], timeoutMs: number) {
@@ -96,8 +98,16 @@ export function opsRoutes(app: FastifyInstance, switchboard: Switchboard): void 
         response: { 200: ReadySchema, 503: ReadySchema, 401: Type.Ref(ErrorResponse) },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const timeoutMs = server.ready_timeout_ms;
+      // Details (engines, file paths, versions, error messages) tell an attacker what runs here:
+      // only an admin key sees them unless `[server] ready_details = "public"`.
+      const details =
+        server.ready_details === 'public' ||
+        (await switchboard.services.auth.keys
+          .authorize(secretFromHeaders(request.headers), 'admin')
+          .then(() => true)
+          .catch(() => false));
       const [ports, workers] = await Promise.all([
         switchboard.health(),
         workerHealth(switchboard.workers(), timeoutMs),
@@ -111,9 +121,14 @@ export function opsRoutes(app: FastifyInstance, switchboard: Switchboard): void 
           .map(([name]) => `worker:${name}`),
       ];
       const ok = failing.length === 0;
-      return reply
-        .code(ok ? 200 : 503)
-        .send({ status: ok ? 'ready' : 'unavailable', failing, ports, workers });
+      const summary = <T extends { ok: boolean }>(all: Record<string, T>) =>
+        Object.fromEntries(Object.entries(all).map(([name, h]) => [name, { ok: h.ok }]));
+      return reply.code(ok ? 200 : 503).send({
+        status: ok ? 'ready' : 'unavailable',
+        failing,
+        ports: details ? ports : summary(ports),
+        workers: details ? workers : summary(workers),
+      });
     },
   );
 

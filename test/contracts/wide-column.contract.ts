@@ -561,8 +561,14 @@ export function wideColumnContract(
         expect(page.nextPageToken).not.toBeNull();
         await expectCode(
           engine.slice(kv, { key: { k }, limit: 2, pageToken: 'not-a-token' }),
-          'QUERY_REJECTED',
+          'INVALID_PAGE_TOKEN',
         );
+        // Another partition's token: refused, and the message names no table.
+        const other = await engine
+          .slice(kv, { key: { k: id('tok2') }, limit: 2, pageToken: page.nextPageToken })
+          .catch((e: unknown) => e);
+        expect(other).toMatchObject({ code: 'INVALID_PAGE_TOKEN', status: 400 });
+        expect((other as Error).message).not.toContain(kv.name);
         const resumed = await engine.slice(kv, { key: { k }, limit: 2, pageToken: page.nextPageToken });
         expect(resumed.rows.map((r) => r.c)).toEqual([2, 3]);
       });

@@ -31,8 +31,8 @@ describe('operations routes', () => {
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('GET /ready reports every port as healthy', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/ready' });
+  it('GET /ready reports every port as healthy, with details for an admin key only', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/ready', headers: t.auth(t.adminKey) });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.status).toBe('ready');
@@ -41,6 +41,13 @@ describe('operations routes', () => {
     for (const port of Object.values(body.ports) as { ok: boolean; engine: string }[]) {
       expect(port.ok).toBe(true);
       expect(port.engine).toBe('embedded');
+    }
+    // Without a key, or with a read key: which ports are ok, and nothing about paths or versions.
+    for (const headers of [{}, t.auth(await t.keyWithScope('read'))]) {
+      const open = await t.app.inject({ method: 'GET', url: '/ready', headers });
+      expect(open.statusCode).toBe(200);
+      expect(open.json().ports.wide_column).toEqual({ ok: true });
+      expect(open.body).not.toMatch(/\.db|sqlite|embedded/i);
     }
   });
 

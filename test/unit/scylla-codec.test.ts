@@ -236,7 +236,12 @@ describe('page tokens', () => {
     expect(() => decodePageToken(table, token, sliceFingerprint(['b'], false))).toThrow(/another partition/);
     expect(() => decodePageToken(table, token, sliceFingerprint(['a'], true))).toThrow(/another partition/);
     expect(() => decodePageToken(table, 'garbage', fp)).toThrow(
-      expect.objectContaining({ code: 'QUERY_REJECTED' }),
+      expect.objectContaining({ code: 'INVALID_PAGE_TOKEN', status: 400, field: 'pageToken' }),
+    );
+    // The table's name never reaches a caller.
+    const foreign = encodePageToken({ ...table, name: 'api_keys' }, fp, '0a');
+    expect(() => decodePageToken(table, foreign, fp)).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('api_keys') }),
     );
   });
 });

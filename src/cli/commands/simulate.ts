@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { SwitchboardError } from '../../errors/index.js';
 import { readBack, simulateCalls } from '../../modules/interactions/simulate.js';
 import { withSwitchboard } from '../context.js';
+import { registerCallCenterSimulation } from './simulate-callcenter.js';
 
 interface CallsOptions {
   calls: string;
@@ -55,7 +56,8 @@ const ms = (v: number | null) => (v === null ? '-' : v.toFixed(1).padStart(8));
  * waits for the store to show every event.
  */
 export function register(program: Command): void {
-  const simulate = program.command('simulate').description('simulated traffic for the interactions pipeline');
+  const simulate = program.command('simulate').description('simulated traffic through the real services');
+  registerCallCenterSimulation(simulate);
   simulate
     .command('calls')
     .description('simulate N voice calls (STT → LLM → TTS turns) and report throughput and stage latencies')

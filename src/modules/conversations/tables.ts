@@ -1,10 +1,20 @@
 import { defineTable } from '../../ports/wide-column/declare.js';
 
 /**
- * Conversation trees (seed 002): the four denormalised tables that replace the relational
- * human_turns / agent_turns / steps joins. Each answers one query from one partition:
- * a user's recent sessions, a session's turns in order, a turn's steps, a turn's branches.
- * A turn is written to turns_by_session and turns_by_parent in one logged batch.
+ * Conversation trees (seed 002): the seed's four denormalised tables that replace the
+ * relational human_turns / agent_turns / steps joins, plus one lookup by session id. Each
+ * answers one query from one partition: a user's recent sessions, a session's turns in
+ * order, a turn's steps, a turn's branches. A turn is written to turns_by_session and
+ * turns_by_parent in one logged batch (wide-store.ts).
+ *
+ * Differences from the seed, and why:
+ * - `steps_by_turn.tpe` is text ('text', 'tool_call', ...) instead of an int code, so the
+ *   stored value documents itself and a new step type needs no code table;
+ * - `turns_by_session` also holds `completed` (an agent turn finished streaming);
+ * - `session_by_id` finds a session (its account, creation time, active root) from its id
+ *   alone: sessions_by_user is keyed by account and time, which a caller holding only a
+ *   session id does not know.
+ * Optional cells are never written as null (a null is a tombstone in CQL); absent means unset.
  */
 export const sessionsByUser = defineTable({
   name: 'sessions_by_user',
@@ -24,6 +34,22 @@ export const sessionsByUser = defineTable({
   comment: "A user's conversations, newest first",
 });
 
+export const sessionById = defineTable({
+  name: 'session_by_id',
+  module: 'conversations',
+  columns: {
+    session_uid: 'text',
+    account_uid: 'text',
+    created_at: 'timestamp',
+    title: 'text',
+    deleted_at: 'timestamp',
+    /** The root-level turn on the active path (root turns have the session id as parent). */
+    active_child: 'text',
+  },
+  partitionKey: ['session_uid'],
+  comment: 'A conversation by its id: owner, creation time, title, active root turn',
+});
+
 export const turnsBySession = defineTable({
   name: 'turns_by_session',
   module: 'conversations',
@@ -36,6 +62,7 @@ export const turnsBySession = defineTable({
     active_child: 'text',
     prompt: 'text',
     liked: 'boolean',
+    completed: 'boolean',
   },
   partitionKey: ['session_uid'],
   clusteringKey: [
@@ -51,7 +78,7 @@ export const stepsByTurn = defineTable({
   columns: {
     turn_uid: 'text',
     idx: 'int',
-    tpe: 'int',
+    tpe: 'text',
     content: 'text',
     created_at: 'timestamp',
   },
@@ -78,4 +105,10 @@ export const turnsByParent = defineTable({
   comment: 'Children of a turn, for navigating branches of the conversation tree',
 });
 
-export const conversationTables = [sessionsByUser, turnsBySession, stepsByTurn, turnsByParent] as const;
+export const conversationTables = [
+  sessionsByUser,
+  sessionById,
+  turnsBySession,
+  stepsByTurn,
+  turnsByParent,
+] as const;

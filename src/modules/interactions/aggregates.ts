@@ -64,6 +64,54 @@ export function foldSummary(state: SummaryState, v: ValidEvent, offset: bigint):
 
 type SummaryRow = Row<typeof sessionSummaries>;
 
+/**
+ * Event ids recently folded into one summary (session, stage, source), each with the offset
+ * it was folded at, oldest first, bounded. Republish detection: an event whose id is here
+ * with ANOTHER offset is a republish (a producer retry, a second publish of one event) and
+ * is dropped whole, from the rows and every aggregate; the same id at the SAME offset is a
+ * redelivery of the event itself, which the offset rule already handles. The map after a
+ * batch is a pure function of the snapshot and the batch, so a retried batch, a redelivery
+ * or a second consumer decide exactly alike. A session's events of one stage share a
+ * partition (keyed by session id), so its summary sees every republish of its events; one
+ * older than the last `window` events of the session and stage is counted again.
+ */
+export type RecentIds = Map<string, bigint>;
+
+const ENTRY_BYTES = 24;
+
+export function decodeRecentIds(blob: Uint8Array | null | undefined): RecentIds {
+  const out: RecentIds = new Map();
+  if (!blob || blob.length % ENTRY_BYTES !== 0) return out;
+  const buf = Buffer.from(blob.buffer, blob.byteOffset, blob.length);
+  for (let at = 0; at < buf.length; at += ENTRY_BYTES) {
+    const hex = buf.toString('hex', at, at + 16);
+    const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    out.set(id, buf.readBigInt64BE(at + 16));
+  }
+  return out;
+}
+
+export function encodeRecentIds(recent: RecentIds): Uint8Array {
+  const buf = Buffer.alloc(recent.size * ENTRY_BYTES);
+  let at = 0;
+  for (const [id, offset] of recent) {
+    buf.write(id.replace(/-/g, ''), at, 16, 'hex');
+    buf.writeBigInt64BE(offset, at + 16);
+    at += ENTRY_BYTES;
+  }
+  return buf;
+}
+
+/** Records `id` as folded at `offset`, dropping the oldest beyond `window`. */
+export function rememberId(recent: RecentIds, id: string, offset: bigint, window: number): void {
+  recent.set(id, offset);
+  while (recent.size > window) {
+    const oldest = recent.keys().next().value;
+    if (oldest === undefined) break;
+    recent.delete(oldest);
+  }
+}
+
 export function summaryFromRow(row: SummaryRow): SummaryState {
   return {
     throughOffset: row.through_offset,
@@ -85,7 +133,11 @@ export function summaryFromRow(row: SummaryRow): SummaryState {
  * clone's map is not extended in place), which made this function ~10 µs per call, a tenth of
  * the consumer's CPU per event in the pipeline bench.
  */
-export function summaryToRow(key: { session_id: string; stage: string; source: string }, s: SummaryState) {
+export function summaryToRow(
+  key: { session_id: string; stage: string; source: string },
+  s: SummaryState,
+  recent: RecentIds | null = null,
+) {
   return {
     session_id: key.session_id,
     stage: key.stage,
@@ -100,6 +152,7 @@ export function summaryToRow(key: { session_id: string; stage: string; source: s
     completion_tokens: BigInt(s.completionTokens),
     audio_us: BigInt(s.audioUs),
     text_chars: BigInt(s.textChars),
+    recent_event_ids: recent && recent.size > 0 ? encodeRecentIds(recent) : null,
   };
 }
 

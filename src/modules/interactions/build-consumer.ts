@@ -44,6 +44,7 @@ export function buildConsumer(deps: {
       payloadMaxChars: c.error_payload_max_chars,
       storeBatchOps: storeBatchOpsFor(c.store_batch_ops, deps.store.kind),
       cacheEntries: c.snapshot_cache_entries,
+      dedupWindow: c.dedup_window,
     },
     settings: {
       group: c.consumer_group,

@@ -39,6 +39,13 @@ export const interactionsSection = {
    * `batch_size_warn_threshold_in_kb`; large multi-partition batches overload coordinators).
    */
   store_batch_ops: f.int(0, 0, 100_000),
+  /**
+   * Event ids remembered per session and stage (in its summary snapshot) to count a
+   * republished event (same event_id published again, e.g. a producer retry) once in the
+   * summaries and histograms and store it once; 0 turns the check off. 24 bytes each per
+   * summary row.
+   */
+  dedup_window: f.int(64, 0, 4096),
   /** Aggregate snapshots the consumer keeps in memory to avoid reading back what it wrote. */
   snapshot_cache_entries: f.int(200_000, 0, 10_000_000),
   /** TTL of interaction rows, summaries and metrics (the seed's 90 days). */
@@ -56,6 +63,12 @@ export const interactionsSection = {
   heartbeat_ms: f.int(5000, 100, 600_000),
   /** The name this process reports in system_health (default: host name and pid). */
   instance: f.optionalString(),
+  /**
+   * How far ahead of the server's clock an event's timestamp may be when it is published
+   * (seconds); later ones are refused. A producer's `last_seen` in health is the time its
+   * events were received, never their own timestamps.
+   */
+  max_future_skew_seconds: f.int(300, 0, 86_400),
   /** Most events in one `POST /v1/interactions` batch. */
   max_events_per_request: f.int(1000, 1, 100_000),
 };

@@ -57,6 +57,7 @@ export function createInteractionServices(context: SwitchboardContext): Interact
       instance,
       now,
       maxBatch: c.max_events_per_request,
+      maxFutureSkewMs: c.max_future_skew_seconds * 1000,
     }),
     queries: new InteractionQueries(context.wideColumn, context.clock, () => consumer.lag()),
     consumer,

@@ -3,8 +3,11 @@ import type { LogMessage } from '../../ports/event-log/log.js';
 import type { Row } from '../../ports/wide-column/declare.js';
 import { batchOp, type BatchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
 import {
+  decodeRecentIds,
   emptySummary,
   foldSummary,
+  rememberId,
+  type RecentIds,
   histogramFromRow,
   metricToRow,
   summaryFromRow,
@@ -26,6 +29,8 @@ export interface ProcessorOptions {
   storeBatchOps: number;
   /** Most snapshots kept in memory (sessions × stages plus minute and hour buckets). */
   cacheEntries: number;
+  /** Event ids remembered per summary to drop republished events (0: off; see aggregates.ts RecentIds). */
+  dedupWindow?: number;
 }
 
 /** Where a batch's time went, cumulative over the processor's life (the bench prints it). */
@@ -57,6 +62,8 @@ export interface BatchReport {
   processingFailures: number;
   /** Valid events already folded into the aggregates by an earlier delivery. */
   redelivered: number;
+  /** Valid events whose event_id was already folded at another offset (republished): dropped. */
+  republished: number;
 }
 
 /** Store calls go through this (the consumer passes its circuit breaker). */
@@ -93,6 +100,9 @@ interface SourceGroup {
   minutes: Map<number, Delivered[]>;
   hours: Map<number, Delivered[]>;
 }
+
+/** Summary snapshots read for a batch: by source partition, then session id (null: none yet). */
+type SummaryReads = Map<string, Map<string, Row<typeof sessionSummaries> | null>>;
 
 interface SummaryKey {
   session_id: string;
@@ -158,6 +168,8 @@ export class BatchProcessor {
    * updated histogram is never reachable through a row it does not describe.
    */
   private readonly histograms = new WeakMap<object, LatencyHistogram>();
+  /** The decoded `recent_event_ids` behind each summary row, kept like `histograms`. */
+  private readonly recentIds = new WeakMap<object, RecentIds>();
 
   constructor(
     private readonly store: WideColumnEngine,
@@ -209,7 +221,13 @@ export class BatchProcessor {
   private async processOnce(messages: readonly LogMessage[]): Promise<BatchReport> {
     const t0 = now();
     const lastOffsets = this.checkContinuity(messages);
-    const report: BatchReport = { valid: 0, invalid: 0, processingFailures: 0, redelivered: 0 };
+    const report: BatchReport = {
+      valid: 0,
+      invalid: 0,
+      processingFailures: 0,
+      redelivered: 0,
+      republished: 0,
+    };
     const delivered: Delivered[] = [];
     const errorOps: BatchOp[] = [];
     const eventOps: BatchOp[][] = [];
@@ -235,8 +253,10 @@ export class BatchProcessor {
       const v = checked.value;
       delivered.push({ message, v });
       eventOps.push(interactionOps(v, this.options.ttlSeconds));
+      // Last seen is when the log received the event (its record time, set at publish), never
+      // the event's own timestamp, which a producer's clock (or a forged value) decides.
       const seen = producers.get(v.event.instance);
-      if (seen === undefined || v.timeMs > seen) producers.set(v.event.instance, v.timeMs);
+      if (seen === undefined || message.timestamp > seen) producers.set(v.event.instance, message.timestamp);
     }
     for (const [instance, lastMs] of producers) {
       errorOps.push(
@@ -251,18 +271,93 @@ export class BatchProcessor {
     const t1 = now();
     this.timings.validateMs += t1 - t0;
 
-    const stored = await this.writeRows(delivered, eventOps, errorOps, report);
-    const t2 = now();
-    this.timings.rowsWriteMs += t2 - t1;
-    this.metrics.storeWriteSeconds.observe({ phase: 'rows' }, (t2 - t1) / 1000);
+    // The summaries are read before the rows are written (reading changes nothing), so a
+    // republished event is dropped from the rows as well as from every aggregate.
+    const summaries = await this.readSummaries(delivered);
+    const kept = this.dropRepublished(delivered, eventOps, summaries, report);
+    const t1b = now();
+    this.timings.snapshotReadMs += t1b - t1;
 
-    await this.writeSnapshots(stored, report);
+    const stored = await this.writeRows(kept.delivered, kept.eventOps, errorOps, report);
+    const t2 = now();
+    this.timings.rowsWriteMs += t2 - t1b;
+    this.metrics.storeWriteSeconds.observe({ phase: 'rows' }, (t2 - t1b) / 1000);
+
+    await this.writeSnapshots(stored, report, summaries);
     for (const [source, offset] of lastOffsets) this.lastOffset.set(source, offset);
     report.valid = stored.length;
     this.timings.batches += 1;
     this.timings.messages += messages.length;
     this.metrics.processingSeconds.observe((now() - t0) / 1000);
     return report;
+  }
+
+  /**
+   * The latest summary snapshot of every (source, session) in the batch: from the cache in a
+   * steady stream, else one read per key (the same reads phase 2 always made, made earlier).
+   */
+  private async readSummaries(delivered: readonly Delivered[]): Promise<SummaryReads> {
+    const reads: SummaryReads = new Map();
+    const keys: SummaryKey[] = [];
+    for (const d of delivered) {
+      const source = this.sourceName(d.message);
+      let bySession = reads.get(source);
+      if (bySession === undefined) reads.set(source, (bySession = new Map()));
+      const session_id = d.v.event.session_id;
+      if (!bySession.has(session_id)) {
+        bySession.set(session_id, null);
+        keys.push({ session_id, stage: d.v.stage, source });
+      }
+    }
+    const rows = await this.latestAll(sessionSummaries, keys, (k) =>
+      this.cache.get(k.source)?.sessions.get(k.session_id),
+    );
+    keys.forEach((k, i) => reads.get(k.source)!.set(k.session_id, rows[i] ?? null));
+    return reads;
+  }
+
+  /** The recent ids of a summary row (decoded once per row object; a new map when none). */
+  private recentOf(row: Row<typeof sessionSummaries> | null): RecentIds {
+    if (row === null) return new Map();
+    let recent = this.recentIds.get(row);
+    if (recent === undefined) this.recentIds.set(row, (recent = decodeRecentIds(row.recent_event_ids)));
+    return recent;
+  }
+
+  /**
+   * Drops republished events: an event_id the summary already folded at another offset, or
+   * seen earlier in this batch at another offset. Decided from the snapshot and the batch
+   * alone, so every retry and every consumer drops the same events.
+   */
+  private dropRepublished(
+    delivered: Delivered[],
+    eventOps: BatchOp[][],
+    summaries: SummaryReads,
+    report: BatchReport,
+  ): { delivered: Delivered[]; eventOps: BatchOp[][] } {
+    if ((this.options.dedupWindow ?? 0) === 0 || delivered.length === 0) return { delivered, eventOps };
+    const firstInBatch = new Map<string, Map<string, bigint>>();
+    const keptDelivered: Delivered[] = [];
+    const keptOps: BatchOp[][] = [];
+    delivered.forEach((d, i) => {
+      const source = this.sourceName(d.message);
+      const session = d.v.event.session_id;
+      const recent = this.recentOf(summaries.get(source)?.get(session) ?? null);
+      const batchKey = `${source}\u0000${session}`;
+      let batch = firstInBatch.get(batchKey);
+      if (batch === undefined) firstInBatch.set(batchKey, (batch = new Map()));
+      const id = d.v.event.event_id;
+      const first = recent.get(id) ?? batch.get(id);
+      if (first !== undefined && first !== d.message.offset) {
+        report.republished += 1;
+        return;
+      }
+      if (first === undefined) batch.set(id, d.message.offset);
+      keptDelivered.push(d);
+      keptOps.push(eventOps[i]!);
+    });
+    if (report.republished > 0) this.metrics.redeliveries.inc(report.republished);
+    return { delivered: keptDelivered, eventOps: keptOps };
   }
 
   private errorRow(
@@ -371,7 +466,11 @@ export class BatchProcessor {
   }
 
   /** Phase 2: fold the stored events into the session and latency snapshots. */
-  private async writeSnapshots(stored: Delivered[], report: BatchReport): Promise<void> {
+  private async writeSnapshots(
+    stored: Delivered[],
+    report: BatchReport,
+    summaries: SummaryReads,
+  ): Promise<void> {
     const t0 = now();
     const summaryKeys: SummaryKey[] = [];
     const summaryEvents: Delivered[][] = [];
@@ -400,14 +499,10 @@ export class BatchProcessor {
         }
       }
     }
-    const [summaryRows, metricRows] = await Promise.all([
-      this.latestAll(sessionSummaries, summaryKeys, (k) =>
-        this.cache.get(k.source)?.sessions.get(k.session_id),
-      ),
-      this.latestAll(performanceMetrics, bucketKeys, (k, i) =>
-        this.cache.get(k.source)?.buckets.get(bucketCacheKeys[i]!),
-      ),
-    ]);
+    const summaryRows = summaryKeys.map((k) => summaries.get(k.source)?.get(k.session_id) ?? null);
+    const metricRows = await this.latestAll(performanceMetrics, bucketKeys, (k, i) =>
+      this.cache.get(k.source)?.buckets.get(bucketCacheKeys[i]!),
+    );
     const t1 = now();
     this.timings.snapshotReadMs += t1 - t0;
     this.metrics.storeWriteSeconds.observe({ phase: 'snapshot_read' }, (t1 - t0) / 1000);
@@ -418,6 +513,8 @@ export class BatchProcessor {
     summaryKeys.forEach((key, i) => {
       const previous = summaryRows[i] as Row<typeof sessionSummaries> | null;
       const state: SummaryState = previous ? summaryFromRow(previous) : emptySummary();
+      const window = this.options.dedupWindow ?? 0;
+      const recent = window > 0 ? this.recentOf(previous) : null;
       const base = state.throughOffset;
       for (const d of inOffsetOrder(summaryEvents[i]!)) {
         if (d.message.offset <= base) {
@@ -425,9 +522,11 @@ export class BatchProcessor {
           continue;
         }
         foldSummary(state, d.v, d.message.offset);
+        if (recent) rememberId(recent, d.v.event.event_id, d.message.offset, window);
       }
       if (state.throughOffset === base) return;
-      const row = summaryToRow(key, state);
+      const row = summaryToRow(key, state, recent);
+      if (recent) this.recentIds.set(row, recent);
       updates.push(() => this.remember(key.source, 'sessions', key.session_id, row));
       const ops = [batchOp.insert(sessionSummaries, row, { ttlSeconds })];
       if (previous) {

@@ -3,7 +3,14 @@ import type { EventLog, OutgoingMessage } from '../../ports/event-log/log.js';
 import type { EventByStage, InteractionInput, Stage } from './events.js';
 import type { InteractionMetrics } from './metrics.js';
 import type { StageTopics } from './topics.js';
-import { completeEvent, isStage, problemError, validateEvent, type EventProblem } from './validate.js';
+import {
+  completeEvent,
+  isStage,
+  problemError,
+  validateEvent,
+  type EventProblem,
+  type Validation,
+} from './validate.js';
 
 export interface PublishedEvent {
   stage: Stage;
@@ -28,6 +35,11 @@ export interface PublisherDeps {
   instance: string;
   now: () => Date;
   maxBatch: number;
+  /**
+   * How far ahead of this server's clock an event's own timestamp may be (ms); a later one
+   * is refused (VALIDATION_FAILED on `timestamp`, code "range"). Default 5 minutes.
+   */
+  maxFutureSkewMs?: number;
 }
 
 /**
@@ -48,6 +60,25 @@ export class InteractionPublisher {
   private flushScheduled = false;
 
   constructor(private readonly deps: PublisherDeps) {}
+
+  /** Validates a completed event and refuses a timestamp too far in the future. */
+  private check<S extends Stage>(stage: S, value: unknown): Validation<S> {
+    const checked = validateEvent(stage, value);
+    if (!checked.ok) return checked;
+    const skewMs = this.deps.maxFutureSkewMs ?? 300_000;
+    const latest = this.deps.now().getTime() + skewMs;
+    if (checked.value.timeMs > latest) {
+      return {
+        ok: false,
+        problem: {
+          field: 'timestamp',
+          code: 'range',
+          message: `timestamp: more than ${Math.round(skewMs / 1000)} s ahead of the server's clock (${new Date(latest - skewMs).toISOString()})`,
+        },
+      };
+    }
+    return checked;
+  }
 
   private enqueue(topic: string, message: OutgoingMessage): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -96,7 +127,7 @@ export class InteractionPublisher {
     input: InteractionInput<S> | EventByStage[S],
   ): Promise<PublishedEvent> {
     const started = performance.now();
-    const checked = validateEvent(stage, completeEvent(input, this.deps));
+    const checked = this.check(stage, completeEvent(input, this.deps));
     if (!checked.ok) throw problemError(checked.problem);
     const { event } = checked.value;
     const topic = this.deps.topics[stage];
@@ -147,7 +178,7 @@ export class InteractionPublisher {
         });
         return;
       }
-      const checked = validateEvent(stage, completeEvent(event as Record<string, unknown>, this.deps));
+      const checked = this.check(stage, completeEvent(event as Record<string, unknown>, this.deps));
       if (!checked.ok) {
         problems.push({ index, ...checked.problem });
         return;

@@ -114,23 +114,38 @@ export function interactionRoutes(app: FastifyInstance, services: InteractionSer
         params: Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 200 }) }),
         querystring: Type.Object({
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-          page_token: Type.Optional(Type.String({ maxLength: 2000 })),
+          pageToken: Type.Optional(Type.String({ maxLength: 2000 })),
+          page_token: Type.Optional(
+            Type.String({ maxLength: 2000, deprecated: true, description: 'Deprecated: use pageToken' }),
+          ),
           order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
         }),
         response: {
-          200: Type.Object({ interactions: Type.Array(InteractionSchema), next_page_token: NullableString }),
+          200: Type.Object({
+            interactions: Type.Array(InteractionSchema),
+            nextPageToken: NullableString,
+            next_page_token: Type.Union([Type.String(), Type.Null()], {
+              deprecated: true,
+              description: 'Deprecated: the same as nextPageToken',
+            }),
+          }),
           ...keyedErrorResponses,
         },
       },
     },
     async (request) => {
-      const { limit, page_token, order } = request.query;
+      // pageToken / nextPageToken as on every other route; page_token stays as a deprecated alias.
+      const { limit, pageToken, page_token, order } = request.query;
       const page = await queries.sessionInteractions(request.params.sessionId, {
         ...(limit ? { limit } : {}),
-        pageToken: page_token ?? null,
+        pageToken: pageToken ?? page_token ?? null,
         order: order === 'desc' ? 'DESC' : 'ASC',
       });
-      return { interactions: page.interactions as never, next_page_token: page.nextPageToken };
+      return {
+        interactions: page.interactions as never,
+        nextPageToken: page.nextPageToken,
+        next_page_token: page.nextPageToken,
+      };
     },
   );
 

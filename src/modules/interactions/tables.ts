@@ -106,6 +106,13 @@ export const sessionSummaries = defineTable({
     completion_tokens: 'bigint',
     audio_us: 'bigint',
     text_chars: 'bigint',
+    /**
+     * The event ids most recently folded into this summary with the offset each was folded
+     * at (24 bytes each: the UUID, then the offset as a big-endian int64), oldest first, at
+     * most `[interactions] dedup_window` of them: a republished event (same id, another
+     * offset) is recognised from the snapshot already read per batch (see aggregates.ts).
+     */
+    recent_event_ids: 'blob',
   },
   partitionKey: ['session_id'],
   clusteringKey: [

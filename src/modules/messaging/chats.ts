@@ -182,7 +182,12 @@ export class ChatService {
     return rows.map((r) => r.channel_id);
   }
 
-  /** Owners and admins add participants; adding someone already present changes their role. */
+  /**
+   * Owners and admins add participants; adding someone already present changes their role.
+   * Role rules: only an owner makes, demotes or removes an owner; an admin manages admins
+   * and members; a channel always keeps at least one owner (OWNER_REQUIRED), so the last
+   * owner hands over (makes another owner) before stepping down or leaving.
+   */
   async addParticipant(
     channelId: string,
     actor: string,
@@ -194,15 +199,11 @@ export class ChatService {
     checkUserId(userId);
     if (!ROLES.includes(role)) throw invalid('role', `expected one of ${ROLES.join(', ')}`);
     return this.relational.transaction(async (trx) => {
+      const channel = await this.lockChannel(id, trx);
       const actorRole = await this.requireMember(id, actor, trx);
       if (actorRole === 'member') throw notAllowed('only owners and admins add participants');
       if (role === 'owner' && actorRole !== 'owner') throw notAllowed('only an owner can make another owner');
       const db = this.db(trx);
-      const channel = await db
-        .selectFrom('messaging_channels')
-        .select('kind')
-        .where('id', '=', id)
-        .executeTakeFirstOrThrow();
       const existing = await db
         .selectFrom('messaging_participants')
         .selectAll()
@@ -210,6 +211,11 @@ export class ChatService {
         .where('user_id', '=', userId)
         .executeTakeFirst();
       if (existing) {
+        if (existing.role === role) return toParticipant(existing);
+        if (existing.role === 'owner') {
+          if (actorRole !== 'owner') throw notAllowed("only an owner can change an owner's role");
+          await this.requireAnotherOwner(id, userId, trx);
+        }
         await db
           .updateTable('messaging_participants')
           .set({ role })
@@ -230,7 +236,10 @@ export class ChatService {
     }, executor);
   }
 
-  /** Owners and admins remove others; anyone may leave. */
+  /**
+   * Owners and admins remove others; anyone may leave. Only an owner removes an owner, and
+   * the last owner cannot leave (OWNER_REQUIRED): they make another owner first.
+   */
   async removeParticipant(
     channelId: string,
     actor: string,
@@ -240,9 +249,21 @@ export class ChatService {
     const id = checkChannelId(channelId);
     checkUserId(userId);
     const removed = await this.relational.transaction(async (trx) => {
+      await this.lockChannel(id, trx);
       const actorRole = await this.requireMember(id, actor, trx);
       if (userId !== actor && actorRole === 'member')
         throw notAllowed('only owners and admins remove others');
+      const target = await this.db(trx)
+        .selectFrom('messaging_participants')
+        .select('role')
+        .where('channel_id', '=', id)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      if (!target) return false;
+      if (target.role === 'owner') {
+        if (actorRole !== 'owner') throw notAllowed('only an owner can remove an owner');
+        await this.requireAnotherOwner(id, userId, trx);
+      }
       const result = await this.db(trx)
         .deleteFrom('messaging_participants')
         .where('channel_id', '=', id)
@@ -254,6 +275,44 @@ export class ChatService {
       await this.onParticipantRemoved(id, userId).catch(() => undefined);
     }
     return removed;
+  }
+
+  /**
+   * Reads the channel inside a role change; on PostgreSQL it locks the row so role changes of
+   * one channel run one at a time (two owners demoting each other cannot both pass the
+   * owner count). SQLite transactions already run one at a time. A missing channel answers
+   * NOT_A_MEMBER, as the membership check does.
+   */
+  private async lockChannel(channelId: string, trx: Executor): Promise<{ kind: ChannelKind }> {
+    let query = this.db(trx).selectFrom('messaging_channels').select('kind').where('id', '=', channelId);
+    if (this.relational.dialect === 'postgres') query = query.forUpdate();
+    const channel = await query.executeTakeFirst();
+    if (!channel) {
+      throw new SwitchboardError('NOT_A_MEMBER', `User is not a member of channel ${channelId}`, {
+        field: 'userId',
+        details: { channelId },
+      });
+    }
+    return channel;
+  }
+
+  /** OWNER_REQUIRED unless an owner other than `userId` stays in the channel. */
+  private async requireAnotherOwner(channelId: string, userId: string, trx: Executor): Promise<void> {
+    const other = await this.db(trx)
+      .selectFrom('messaging_participants')
+      .select('user_id')
+      .where('channel_id', '=', channelId)
+      .where('role', '=', 'owner')
+      .where('user_id', '!=', userId)
+      .limit(1)
+      .executeTakeFirst();
+    if (!other) {
+      throw new SwitchboardError(
+        'OWNER_REQUIRED',
+        'A channel must keep an owner: make another participant owner first',
+        { field: 'userId', details: { channelId } },
+      );
+    }
   }
 }
 

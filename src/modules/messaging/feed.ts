@@ -79,7 +79,7 @@ export class ChannelFeed implements EventSink {
       } catch (error) {
         // The state change already stands; live subscribers still hear of it, only a replay will miss it.
         this.deps.logger.warn(
-          { channelId: event.channelId, type: event.type, err: (error as Error).message },
+          { channelId: event.channelId, type: event.type, err: error },
           'channel feed append failed',
         );
       }

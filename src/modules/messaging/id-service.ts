@@ -6,7 +6,8 @@ import { acquireWorkerLease, type WorkerLease } from './worker-lease.js';
 /**
  * The process's Snowflake generator behind its worker-id lease. `start()` takes the lease
  * (the server calls it at boot, so a clash refuses to start); a library user who never
- * calls it gets the lease taken on the first id instead.
+ * calls it gets the lease taken on the first id instead. An id is minted only while the
+ * lease is live (worker-lease.ts): otherwise `next()` throws ID_LEASE_UNAVAILABLE (503).
  */
 export class IdService {
   readonly generator: SnowflakeGenerator;
@@ -20,6 +21,9 @@ export class IdService {
       leaseSeconds: number;
       logger: Logger;
       time?: TimeSource;
+      /** Lease renewal and retry periods (tests shorten them; defaults in worker-lease.ts). */
+      leaseRefreshMs?: number;
+      leaseRetryMs?: number;
     },
   ) {
     this.generator = new SnowflakeGenerator({
@@ -33,17 +37,45 @@ export class IdService {
     this.lease ??= acquireWorkerLease(this.hotState, this.options.workerId, {
       ttlSeconds: this.options.leaseSeconds,
       logger: this.options.logger,
-      onLost: (error) => this.generator.block(error),
-    }).catch((error: unknown) => {
-      this.lease = undefined;
-      throw error;
-    });
+      ...(this.options.leaseRefreshMs !== undefined ? { refreshMs: this.options.leaseRefreshMs } : {}),
+      ...(this.options.leaseRetryMs !== undefined ? { retryMs: this.options.leaseRetryMs } : {}),
+      onMove: (workerId) => this.generator.setWorkerId(workerId),
+    }).then(
+      (lease) => {
+        this.generator.setGuard(() => lease.mintError());
+        return lease;
+      },
+      (error: unknown) => {
+        this.lease = undefined;
+        throw error;
+      },
+    );
     return this.lease;
   }
 
   async next(): Promise<bigint> {
-    await this.start();
+    const lease = await this.start();
+    await lease.ensureMintable();
     return this.generator.next();
+  }
+
+  /** The worker id ids are minted with now (it changes if the lease had to move). */
+  get workerId(): number {
+    return this.generator.workerId;
+  }
+
+  /**
+   * For /ready: whether ids can be minted, and why not. Takes the lease if nothing has yet
+   * (the first send would), so a clash or an unreachable hot state shows before a send fails.
+   */
+  async health(): Promise<{ ok: boolean; detail: string }> {
+    let lease: WorkerLease;
+    try {
+      lease = await this.start();
+    } catch (error) {
+      return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+    }
+    return lease.health();
   }
 
   async stop(): Promise<void> {

@@ -30,6 +30,8 @@ export const messagingModule: ModuleDefinition<MessagingServices> = {
         await services.ids.start();
       },
       stop: () => services.ids.stop(),
+      // Sends are refused (503 ID_LEASE_UNAVAILABLE) while no live lease is held: /ready says so.
+      health: () => services.ids.health(),
     },
     {
       // Relays the durable Telegram outbox; stopping waits for the send in flight, the rest stays pending.

@@ -20,8 +20,18 @@ import {
   checkToken,
   checkUserId,
   invalid,
+  RESERVED_MESSAGE_TYPES,
+  RESERVED_SOURCES,
+  reserved,
 } from './validation.js';
 import { notAllowed } from './chats.js';
+
+/**
+ * Longest text Telegram sends (Bot API: 4,096 characters). Messages from the bridge may be
+ * this long even when `content_max_length` is lower: a text is stored whole, never cut; a
+ * longer one (a forged update) is refused, and the bridge records and logs why.
+ */
+export const TELEGRAM_TEXT_MAX = 4096;
 
 export interface IdSource {
   next(): Promise<bigint>;
@@ -65,19 +75,30 @@ export class MessageService {
   /**
    * `options.id` lets a caller that must record the id before the message exists (the
    * Telegram bridge's dedup mapping) pass one it took from `ids.next()`; it must come from
-   * this process's generator so ids stay unique and ordered.
+   * this process's generator so ids stay unique and ordered. `options.origin` is for the
+   * service's own senders (the Telegram bridge): it sets `source` and allows the reserved
+   * values a caller's input may not carry (RESERVED_VALUE).
    */
   async send(
     channelId: string,
     actor: string,
     input: SendMessageInput,
-    options: { id?: bigint } = {},
+    options: { id?: bigint; origin?: 'telegram' | 'system' } = {},
   ): Promise<Message> {
     const id = checkChannelId(channelId);
     checkUserId(actor, 'actor');
-    const content = checkContent(input.content, this.deps.contentMaxLength);
+    const content = checkContent(input.content, this.maxLength(options.origin));
     const messageType = checkToken(input.messageType, 'text', 'messageType');
-    const source = checkToken(input.source, 'api', 'source');
+    if (RESERVED_MESSAGE_TYPES.has(messageType) && options.origin !== 'system') {
+      throw reserved('messageType', messageType);
+    }
+    let source: string;
+    if (options.origin !== undefined) {
+      source = options.origin;
+    } else {
+      source = checkToken(input.source, 'api', 'source');
+      if (RESERVED_SOURCES.has(source)) throw reserved('source', source);
+    }
     const attachments = checkAttachments(input.attachments);
     if (content.length === 0 && attachments.length === 0)
       throw invalid('content', 'a message needs content or attachments');
@@ -114,11 +135,17 @@ export class MessageService {
       await this.deps
         .afterSend(message)
         .catch((error: Error) =>
-          this.deps.logger.warn({ channelId: id, err: error.message }, 'post-send bookkeeping failed'),
+          this.deps.logger.warn({ channelId: id, err: error }, 'post-send bookkeeping failed'),
         );
     }
     await this.changed('created', message);
     return message;
+  }
+
+  private maxLength(origin: 'telegram' | 'system' | undefined): number {
+    return origin === 'telegram'
+      ? Math.max(this.deps.contentMaxLength, TELEGRAM_TEXT_MAX)
+      : this.deps.contentMaxLength;
   }
 
   async get(channelId: string, actor: string, messageId: bigint): Promise<Message> {
@@ -134,9 +161,10 @@ export class MessageService {
     actor: string,
     messageId: bigint,
     input: { content: string },
+    options: { origin?: 'telegram' | 'system' } = {},
   ): Promise<Message> {
     const id = checkChannelId(channelId);
-    const content = checkContent(input.content, this.deps.contentMaxLength);
+    const content = checkContent(input.content, this.maxLength(options.origin));
     await this.deps.chats.requireMember(id, actor);
     const row = await this.require(id, messageId);
     if (row.deleted) throw notFound(messageId);
@@ -228,7 +256,7 @@ export class MessageService {
       .publish(event)
       .catch((error: Error) =>
         this.deps.logger.warn(
-          { channelId: event.channelId, type: event.type, err: error.message },
+          { channelId: event.channelId, type: event.type, err: error },
           'live event publish failed',
         ),
       );
@@ -240,7 +268,7 @@ export class MessageService {
       .afterChange({ kind, message })
       .catch((error: Error) =>
         this.deps.logger.warn(
-          { channelId: message.channelId, change: kind, err: error.message },
+          { channelId: message.channelId, change: kind, err: error },
           'message change hook failed',
         ),
       );

@@ -158,9 +158,7 @@ export class PinService {
   ) {
     await this.events
       .publish({ type, channelId, messageId: formatId(messageId), userId })
-      .catch((error: Error) =>
-        this.logger.warn({ channelId, err: error.message }, 'live event publish failed'),
-      );
+      .catch((error: Error) => this.logger.warn({ channelId, err: error }, 'live event publish failed'));
   }
 }
 

@@ -8,7 +8,9 @@ import { rowToMessage, type MessageRow, type MessageStore } from './message-stor
 import { notFound } from './messages.js';
 import { messageReactionCountsTable, messageReactionsTable } from './tables.js';
 import type { Message, ReactionSummary } from './types.js';
-import { checkChannelId, checkEmoji } from './validation.js';
+import { KeyedQueue } from '../../shared/keyed-queue.js';
+import { SwitchboardError } from '../../errors/index.js';
+import { checkChannelId, checkEmoji, checkStoredEmoji } from './validation.js';
 
 export interface ReactionChange {
   /** False when the reaction was already there (add) or already absent (remove). */
@@ -23,8 +25,15 @@ export interface ReactionChange {
  * same reaction race on the row, exactly one applies, so the count equals the number of
  * rows under any interleaving. (A crash between the row and the counter write can leave
  * the count off by one; the rows stay the truth.)
+ *
+ * A message holds at most `reactionLimit` distinct emoji (REACTION_LIMIT_REACHED); more
+ * users may always join an emoji already there. Adds of a new emoji to one message are
+ * serialised in this process, so the limit holds exactly here; two processes adding two
+ * new emoji to one message at the same instant can pass it by one each.
  */
 export class ReactionService {
+  private readonly queue = new KeyedQueue();
+
   constructor(
     private readonly engine: WideColumnEngine,
     private readonly store: MessageStore,
@@ -32,6 +41,7 @@ export class ReactionService {
     private readonly events: EventSink,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly reactionLimit = 20,
   ) {}
 
   async add(channelId: string, actor: string, messageId: bigint, emojiRaw: string): Promise<ReactionChange> {
@@ -41,14 +51,18 @@ export class ReactionService {
     const message = await this.store.get(id, messageId);
     if (!message || message.deleted) throw notFound(messageId);
     const key = { channel_id: id, message_id: messageId, emoji };
-    const result = await this.engine.insert(
-      messageReactionsTable,
-      { ...key, user_id: actor, reacted_at: this.clock.now() },
-      { ifNotExists: true },
-    );
-    if (result.applied) {
-      await this.engine.increment(messageReactionCountsTable, key, { count: 1n });
-      if (!message.has_reactions) await this.store.update(id, messageId, { has_reactions: true });
+    const result = await this.queue.run(`${id}/${messageId}`, async () => {
+      if ((await this.count(id, messageId, emoji)) === 0) await this.requireRoom(id, messageId);
+      const inserted = await this.engine.insert(
+        messageReactionsTable,
+        { ...key, user_id: actor, reacted_at: this.clock.now() },
+        { ifNotExists: true },
+      );
+      if (inserted.applied) await this.engine.increment(messageReactionCountsTable, key, { count: 1n });
+      return inserted;
+    });
+    if (result.applied && !message.has_reactions) {
+      await this.store.update(id, messageId, { has_reactions: true });
     }
     const count = await this.count(id, messageId, emoji);
     if (result.applied) await this.publish('reaction.added', id, messageId, emoji, actor, count);
@@ -62,7 +76,7 @@ export class ReactionService {
     emojiRaw: string,
   ): Promise<ReactionChange> {
     const id = checkChannelId(channelId);
-    const emoji = checkEmoji(emojiRaw);
+    const emoji = checkStoredEmoji(emojiRaw);
     await this.chats.requireMember(id, actor);
     const key = { channel_id: id, message_id: messageId, emoji };
     const result = await this.engine.delete(
@@ -93,7 +107,7 @@ export class ReactionService {
     options: { limit?: number; pageToken?: string | null } = {},
   ): Promise<{ userIds: string[]; nextPageToken: string | null }> {
     const id = checkChannelId(channelId);
-    const emoji = checkEmoji(emojiRaw);
+    const emoji = checkStoredEmoji(emojiRaw);
     await this.chats.requireMember(id, actor);
     const page = await this.engine.slice(messageReactionsTable, {
       key: { channel_id: id, message_id: messageId, emoji },
@@ -136,6 +150,22 @@ export class ReactionService {
     );
   }
 
+  /** Refuses a new emoji on a message that already carries `reactionLimit` distinct ones. */
+  private async requireRoom(channelId: string, messageId: bigint): Promise<void> {
+    const counts = await this.engine.slice(messageReactionCountsTable, {
+      key: { channel_id: channelId, message_id: messageId },
+      limit: 1000,
+    });
+    const distinct = counts.rows.filter((r) => (r.count ?? 0n) > 0n).length;
+    if (distinct >= this.reactionLimit) {
+      throw new SwitchboardError(
+        'REACTION_LIMIT_REACHED',
+        `The message already has ${distinct} distinct reactions; at most ${this.reactionLimit} allowed`,
+        { field: 'emoji', details: { limit: this.reactionLimit } },
+      );
+    }
+  }
+
   private async count(channelId: string, messageId: bigint, emoji: string): Promise<number> {
     const row = await this.engine.get(messageReactionCountsTable, {
       channel_id: channelId,
@@ -155,8 +185,6 @@ export class ReactionService {
   ): Promise<void> {
     await this.events
       .publish({ type, channelId, messageId: formatId(messageId), emoji, userId, count })
-      .catch((error: Error) =>
-        this.logger.warn({ channelId, err: error.message }, 'live event publish failed'),
-      );
+      .catch((error: Error) => this.logger.warn({ channelId, err: error }, 'live event publish failed'));
   }
 }

@@ -82,7 +82,7 @@ export function createMessagingServices(
   const chats = new ChatService(context.relational, engine, clock, (channelId, userId) =>
     events.publish({ type: 'member.removed', channelId, userId }),
   );
-  const reactions = new ReactionService(engine, store, chats, feed, clock, logger);
+  const reactions = new ReactionService(engine, store, chats, feed, clock, logger, config.reaction_limit);
   const reads = new ReadService(engine, chats, clock, config.unread_cap);
   const counters = new LiveCounters(hotState, chats);
   const search = new SearchService({ relational: context.relational, engine, store, chats, logger });

@@ -30,13 +30,16 @@ export interface SnowflakeOptions {
  * sorts before one already handed out.
  */
 export class SnowflakeGenerator {
-  readonly workerId: number;
+  /** Changes only when the worker-id lease moves to another id (see worker-lease.ts). */
+  workerId: number;
   private readonly tolerance: number;
   private readonly time: TimeSource;
   private lastMs = -1;
   private sequence = 0;
   /** Set when the worker-id lease is lost: ids could then collide with another process. */
   private blocked: SwitchboardError | undefined;
+  /** Asked before every id: an error (no live worker-id lease) refuses it. */
+  private guard: (() => SwitchboardError | undefined) | undefined;
 
   constructor(options: SnowflakeOptions) {
     if (!Number.isInteger(options.workerId) || options.workerId < 0 || options.workerId > MAX_WORKER_ID) {
@@ -62,6 +65,19 @@ export class SnowflakeGenerator {
     this.blocked = undefined;
   }
 
+  /** Consulted before every id (the worker-id lease's `mintError`). */
+  setGuard(guard: (() => SwitchboardError | undefined) | undefined): void {
+    this.guard = guard;
+  }
+
+  /** Follows the lease to another worker id; the sequence starts over in the next millisecond. */
+  setWorkerId(workerId: number): void {
+    if (!Number.isInteger(workerId) || workerId < 0 || workerId > MAX_WORKER_ID) {
+      throw new SwitchboardError('CONFIG_INVALID', `worker id ${workerId} is outside 0 to ${MAX_WORKER_ID}`);
+    }
+    this.workerId = workerId;
+  }
+
   async next(): Promise<bigint> {
     for (;;) {
       const result = this.tryNext();
@@ -73,6 +89,8 @@ export class SnowflakeGenerator {
   /** Returns an id, or how long to wait before trying again. Synchronous, so concurrent callers never interleave. */
   private tryNext(): bigint | { waitMs: number } {
     if (this.blocked) throw this.blocked;
+    const refused = this.guard?.();
+    if (refused) throw refused;
     const ms = this.time.now() - SNOWFLAKE_EPOCH_MS;
     if (ms < 0 || ms > MAX_TIMESTAMP_MS) {
       throw new SwitchboardError(

@@ -34,9 +34,7 @@ export class TypingService {
     const expiresAt = new Date(Date.now() + this.ttlSeconds * 1000);
     await this.events
       .publish({ type: 'typing', channelId: id, userId: actor, expiresAt: expiresAt.toISOString() })
-      .catch((error: Error) =>
-        this.logger.warn({ channelId: id, err: error.message }, 'live event publish failed'),
-      );
+      .catch((error: Error) => this.logger.warn({ channelId: id, err: error }, 'live event publish failed'));
     return { userId: actor, expiresAt };
   }
 

@@ -1,4 +1,5 @@
 import { SwitchboardError } from '../../errors/index.js';
+import { USER_ID_RE } from '../../shared/user-id.js';
 
 /**
  * Input checks shared by the library API and the HTTP routes, so a bad value fails with the
@@ -24,8 +25,12 @@ export function checkChannelId(raw: unknown, field = 'channelId'): string {
 
 /** User ids come from the integration (API keys identify the integration, not the end user). */
 export function checkUserId(raw: unknown, field = 'userId'): string {
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 128 || CONTROL_RE.test(raw)) {
-    throw invalid(field, 'expected a user id of 1 to 128 printable characters');
+  if (typeof raw !== 'string' || !USER_ID_RE.test(raw)) {
+    throw new SwitchboardError(
+      'INVALID_USER_ID',
+      `${field}: expected a user id of 1 to 128 visible ASCII characters`,
+      { field },
+    );
   }
   return raw;
 }
@@ -63,7 +68,27 @@ export function checkToken(raw: unknown, fallback: string, field: string): strin
   return raw;
 }
 
+/**
+ * A reaction is one Unicode emoji (an RGI emoji sequence: skin tones, flags, keycaps and ZWJ
+ * families included) or a custom emoji named `:name:` (letters, digits, `_`, `+`, `-`; at
+ * most 32 characters between the colons, as Discord's custom names).
+ */
+// Built at run time: the `v` flag (Unicode sets, Node 20+) is newer than the compile target.
+const UNICODE_EMOJI_RE = new RegExp('^(?:\\p{RGI_Emoji}|\\p{Extended_Pictographic}\\uFE0F?)$', 'v');
+const CUSTOM_EMOJI_RE = /^:[A-Za-z0-9_+-]{1,32}:$/;
+
 export function checkEmoji(raw: unknown, field = 'emoji'): string {
+  if (typeof raw !== 'string' || !(UNICODE_EMOJI_RE.test(raw) || CUSTOM_EMOJI_RE.test(raw))) {
+    throw invalid(field, 'expected one Unicode emoji or a custom emoji as :name: (letters, digits, _ + -)');
+  }
+  return raw;
+}
+
+/**
+ * The looser rule reactions were stored under before the emoji check: removing or listing
+ * a reaction only needs a name that can be a key, so reactions stored then can still go.
+ */
+export function checkStoredEmoji(raw: unknown, field = 'emoji'): string {
   if (
     typeof raw !== 'string' ||
     raw.length === 0 ||
@@ -74,6 +99,20 @@ export function checkEmoji(raw: unknown, field = 'emoji'): string {
     throw invalid(field, 'expected an emoji or a short emoji name without spaces (at most 64 characters)');
   }
   return raw;
+}
+
+/**
+ * Origin fields the server sets: `source` "telegram" (the bridge) and "system", and the
+ * "system" message type, come only from the service itself (the Telegram mirror trusts
+ * them), never from a request body or a library caller's input.
+ */
+export const RESERVED_SOURCES: ReadonlySet<string> = new Set(['telegram', 'system']);
+export const RESERVED_MESSAGE_TYPES: ReadonlySet<string> = new Set(['system']);
+
+export function reserved(field: string, value: string): SwitchboardError {
+  return new SwitchboardError('RESERVED_VALUE', `${field} "${value}" is set by the service only`, {
+    field,
+  });
 }
 
 export interface Attachment {
@@ -88,7 +127,11 @@ export interface Attachment {
 const ATTACHMENT_KEYS = new Set(['name', 'url', 'mimeType', 'size', 'externalId']);
 export const MAX_ATTACHMENTS = 10;
 
-/** Attachments are metadata only: the bytes live wherever the url points. */
+/**
+ * Attachments are metadata only: the bytes live wherever the url points. Each names where
+ * its bytes are (an http or https `url`, or an integration's `externalId`); links of other
+ * schemes (`javascript:`, `data:`, `file:`) are refused so no client renders them.
+ */
 export function checkAttachments(raw: unknown, field = 'attachments'): Attachment[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw) || raw.length > MAX_ATTACHMENTS) {
@@ -107,11 +150,27 @@ export function checkAttachments(raw: unknown, field = 'attachments'): Attachmen
         }
         out.size = value;
       } else {
-        if (typeof value !== 'string' || value.length > 2048)
-          throw invalid(`${at}.${key}`, 'expected a string');
+        if (typeof value !== 'string' || value.length === 0 || value.length > 2048 || CONTROL_RE.test(value))
+          throw invalid(`${at}.${key}`, 'expected a string of 1 to 2048 printable characters');
+        if (key === 'url') checkUrl(value, `${at}.url`);
         out[key as 'name' | 'url' | 'mimeType' | 'externalId'] = value;
       }
     }
+    if (out.url === undefined && out.externalId === undefined) {
+      throw invalid(at, 'an attachment needs a url or an externalId');
+    }
     return out;
   });
+}
+
+function checkUrl(value: string, field: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(field, 'expected an absolute http or https URL');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname.length === 0) {
+    throw invalid(field, 'expected an absolute http or https URL');
+  }
 }

@@ -79,6 +79,8 @@ export const voiceSection = {
   max_memory_bytes: f.int(262_144, 64, 4_194_304),
   /** Region for phone numbers written without a country code (ISO 3166 alpha-2, e.g. "IN"). */
   default_region: f.string('IN', { nonEmpty: true }),
+  /** How far ahead an appointment may be booked, in days after today in the branch's zone (SLOT_TOO_FAR beyond). */
+  booking_horizon_days: f.int(90, 1, 3650),
   gold_price: {
     /** The day's base price per gram in INR, at `base_purity`. */
     base_price: f.number(7500, 0.01, 100_000_000),

@@ -80,6 +80,7 @@ export function createVoiceServices(
     clock,
     random: options.smsRandom ?? randomSource(seed === undefined ? undefined : seed + 1),
     logger,
+    sessionExists: async (sessionId) => (await sessions.find(sessionId)) !== null,
   });
   const goldPrice = new GoldPriceService(new GoldPriceRepository(context.wideColumn), {
     basePrice: config.gold_price.base_price,
@@ -98,6 +99,7 @@ export function createVoiceServices(
     sms,
     {
       defaultRegion: config.default_region,
+      horizonDays: config.booking_horizon_days,
       clock,
       logger,
     },

@@ -216,7 +216,10 @@ export async function createRedisHotState(options: RedisHotStateOptions): Promis
 
 function unavailable(error: unknown): SwitchboardError {
   const message = error instanceof Error ? error.message : String(error);
-  return new SwitchboardError('STORE_UNAVAILABLE', `Redis is unavailable: ${message}`, { cause: error });
+  return new SwitchboardError('STORE_UNAVAILABLE', `Redis is unavailable: ${message}`, {
+    cause: error,
+    details: { port: 'hot_state' },
+  });
 }
 
 /** Reply errors are the caller's (wrong type, not an integer); anything else is the connection. */
@@ -234,7 +237,10 @@ function mapRedisError(error: unknown): unknown {
     return error;
   }
   if (error instanceof Error && error.name === 'TimeoutError') {
-    return new SwitchboardError('STORE_TIMEOUT', 'Redis did not answer in time', { cause: error });
+    return new SwitchboardError('STORE_TIMEOUT', 'Redis did not answer in time', {
+      cause: error,
+      details: { port: 'hot_state' },
+    });
   }
   return unavailable(error);
 }

@@ -31,10 +31,10 @@ export function mapRelationalError(dialect: Dialect, error: unknown): unknown {
   if (codeText === '57014' || codeText.startsWith('SQLITE_BUSY') || codeText.startsWith('SQLITE_LOCKED')) {
     return new SwitchboardError('STORE_TIMEOUT', `The relational store (${dialect}) did not answer in time`, {
       cause: error,
-      details: { dialect },
+      details: { dialect, port: 'relational' },
     });
   }
-  if (isUnavailable(codeText, error.message)) {
+  if (isUnavailable(codeText, error.message, (error as { severity?: unknown }).severity)) {
     return unavailable(dialect, error);
   }
   return error;
@@ -47,7 +47,7 @@ export function unavailable(dialect: Dialect, error: unknown): SwitchboardError 
     `The relational store (${dialect}) is unavailable: ${message}`,
     {
       cause: error,
-      details: { dialect },
+      details: { dialect, port: 'relational' },
     },
   );
 }
@@ -84,15 +84,29 @@ const NETWORK_CODES = new Set([
   'SQLITE_READONLY',
 ]);
 
-function isUnavailable(code: string, message: string): boolean {
+/**
+ * PostgreSQL says "the store is not there for you" by SQLSTATE class, not by message: class 08
+ * (connection exceptions), class 53 (insufficient resources: 53300 too many connections, 53100
+ * disk full, 53200 out of memory), 57P01-57P05 (admin or crash shutdown, cannot connect now,
+ * database dropped, idle session timeout) and a FATAL 55000 at connection start ("database is
+ * not currently accepting connections", ALLOW_CONNECTIONS false). A FATAL error always ends the
+ * session, so any other FATAL one is unavailability too. 57014 (statement timeout) is mapped to
+ * STORE_TIMEOUT above.
+ */
+export function isUnavailableSqlState(code: string, severity?: unknown): boolean {
+  if (!/^[0-9A-Z]{5}$/.test(code)) return false;
+  if (code.startsWith('08') || code.startsWith('53') || /^57P0[1-5]$/.test(code)) return true;
+  return severity === 'FATAL' || severity === 'PANIC';
+}
+
+function isUnavailable(code: string, message: string, severity: unknown): boolean {
   if (NETWORK_CODES.has(code) || code.startsWith('SQLITE_IOERR')) return true;
-  // Class 08: connection exceptions; 57P01-57P03: server shutting down or starting;
-  // 53300: too many connections.
-  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') {
-    return true;
-  }
+  if (isUnavailableSqlState(code, severity)) return true;
   // pg reports its own socket failures without a code.
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Connection refused/i.test(
-    message,
+  return (
+    code === '' &&
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Connection refused/i.test(
+      message,
+    )
   );
 }

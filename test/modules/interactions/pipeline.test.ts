@@ -78,9 +78,9 @@ describe('interactions pipeline (embedded log and store)', () => {
     );
     const health = await services.queries.health();
     expect(health.consumers[0]).toMatchObject({ status: 'running', lag: 0 });
-    expect(health.producers).toEqual([
-      expect.objectContaining({ instance: 'agent-1', last_seen: tts.timestamp }),
-    ]);
+    // last_seen is when the events were received (issue 18), not their own (2025) timestamps.
+    expect(health.producers).toEqual([expect.objectContaining({ instance: 'agent-1' })]);
+    expect(Date.parse(health.producers[0]!.last_seen!)).toBeGreaterThan(Date.parse(tts.timestamp));
     expect(health.total_lag).toBe(0);
     // Nothing invalid, so error_logs stays empty.
     expect(await services.queries.recentErrors({ days: 3650 })).toEqual([]);

@@ -116,7 +116,7 @@ describe('read positions, unread counts, membership, typing', () => {
   it('edits keep an edited time; deletes leave a tombstone with content cleared', async () => {
     const m = await h.svc.messages.send(a, 'alice', {
       content: 'draft',
-      attachments: [{ name: 'a.pdf', size: 10 }],
+      attachments: [{ name: 'a.pdf', url: 'https://files.example.com/a.pdf', size: 10 }],
     });
     const edited = await h.svc.messages.edit(a, 'alice', m.id, { content: 'final' });
     expect(edited.editedAt).toBeInstanceOf(Date);

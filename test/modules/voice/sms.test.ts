@@ -68,6 +68,9 @@ describe('voice SMS', () => {
 
   it('lists the messages of a session', async () => {
     const { voice } = await setup();
+    // A session SMS needs a live session (issue 18: the same rule as appointments).
+    await voice.sessions.create({ sessionId: 'call-1' });
+    await voice.sessions.create({ sessionId: 'call-2' });
     await voice.sms.send({ phone: PHONE, text: 'one', type: 'custom', sessionId: 'call-1' });
     await voice.sms.send({ phone: '+919812345678', text: 'two', type: 'reminder', sessionId: 'call-1' });
     await voice.sms.send({ phone: PHONE, text: 'elsewhere', type: 'custom', sessionId: 'call-2' });

@@ -108,7 +108,7 @@ export function channelEventsRoute(
         });
         if (ended) await stream.close();
       } catch (error) {
-        context.logger.warn({ channelId, err: (error as Error).message }, 'channel stream failed');
+        context.logger.warn({ channelId, err: error }, 'channel stream failed');
         raw.write(`event: error\ndata: ${JSON.stringify({ code: 'STREAM_FAILED' })}\n\n`);
         end();
       }

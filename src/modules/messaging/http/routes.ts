@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { keyedErrorResponses } from '../../../server/schemas.js';
 import { typed } from '../../../server/type-provider.js';
+import { USER_ID_PATTERN } from '../../../shared/user-id.js';
 import type { SwitchboardContext } from '../../module.js';
 import { formatId, parseId } from '../ids.js';
 import { messageToJson, pageToJson, pinToJson, unreadToJson } from '../serialize.js';
@@ -461,7 +462,7 @@ export function messagingRoutes(
       schema: {
         tags: TAGS,
         summary: "A user's presence and last seen time",
-        params: Type.Object({ userId: Type.String({ minLength: 1, maxLength: 128 }) }),
+        params: Type.Object({ userId: Type.String({ pattern: USER_ID_PATTERN }) }),
         response: { 200: S.PresenceView, ...errors },
       },
     },

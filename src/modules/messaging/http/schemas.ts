@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { USER_ID_PATTERN } from '../../../shared/user-id.js';
 
 /**
  * TypeBox schemas of the messaging routes. Ids are decimal strings in JSON (64-bit); the
@@ -9,14 +10,13 @@ const ID_EXAMPLE = '1234567890123456789';
 export const SnowflakeId = Type.String({ pattern: '^[0-9]{1,19}$', examples: [ID_EXAMPLE] });
 const ChannelIdSchema = Type.String({ format: 'uuid', examples: ['0b8f1a52-6c7e-4d1f-9a0e-3e5f2b7c9d10'] });
 const DateTime = Type.String({ format: 'date-time' });
-const UserId = Type.String({ minLength: 1, maxLength: 128, examples: ['user-42'] });
+const UserId = Type.String({ pattern: USER_ID_PATTERN, examples: ['user-42'] });
 const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')]);
 const Kind = Type.Union([Type.Literal('direct'), Type.Literal('group'), Type.Literal('support')]);
 
 export const ActorHeaders = Type.Object({
   'x-user-id': Type.String({
-    minLength: 1,
-    maxLength: 128,
+    pattern: USER_ID_PATTERN,
     description: 'The end user acting (API keys identify the integration, not the user)',
     examples: ['user-42'],
   }),

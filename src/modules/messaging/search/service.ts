@@ -76,7 +76,7 @@ export class SearchService {
           channelId: message.channelId,
           messageId: formatId(message.id),
           change: change.kind,
-          err: (error as Error).message,
+          err: error,
         },
         'search index update failed; run reindexChannel to repair',
       );

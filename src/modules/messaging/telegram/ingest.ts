@@ -129,10 +129,7 @@ export class TelegramIngest {
       await this.deps.sync.record(link.channelId, link.chatId, {
         updateId: update.update_id,
         status: 'ok',
-        note:
-          converted.content.length > this.deps.contentMaxLength
-            ? 'content truncated to messaging.content_max_length'
-            : null,
+        note: null,
       });
       return result;
     } catch (error) {
@@ -237,15 +234,15 @@ export class TelegramIngest {
       link.channelId,
       senderId,
       {
-        // Telegram allows 4096 characters; a longer text than this deployment stores is cut
-        // (and noted in the sync state) rather than dropped.
-        content: converted.content.slice(0, this.deps.contentMaxLength),
+        // Stored whole: the bridge may store up to Telegram's own limit (TELEGRAM_TEXT_MAX)
+        // even above content_max_length; a longer text is refused (CONTENT_TOO_LONG, recorded
+        // in the sync state and logged), never cut.
+        content: converted.content,
         messageType: converted.messageType,
-        source: 'telegram',
         attachments: converted.attachments,
         replyToId,
       },
-      { id },
+      { id, origin: 'telegram' },
     );
   }
 
@@ -266,11 +263,17 @@ export class TelegramIngest {
     const channelId = claim.channel_id!;
     const messageId = claim.message_id!;
     const row = await this.deps.store.get(channelId, messageId);
-    const content = converted.content.slice(0, this.deps.contentMaxLength);
+    const content = converted.content;
     if (!row || row.deleted || row.content === content) {
       return { outcome: 'unchanged', channelId, messageId };
     }
-    await this.deps.messages.edit(channelId, row.sender_id ?? '', messageId, { content });
+    await this.deps.messages.edit(
+      channelId,
+      row.sender_id ?? '',
+      messageId,
+      { content },
+      { origin: 'telegram' },
+    );
     return { outcome: 'edited', channelId, messageId };
   }
 }

@@ -1,7 +1,7 @@
 import { SwitchboardError } from '../../../errors/index.js';
 import { isIsoDate } from '../../../ports/wide-column/values.js';
 import { minutesOfDay, type BranchConfig } from '../config.js';
-import { zonedToInstant } from '../zoned-time.js';
+import { addDays, zonedParts, zonedToInstant } from '../zoned-time.js';
 
 export const DEFAULT_BRANCH_TIMEZONE = 'Asia/Kolkata';
 
@@ -109,5 +109,17 @@ export class BranchDirectory {
       );
     }
     return instant;
+  }
+
+  /** SLOT_TOO_FAR when `date` is more than `horizonDays` after today in the branch's zone. */
+  checkHorizon(branch: Branch, date: string, now: Date, horizonDays: number, field = 'date'): void {
+    const last = addDays(zonedParts(now, branch.timezone).date, horizonDays);
+    if (date > last) {
+      throw new SwitchboardError(
+        'SLOT_TOO_FAR',
+        `${field}: ${date} is more than ${horizonDays} days ahead; the latest bookable date is ${last}`,
+        { field, details: { horizonDays, latestDate: last, timezone: branch.timezone } },
+      );
+    }
   }
 }

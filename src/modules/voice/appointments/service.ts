@@ -51,6 +51,8 @@ export interface BookAppointmentInput {
 
 export interface AppointmentServiceOptions {
   defaultRegion: string;
+  /** Latest bookable date: this many days after today in the branch's zone (default 90). */
+  horizonDays?: number;
   clock: Clock;
   logger: Logger;
 }
@@ -78,6 +80,7 @@ export class AppointmentService {
     const branch = this.branches.get(input.branchId, 'branchId');
     const now = this.options.clock.now();
     this.branches.checkSlot(branch, input.date, input.time, now);
+    this.branches.checkHorizon(branch, input.date, now, this.options.horizonDays ?? 90);
     const notes = optionalText(input.notes, 'notes', 1_000);
     const sessionId = input.sessionId ?? null;
     if (sessionId !== null && !(await this.sessions.find(sessionId))) {

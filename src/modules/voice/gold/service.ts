@@ -134,10 +134,17 @@ export class GoldPriceService {
     return (await this.repo.day(date)).map(toEntry);
   }
 
-  /** Hourly history from `from` to `to` inclusive (at most 31 days), newest first. */
-  async history(from: string, to: string): Promise<GoldHistoryEntry[]> {
+  /**
+   * Hourly history from `from` to `to` inclusive (at most 31 days), newest first. Without
+   * `to` the range runs until today (in the configured zone), so `from` alone means "since".
+   */
+  async history(from: string, to?: string): Promise<GoldHistoryEntry[]> {
     if (typeof from !== 'string' || !isIsoDate(from))
       throw invalid('from', 'must be a calendar date "YYYY-MM-DD"');
+    if (to === undefined) {
+      to = zonedParts(this.options.clock.now(), this.options.timezone).date;
+      if (from > to) throw invalid('from', `must not be after today (${to}) when to is not given`);
+    }
     if (typeof to !== 'string' || !isIsoDate(to)) throw invalid('to', 'must be a calendar date "YYYY-MM-DD"');
     if (from > to) throw invalid('from', 'must not be after to');
     if (addDays(from, MAX_HISTORY_DAYS - 1) < to) {

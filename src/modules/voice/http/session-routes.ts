@@ -126,7 +126,8 @@ export function sessionRoutes(app: FastifyInstance, services: VoiceServices): vo
       config: { scope: 'write' },
       schema: {
         tags,
-        summary: 'Replace the memory if it is still at the version given (body.version or If-Match)',
+        summary:
+          'Replace the memory if it is still at the version given (body.version or If-Match; both must agree)',
         description:
           'A stale version answers 409 VERSION_CONFLICT with details.currentVersion and writes nothing: read again, reapply the change, retry.',
         params: SessionParams,
@@ -135,7 +136,17 @@ export function sessionRoutes(app: FastifyInstance, services: VoiceServices): vo
       },
     },
     async (request, reply) => {
-      const version = request.body.version ?? versionFromIfMatch(request.headers['if-match']);
+      const ifMatch = versionFromIfMatch(request.headers['if-match']);
+      // Both given: they must name the same version, or the client is confused about which
+      // read it is writing over (a stale If-Match is never silently overridden by the body).
+      if (ifMatch !== undefined && request.body.version !== undefined && ifMatch !== request.body.version) {
+        throw new SwitchboardError(
+          'VALIDATION_FAILED',
+          `headers.if-match ("${ifMatch}") and body.version (${request.body.version}) disagree; send one, or the same version in both`,
+          { field: 'headers.if-match', details: { ifMatch, bodyVersion: request.body.version } },
+        );
+      }
+      const version = request.body.version ?? ifMatch;
       if (version === undefined) {
         throw new SwitchboardError('VALIDATION_FAILED', 'body.version (or an If-Match header) is required', {
           field: 'body.version',

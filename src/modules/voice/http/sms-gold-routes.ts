@@ -96,7 +96,7 @@ export function goldRoutes(app: FastifyInstance, services: VoiceServices): void 
       schema: {
         tags,
         summary:
-          'Hourly price history: one day (?date=) or a range of up to 31 days (?from=&to=), newest first',
+          'Hourly price history: one day (?date=) or a range of up to 31 days (?from=&to=; from alone runs until today), newest first',
         querystring: GoldHistoryQuery,
         response: { 200: Type.Object({ prices: Type.Array(GoldHistoryView) }), ...keyedErrorResponses },
       },
@@ -110,7 +110,7 @@ export function goldRoutes(app: FastifyInstance, services: VoiceServices): void 
         prices = await services.goldPrice.day(date);
       } else {
         if (from === undefined) throw invalid('from', 'is required (or give date)');
-        prices = await services.goldPrice.history(from, to ?? from);
+        prices = await services.goldPrice.history(from, to);
       }
       return { prices: prices.map(goldHistoryView) };
     },

@@ -21,6 +21,11 @@ export interface SmsServiceOptions {
   clock: Clock;
   random: RandomSource;
   logger: Logger;
+  /**
+   * Whether a session id names a live session. A send naming one that does not is refused
+   * with 404 NOT_FOUND, the same rule as appointments (unset: not checked, library use).
+   */
+  sessionExists?: (sessionId: string) => Promise<boolean>;
 }
 
 /** A message checked and given its id, not yet stored: lets a caller validate before writing anything. */
@@ -90,7 +95,19 @@ export class SmsService {
   }
 
   async send(input: SendSmsInput): Promise<SmsMessage> {
-    return this.sendPrepared(this.prepare(input));
+    const sms = this.prepare(input);
+    await this.requireSession(sms.sessionId);
+    return this.sendPrepared(sms);
+  }
+
+  /** NOT_FOUND naming `sessionId` when it names no live session (see `sessionExists`). */
+  async requireSession(sessionId: string | null): Promise<void> {
+    if (sessionId === null || !this.options.sessionExists) return;
+    if (!(await this.options.sessionExists(sessionId))) {
+      throw new SwitchboardError('NOT_FOUND', `sessionId: no live session "${sessionId}"`, {
+        field: 'sessionId',
+      });
+    }
   }
 
   async sendPrepared(sms: PreparedSms): Promise<SmsMessage> {

@@ -1,5 +1,5 @@
 import type { TableDef } from '../declare.js';
-import { rejectQuery } from '../rules.js';
+import { SwitchboardError } from '../../../errors/index.js';
 import type { SqlType } from './codec.js';
 
 /**
@@ -33,8 +33,12 @@ export function encodePageToken(table: TableDef, fingerprint: string, last: read
   return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
 }
 
-function invalid(table: TableDef, why: string) {
-  return rejectQuery(table, `invalid page token: ${why}`, 'pageToken');
+/**
+ * A token that does not fit the query is the caller's mistake (INVALID_PAGE_TOKEN, 400), and its
+ * message names no table: callers of the HTTP API see it.
+ */
+function invalid(_table: TableDef, why: string) {
+  return new SwitchboardError('INVALID_PAGE_TOKEN', `Invalid page token: ${why}`, { field: 'pageToken' });
 }
 
 /** Returns the stored clustering values to resume after, in the types SQLite compares them as. */
@@ -58,7 +62,7 @@ export function decodePageToken(
   ) {
     throw invalid(table, 'it is not a token this engine issued');
   }
-  if (payload[1] !== table.name) throw invalid(table, `it was issued for table ${String(payload[1])}`);
+  if (payload[1] !== table.name) throw invalid(table, 'it was issued for another query');
   if (payload[2] !== fingerprint) {
     throw invalid(table, 'it was issued for another partition, clustering prefix or order');
   }

@@ -1,5 +1,5 @@
 import type { TableDef } from '../declare.js';
-import { rejectQuery } from '../rules.js';
+import { SwitchboardError } from '../../../errors/index.js';
 
 /**
  * Page tokens of the ScyllaDB engine: the driver's paging state, wrapped with the table and
@@ -38,7 +38,9 @@ export function encodePageToken(table: TableDef, fingerprint: string, pageState:
 
 /** The driver paging state inside a token, after checking it belongs to this query. */
 export function decodePageToken(table: TableDef, token: string, fingerprint: string): string {
-  const invalid = (why: string) => rejectQuery(table, `invalid page token: ${why}`, 'pageToken');
+  // The caller's mistake (400), named without the table: callers of the HTTP API see it.
+  const invalid = (why: string) =>
+    new SwitchboardError('INVALID_PAGE_TOKEN', `Invalid page token: ${why}`, { field: 'pageToken' });
   let payload: unknown;
   try {
     payload = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -54,7 +56,7 @@ export function decodePageToken(table: TableDef, token: string, fingerprint: str
   ) {
     throw invalid('it is not a token this engine issued');
   }
-  if (payload[1] !== table.name) throw invalid(`it was issued for table ${String(payload[1])}`);
+  if (payload[1] !== table.name) throw invalid('it was issued for another query');
   if (payload[2] !== fingerprint)
     throw invalid('it was issued for another partition, clustering prefix or order');
   return payload[3];

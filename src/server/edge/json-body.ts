@@ -1,0 +1,115 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SwitchboardError } from '../../errors/index.js';
+
+/** The deepest nesting of objects and arrays a JSON body may have (documented in the README). */
+export const MAX_JSON_DEPTH = 64;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The JSON body parser for every route. Fastify's own reads the body as a string, so invalid
+ * UTF-8 surfaced as "Request body size did not match Content-Length", and any nesting depth was
+ * accepted, to fail later with a 500 when something recursed over it (JSON.stringify of a
+ * 5,000-level memory). Here the bytes are decoded strictly, the nesting is measured before
+ * parsing (a scan, no recursion), and `__proto__` keys are refused as Fastify refuses them.
+ */
+export function installJsonBodyParser(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer' },
+    (_request: FastifyRequest, body: Buffer, done: (error: Error | null, value?: unknown) => void) => {
+      try {
+        done(null, parseJsonBody(body));
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  );
+}
+
+export function parseJsonBody(body: Buffer): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new SwitchboardError('MALFORMED_JSON', 'The request body is not valid UTF-8');
+  }
+  if (text.trim() === '') throw new SwitchboardError('MALFORMED_JSON', 'The request body is empty');
+  const tooDeep = depthPath(text);
+  if (tooDeep !== null) {
+    throw new SwitchboardError(
+      'JSON_TOO_DEEP',
+      `${tooDeep} nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`,
+      { field: tooDeep, details: { maxDepth: MAX_JSON_DEPTH } },
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text, (key, v: unknown) => {
+      if (key === '__proto__') {
+        throw new SwitchboardError('VALIDATION_FAILED', 'A "__proto__" key is not allowed', {
+          field: 'body.__proto__',
+        });
+      }
+      return v;
+    });
+  } catch (error) {
+    if (error instanceof SwitchboardError) throw error;
+    throw new SwitchboardError(
+      'MALFORMED_JSON',
+      `The request body is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Scans JSON text for nesting deeper than MAX_JSON_DEPTH, outside strings, without parsing.
+ * Returns the path of the outermost member that is too deep (`body.memory`), or null. The path
+ * is built from the keys seen on the way down, so the error names the field the caller sent.
+ */
+function depthPath(text: string): string | null {
+  const keys: (string | number)[] = [];
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let stringStart = -1;
+  let lastString: string | null = null;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === 0x5c) escaped = true;
+      else if (c === 0x22) {
+        inString = false;
+        lastString = text.slice(stringStart + 1, i);
+      }
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      stringStart = i;
+    } else if (c === 0x3a) {
+      // ':' — the string just read is the key of the value that follows.
+      keys[depth - 1] = safeKey(lastString);
+    } else if (c === 0x7b || c === 0x5b) {
+      depth += 1;
+      if (c === 0x5b) keys[depth - 1] = 0;
+      if (depth > MAX_JSON_DEPTH) {
+        const first = keys.slice(0, Math.min(depth - 1, 1));
+        return ['body', ...first].join('.');
+      }
+    } else if (c === 0x7d || c === 0x5d) {
+      depth -= 1;
+    } else if (c === 0x2c && depth > 0 && typeof keys[depth - 1] === 'number') {
+      keys[depth - 1] = (keys[depth - 1] as number) + 1;
+    }
+  }
+  return null;
+}
+
+function safeKey(raw: string | null): string {
+  if (raw === null) return '?';
+  return /^[A-Za-z0-9_-]{1,64}$/.test(raw) ? raw : '?';
+}

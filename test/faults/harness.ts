@@ -1,0 +1,164 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { createClient } from 'redis';
+import { eventually } from '../helpers/services.js';
+
+/** A free TCP port on 127.0.0.1 (bound and released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A redis-server of the test's own, on its own port and directory: killed, restarted empty or
+ * restarted with its data (an RDB written by SAVE) by the test. Never the shared Redis.
+ */
+export class OwnRedis {
+  private child: ChildProcess | undefined;
+
+  constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(options: { withData?: boolean } = {}): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    args.push('--dir', this.dir, '--dbfilename', 'dump.rdb');
+    // Empty: no RDB to load (nothing writes one but save(): `--save ''` and SIGKILL).
+    if (!options.withData) rmSync(join(this.dir, 'dump.rdb'), { force: true });
+    this.child = spawn('/usr/bin/redis-server', args, { stdio: 'ignore' });
+    const up = await eventually(async () => this.ping(), 10_000, 50);
+    if (!up) throw new Error(`redis-server on ${this.port} did not start`);
+  }
+
+  /** Writes the data set to dump.rdb so `start({ withData: true })` loads it. */
+  async save(): Promise<void> {
+    const client = createClient({ url: this.url });
+    client.on('error', () => {});
+    await client.connect();
+    await client.sendCommand(['SAVE']);
+    await client.close();
+  }
+
+  /** SIGKILL: no shutdown, no save. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async command(args: string[]): Promise<unknown> {
+    const client = createClient({ url: this.url });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      return await client.sendCommand(args);
+    } finally {
+      await client.close();
+    }
+  }
+
+  private async ping(): Promise<boolean> {
+    try {
+      return (await this.command(['PING'])) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+}
+
+export interface Outcome {
+  op: string;
+  instance: string;
+  /** ms since the load started, at the request's start. */
+  at: number;
+  ms: number;
+  /** 0 when the request timed out or failed at the socket. */
+  status: number;
+  code?: string;
+  port?: string;
+  body?: unknown;
+}
+
+export const REQUEST_TIMEOUT_MS = 5_000;
+
+/** One HTTP request with a deadline; never throws. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; body: unknown; ms: number }> {
+  const started = performance.now();
+  try {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, body: parsed, ms: performance.now() - started };
+  } catch {
+    return { status: 0, body: undefined, ms: performance.now() - started };
+  }
+}
+
+export function errorOf(body: unknown): { code?: string; port?: string } {
+  const error = (body as { error?: { code?: string; details?: { port?: string } } } | undefined)?.error;
+  return {
+    ...(error?.code ? { code: error.code } : {}),
+    ...(error?.details?.port ? { port: error.details.port } : {}),
+  };
+}
+
+/** Runs `step` back to back (with a short pause) until stopped; bounded by `maxMs` in any case. */
+export function loop(step: () => Promise<void>, maxMs: number, pauseMs = 20): { stop(): Promise<void> } {
+  let running = true;
+  const deadline = Date.now() + maxMs;
+  const done = (async () => {
+    while (running && Date.now() < deadline) {
+      await step();
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
+}
+
+/** Counts by status and code, for the report. */
+export function tally(outcomes: readonly Outcome[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const o of outcomes) {
+    const key = `${o.op} ${o.status}${o.code ? ` ${o.code}` : ''}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
