@@ -37,7 +37,7 @@ export async function createTestContext(
     path: undefined,
   });
   const metrics = createMetricsRegistry();
-  const logger = pino({ level: 'silent' });
+  const logger = pino({ level: process.env.SWITCHBOARD_TEST_LOG_LEVEL ?? 'silent' });
   const opened: { close(): Promise<void> }[] = [];
   const open = async <T extends { close(): Promise<void> }>(port: Promise<T>): Promise<T> => {
     const value = await port;

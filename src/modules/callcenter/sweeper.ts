@@ -208,6 +208,8 @@ export function createSweepWorker(sweeper: Sweeper, options: { intervalMs: numbe
   let running: Promise<void> | undefined;
   let lastOk = 0;
   let lastError: string | undefined;
+  // Not started (a library user who runs no workers, or the test server) is not a failure.
+  let started = false;
   const tick = async () => {
     try {
       const report = await sweeper.sweep();
@@ -236,14 +238,17 @@ export function createSweepWorker(sweeper: Sweeper, options: { intervalMs: numbe
       if (report.agentsCorrected > 0)
         options.logger.warn(report, 'callcenter reconciled agents with their live calls');
       lastOk = Date.now();
+      started = true;
       schedule();
     },
     async stop() {
+      started = false;
       clearTimeout(timer);
       timer = undefined;
       await running;
     },
     async health() {
+      if (!started) return { ok: true, detail: 'stopped' };
       // Three missed sweeps in a row (a store that does not answer) make the worker unhealthy.
       const stale = Date.now() - lastOk > Math.max(3 * options.intervalMs, 5000);
       return {

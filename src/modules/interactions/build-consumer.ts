@@ -15,6 +15,12 @@ export function storeBatchOpsFor(configured: number, engine: 'embedded' | 'scyll
   return engine === 'embedded' ? 20_000 : 50;
 }
 
+/** `store_batch_kb` in bytes, with 0 resolved per engine (see config.ts). */
+export function storeBatchBytesFor(configuredKb: number, engine: 'embedded' | 'scylladb'): number {
+  if (configuredKb > 0) return configuredKb * 1024;
+  return engine === 'embedded' ? Number.POSITIVE_INFINITY : 32 * 1024;
+}
+
 /**
  * The logging consumer `[interactions]` describes, on the given log and store. One place for
  * both homes of the consumer: the caller's event loop and the consumer thread (thread/entry.ts).
@@ -43,6 +49,7 @@ export function buildConsumer(deps: {
       errorTtlSeconds: c.error_retention_days * DAY_S,
       payloadMaxChars: c.error_payload_max_chars,
       storeBatchOps: storeBatchOpsFor(c.store_batch_ops, deps.store.kind),
+      storeBatchBytes: storeBatchBytesFor(c.store_batch_kb, deps.store.kind),
       cacheEntries: c.snapshot_cache_entries,
       dedupWindow: c.dedup_window,
     },

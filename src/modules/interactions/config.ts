@@ -40,6 +40,14 @@ export const interactionsSection = {
    */
   store_batch_ops: f.int(0, 0, 100_000),
   /**
+   * Most kilobytes (estimated from the values written) per store batch; 0 picks by engine:
+   * no limit on the embedded engine, 32 on ScyllaDB/Cassandra, under Cassandra's default
+   * `batch_size_fail_threshold` (50 KiB; ScyllaDB's is 1 MiB), which refuses a larger batch
+   * outright. Summary rows carry histograms and recent event ids (kilobytes each), so a
+   * count of operations alone does not bound a batch.
+   */
+  store_batch_kb: f.int(0, 0, 1_000_000),
+  /**
    * Event ids remembered per session and stage (in its summary snapshot) to count a
    * republished event (same event_id published again, e.g. a producer retry) once in the
    * summaries and histograms and store it once; 0 turns the check off. 24 bytes each per

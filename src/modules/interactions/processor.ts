@@ -17,6 +17,7 @@ import {
 import type { Stage, ValidEvent } from './events.js';
 import { LatencyHistogram } from './histogram.js';
 import type { InteractionMetrics } from './metrics.js';
+import { batchOpBytes } from './batch-size.js';
 import { HOUR_MS, MINUTE_MS, dayOf, errorOp, eventIdOf, floorTo, interactionOps, sourceOf } from './rows.js';
 import { performanceMetrics, sessionSummaries, systemHealth } from './tables.js';
 import { validatePayload } from './validate.js';
@@ -27,6 +28,8 @@ export interface ProcessorOptions {
   errorTtlSeconds: number;
   payloadMaxChars: number;
   storeBatchOps: number;
+  /** Most bytes per store batch, as `batchOpBytes` estimates them (Infinity: no limit). */
+  storeBatchBytes?: number;
   /** Most snapshots kept in memory (sessions × stages plus minute and hour buckets). */
   cacheEntries: number;
   /** Event ids remembered per summary to drop republished events (0: off; see aggregates.ts RecentIds). */
@@ -415,16 +418,27 @@ export class BatchProcessor {
     return stored;
   }
 
-  /** Writes groups of operations in store batches of about `storeBatchOps`, never splitting a group. */
+  /**
+   * Writes groups of operations in store batches of at most `storeBatchOps` operations and
+   * `storeBatchBytes` bytes (a group larger than either goes alone), never splitting a group.
+   */
   private async writeChunked(groups: readonly BatchOp[][]): Promise<void> {
+    const maxBytes = this.options.storeBatchBytes ?? Number.POSITIVE_INFINITY;
     const chunks: BatchOp[][] = [];
     let current: BatchOp[] = [];
+    let currentBytes = 0;
     for (const group of groups) {
-      if (current.length > 0 && current.length + group.length > this.options.storeBatchOps) {
+      const bytes = Number.isFinite(maxBytes) ? group.reduce((n, op) => n + batchOpBytes(op), 0) : 0;
+      if (
+        current.length > 0 &&
+        (current.length + group.length > this.options.storeBatchOps || currentBytes + bytes > maxBytes)
+      ) {
         chunks.push(current);
         current = [];
+        currentBytes = 0;
       }
       current.push(...group);
+      currentBytes += bytes;
     }
     if (current.length > 0) chunks.push(current);
     // At most MAX_BATCHES_IN_FLIGHT store batches at once: a full consumer batch on ScyllaDB
