@@ -35,6 +35,11 @@ export const coreSections = {
     consistency_serial: f.oneOf(['SERIAL', 'LOCAL_SERIAL'] as const, 'LOCAL_SERIAL'),
     request_timeout_ms: f.int(5000, 10, 600_000),
     connect_timeout_ms: f.int(5000, 10, 600_000),
+    /**
+     * Longest wait between reconnection attempts to a node that went down (exponential back-off
+     * from 250 ms): bounds how long the service stays unavailable after the cluster is back.
+     */
+    reconnect_max_ms: f.int(5000, 100, 600_000),
     /** Connections per host in the local data center. */
     pool_size: f.int(2, 1, 64),
     breaker_failure_threshold: f.int(5, 1, 10_000),

@@ -38,7 +38,8 @@ interface Instance {
   sessions: string[];
 }
 
-describe.skipIf(!hasRedis)('Redis faults under load (issue 23)', () => {
+// Under CI the suite must run: a missing redis-server fails it instead of skipping it.
+describe.skipIf(!hasRedis && process.env.CI !== 'true')('Redis faults under load (issue 23)', () => {
   let redis: OwnRedis;
   let dir: string;
   const logs: string[] = [];

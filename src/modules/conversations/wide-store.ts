@@ -1,4 +1,4 @@
-import type { Row } from '../../ports/wide-column/declare.js';
+import { newRow, type Row } from '../../ports/wide-column/declare.js';
 import { batchOp, type BatchOp, type Page, type WideColumnEngine } from '../../ports/wide-column/engine.js';
 import { mapBounded } from './bounded.js';
 import { decodeToken, encodeToken } from './page-token.js';
@@ -14,11 +14,6 @@ import type {
   TurnPatch,
   TurnType,
 } from './types.js';
-
-/** Drops undefined entries, so absent cells stay unwritten (a written null is a tombstone). */
-function defined<T extends Record<string, unknown>>(row: T): T {
-  return Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined && v !== null)) as T;
-}
 
 function sessionOf(r: Row<typeof sessionById>): Session {
   return {
@@ -74,7 +69,7 @@ export class WideColumnConversationStore implements ConversationStore {
     return [
       batchOp.insert(
         sessionById,
-        defined({
+        newRow({
           session_uid: s.sessionUid,
           account_uid: s.accountUid,
           created_at: s.createdAt,
@@ -85,7 +80,7 @@ export class WideColumnConversationStore implements ConversationStore {
       ),
       batchOp.insert(
         sessionsByUser,
-        defined({
+        newRow({
           account_uid: s.accountUid,
           created_at: s.createdAt,
           session_uid: s.sessionUid,
@@ -134,7 +129,7 @@ export class WideColumnConversationStore implements ConversationStore {
   }
 
   async updateSession(s: Session, patch: { title?: string; deletedAt?: Date }): Promise<void> {
-    const set = defined({ title: patch.title, deleted_at: patch.deletedAt });
+    const set = newRow({ title: patch.title, deleted_at: patch.deletedAt });
     await this.engine.batch([
       batchOp.update(sessionById, { session_uid: s.sessionUid }, set),
       batchOp.update(
@@ -164,7 +159,7 @@ export class WideColumnConversationStore implements ConversationStore {
     return [
       batchOp.insert(
         turnsBySession,
-        defined({
+        newRow({
           session_uid: turn.sessionUid,
           created_at: turn.createdAt,
           turn_uid: turn.turnUid,
@@ -206,7 +201,7 @@ export class WideColumnConversationStore implements ConversationStore {
   }
 
   async updateTurn(turn: Turn, patch: TurnPatch): Promise<void> {
-    const set = defined({ active_child: patch.activeChild, liked: patch.liked, completed: patch.completed });
+    const set = newRow({ active_child: patch.activeChild, liked: patch.liked, completed: patch.completed });
     await this.engine.update(
       turnsBySession,
       { session_uid: turn.sessionUid, created_at: turn.createdAt, turn_uid: turn.turnUid },

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { SwitchboardError } from '../../errors/index.js';
 import { ErrorResponse, keyedErrorResponses } from '../../server/schemas.js';
@@ -9,6 +9,40 @@ import type { InteractionServices } from './module.js';
 const StageSchema = Type.Union(STAGES.map((s) => Type.Literal(s)));
 
 const Published = Type.Object({ stage: StageSchema, event_id: Type.String(), topic: Type.String() });
+
+/** Fields the publisher fills in when a producer leaves them out (see completeEvent). */
+const FILLED_IN = new Set(['event_id', 'timestamp', 'model_params', 'instance']);
+
+/** One event as a producer posts it: `stage` plus the stage's fields, some optional. */
+function postedEvent(stage: (typeof STAGES)[number], properties: Record<string, TSchema>) {
+  const all: Record<string, TSchema> = { stage: Type.Literal(stage), ...commonProperties, ...properties };
+  return Type.Object(
+    Object.fromEntries(Object.entries(all).map(([k, v]) => [k, FILLED_IN.has(k) ? Type.Optional(v) : v])),
+    { additionalProperties: false, title: `${stage} event` },
+  );
+}
+
+const PostedEvent = Type.Union([
+  postedEvent('stt', sttProperties),
+  postedEvent('llm', llmProperties),
+  postedEvent('tts', ttsProperties),
+]);
+
+/**
+ * The documented body of `POST /v1/interactions`. Fastify checks only that it is an object
+ * (`x-validated-by`, see server/edge/validator.ts): the publisher validates the events, so a
+ * batch's errors are all reported by index instead of Ajv's first one.
+ */
+const PublishBody = Type.Union(
+  [
+    PostedEvent,
+    Type.Object(
+      { events: Type.Array(PostedEvent, { minItems: 1, description: 'At most max_events_per_request' }) },
+      { additionalProperties: false, title: 'batch' },
+    ),
+  ],
+  { 'x-validated-by': 'handler' },
+);
 
 const InteractionSchema = Type.Object({
   ...commonProperties,
@@ -70,8 +104,7 @@ export function interactionRoutes(app: FastifyInstance, services: InteractionSer
           'One event: its fields plus `stage` ("stt", "llm" or "tts"). A batch: `{ "events": [event, ...] }`. ' +
           '`event_id`, `timestamp`, `model_params` and `instance` may be left out. Returns 202 once the event log ' +
           'accepted every event; storage happens asynchronously in the logging consumer.',
-        // Validated by the publisher, which reports every invalid event by index.
-        body: Type.Object({}, { additionalProperties: true }),
+        body: PublishBody,
         response: {
           202: Type.Object({ accepted: Type.Integer(), events: Type.Array(Published) }),
           ...keyedErrorResponses,

@@ -1,4 +1,4 @@
-import type { Row } from '../../ports/wide-column/declare.js';
+import { newRow, type Row } from '../../ports/wide-column/declare.js';
 import { batchOp, type BatchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
 import { bucketOfId } from './buckets.js';
 import { idToTime } from './ids.js';
@@ -30,7 +30,8 @@ export class MessageStore {
   async insert(row: MessageRow): Promise<void> {
     const bucket = row.bucket;
     const marker = `${row.channel_id}:${bucket}`;
-    const ops: BatchOp[] = [batchOp.insert(messagesTable, row)];
+    // A new message: absent values (no reply, no attachments, never edited) stay unset.
+    const ops: BatchOp[] = [batchOp.insert(messagesTable, newRow(row))];
     const newBucket = !this.knownBuckets.has(marker);
     if (newBucket) ops.push(batchOp.insert(channelBucketsTable, { channel_id: row.channel_id, bucket }));
     ops.push(

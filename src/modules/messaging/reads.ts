@@ -1,22 +1,27 @@
-import { SwitchboardError } from '../../errors/index.js';
 import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
 import type { Clock } from '../../shared/clock.js';
 import { bucketOfId } from './buckets.js';
 import type { ChatService } from './chats.js';
 import { scanMessages } from './history.js';
 import { notFound } from './messages.js';
-import { messageReadPositionsTable, messagesTable } from './tables.js';
+import { messageReadMarksTable, messageReadPositionsTable, messagesTable } from './tables.js';
 import type { UnreadCount } from './types.js';
 import { checkChannelId } from './validation.js';
 
-const MAX_ATTEMPTS = 32;
+/**
+ * One advance in this many also clears the marks below the new one (a single range delete,
+ * so one range tombstone, below the row every read stops at). Random rather than by id: the
+ * low bits of a Snowflake id are a per-millisecond sequence, mostly 0 on a quiet channel.
+ */
+const CLEAR_ONE_IN = 16;
 
 /**
- * Read positions and unread counts. A position only moves forward: each change is a
- * conditional write on the value read (IF NOT EXISTS for the first), so a late "read up to
- * an older message" from another device cannot move it back. Unread counts read at most
- * cap + 1 messages after the position, across buckets, so they cost the same in a channel
- * with a billion messages as in one with a hundred.
+ * Read positions and unread counts. A position only moves forward, and costs no read and no
+ * lightweight transaction: each "read up to" is its own row in message_read_marks (newest
+ * first) and the position is the first row, so a late "read up to an older message" from
+ * another device cannot move it back and two devices never conflict. Unread counts read at
+ * most cap + 1 messages after the position, across buckets, so they cost the same in a
+ * channel with a billion messages as in one with a hundred.
  */
 export class ReadService {
   constructor(
@@ -35,35 +40,39 @@ export class ReadService {
     await this.chats.requireMember(id, actor);
     // The position only ever moves forward, so a made-up id (a future one, or one from another
     // channel) would freeze it there and hide every later message from the unread count for good.
-    const target = await this.engine.get(messagesTable, {
-      channel_id: id,
-      bucket: bucketOfId(messageId),
-      message_id: messageId,
-    });
+    // The current position is read alongside, only to skip a mark that would change nothing:
+    // the marks stay monotonic whatever another device writes in between.
+    const [target, current] = await Promise.all([
+      this.engine.get(messagesTable, {
+        channel_id: id,
+        bucket: bucketOfId(messageId),
+        message_id: messageId,
+      }),
+      this.positionOf(id, actor),
+    ]);
     if (!target) throw notFound(messageId);
-    return this.advance(id, actor, messageId);
+    if (current !== null && current >= messageId) return { moved: false, lastReadMessageId: current };
+    await this.advance(id, actor, messageId);
+    return { moved: true, lastReadMessageId: messageId };
   }
 
-  /** Moves the position without a membership check (the caller has done it, e.g. a send). */
-  async advance(
-    channelId: string,
-    userId: string,
-    messageId: bigint,
-  ): Promise<{ moved: boolean; lastReadMessageId: bigint }> {
+  /**
+   * Moves the position without a membership check (the caller has done it, e.g. a send): one
+   * insert, no read, no condition. A mark older than the position is a row below it: harmless.
+   */
+  async advance(channelId: string, userId: string, messageId: bigint): Promise<void> {
     const key = { channel_id: channelId, user_id: userId };
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const current = await this.engine.get(messageReadPositionsTable, key);
-      const last = current?.last_read_message_id ?? null;
-      if (last !== null && last >= messageId) return { moved: false, lastReadMessageId: last };
-      const set = { last_read_message_id: messageId, updated_at: this.clock.now() };
-      const { applied } = current
-        ? await this.engine.update(messageReadPositionsTable, key, set, {
-            if: { last_read_message_id: last },
-          })
-        : await this.engine.insert(messageReadPositionsTable, { ...key, ...set }, { ifNotExists: true });
-      if (applied) return { moved: true, lastReadMessageId: messageId };
+    await this.engine.insert(messageReadMarksTable, {
+      ...key,
+      message_id: messageId,
+      marked_at: this.clock.now(),
+    });
+    if (Math.random() * CLEAR_ONE_IN < 1) {
+      await this.engine.deleteSlice(messageReadMarksTable, {
+        key,
+        range: { column: 'message_id', lt: messageId },
+      });
     }
-    throw new SwitchboardError('CONTENDED', 'Too many concurrent read-position updates; retry');
   }
 
   async position(channelId: string, actor: string): Promise<bigint | null> {
@@ -72,9 +81,14 @@ export class ReadService {
     return this.positionOf(id, actor);
   }
 
+  /** The newest mark; a member with none yet falls back to a position stored before marks. */
   private async positionOf(channelId: string, userId: string): Promise<bigint | null> {
-    const row = await this.engine.get(messageReadPositionsTable, { channel_id: channelId, user_id: userId });
-    return row?.last_read_message_id ?? null;
+    const key = { channel_id: channelId, user_id: userId };
+    const marks = await this.engine.slice(messageReadMarksTable, { key, limit: 1 });
+    const newest = marks.rows[0]?.message_id;
+    if (newest !== undefined) return newest;
+    const legacy = await this.engine.get(messageReadPositionsTable, key);
+    return legacy?.last_read_message_id ?? null;
   }
 
   async unread(channelId: string, actor: string): Promise<UnreadCount> {

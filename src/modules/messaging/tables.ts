@@ -126,6 +126,11 @@ export const channelPinStateTable = defineTable({
   usesLwt: true,
 });
 
+/**
+ * Before read marks: one row per member, moved forward by a conditional update (a Paxos
+ * round per send). Kept declared so positions stored by earlier versions are still read (as
+ * the fallback of a member with no mark yet); nothing writes it any more.
+ */
 export const messageReadPositionsTable = defineTable({
   name: 'message_read_positions',
   module: MODULE,
@@ -137,7 +142,27 @@ export const messageReadPositionsTable = defineTable({
   },
   partitionKey: ['channel_id', 'user_id'],
   usesLwt: true,
-  comment: 'Moves only forward, by conditional update',
+  comment: 'Legacy read positions (read-only); see message_read_marks',
+});
+
+/**
+ * Read positions without a read before the write and without Paxos: each "read up to" is a
+ * row of its own, newest first, and the position is the first row. A late, older mark from
+ * another device adds a row below the newest and changes nothing. Older marks are cleared now
+ * and then by one range delete (see reads.ts).
+ */
+export const messageReadMarksTable = defineTable({
+  name: 'message_read_marks',
+  module: MODULE,
+  columns: {
+    channel_id: 'uuid',
+    user_id: 'text',
+    message_id: 'bigint',
+    marked_at: 'timestamp',
+  },
+  partitionKey: ['channel_id', 'user_id'],
+  clusteringKey: [{ column: 'message_id', order: 'DESC' }],
+  comment: 'Read marks per member, newest first; the first row is the read position',
 });
 
 /**
@@ -207,6 +232,7 @@ export const messagingTables = [
   pinnedMessagesTable,
   channelPinStateTable,
   messageReadPositionsTable,
+  messageReadMarksTable,
   channelEventsTable,
   telegramMessageMappingTable,
   telegramSyncStateTable,

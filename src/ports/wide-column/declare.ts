@@ -89,6 +89,19 @@ export type RowInput<T extends TableDef> = {
   [N in Exclude<keyof T['columns'] & string, KeyNames<T>>]?: ColumnValue<T, N> | null;
 };
 
+/**
+ * A row being created, with its absent values left out: in CQL a written null is a tombstone,
+ * and a partition full of them slows every read of it (and past `tombstone_failure_threshold`
+ * fails it). Use for rows that do not exist yet; write null only to clear a value on purpose.
+ */
+export function newRow<R extends object>(row: R): R {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (value !== null && value !== undefined) out[key] = value;
+  }
+  return out as R;
+}
+
 export type PartitionKeyOf<T extends TableDef> = { [N in T['partitionKey'][number]]: ColumnValue<T, N> };
 export type PrimaryKeyOf<T extends TableDef> = { [N in KeyNames<T>]: ColumnValue<T, N> };
 /** Partition key plus optionally a leading prefix of the clustering columns (checked at run time). */

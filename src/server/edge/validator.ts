@@ -9,6 +9,9 @@ import type { FastifyInstance, FastifySchema } from 'fastify';
  * a 19-digit numeric message id into a rounded string that then matched nothing. Bodies are
  * validated without coercion, so a wrong type is a 400 naming the field.
  */
+/** Schema keyword marking a body its route handler validates; see installValidators. */
+export const VALIDATED_BY = 'x-validated-by';
+
 export function installValidators(app: FastifyInstance, sharedSchemas: readonly object[]): void {
   const base: Options = { allErrors: false, removeAdditional: false, useDefaults: true, strict: false };
   const forText = withFormats(new Ajv({ ...base, coerceTypes: 'array' }));
@@ -17,7 +20,11 @@ export function installValidators(app: FastifyInstance, sharedSchemas: readonly 
     forText.addSchema(schema);
     forBodies.addSchema(schema);
   }
+  const isObject = forBodies.compile({ type: 'object' });
   app.setValidatorCompiler(({ schema, httpPart }) => {
+    // A body its handler validates (to report every problem of a batch, not Ajv's first) is
+    // documented in full but checked here only for being a JSON object.
+    if ((schema as Record<string, unknown>)[VALIDATED_BY] === 'handler') return isObject;
     const ajv = httpPart === 'body' ? forBodies : forText;
     const id = (schema as { $id?: string }).$id;
     const known = id ? ajv.getSchema(id) : undefined;

@@ -79,6 +79,29 @@ describe('POST /v1/interactions', () => {
     expect(await totalEnd()).toBe(before); // nothing of the batch was published
   });
 
+  it('documents the event schemas of its body in /docs/json, and refuses a body that is not an object', async () => {
+    const doc = (await server.app.inject({ url: '/docs/json', headers })).json();
+    const body = doc.paths['/v1/interactions'].post.requestBody.content['application/json'].schema;
+    const variants = JSON.stringify(body);
+    for (const field of ['transcript', 'prompt_tokens', 'time_to_first_byte_ms', 'session_id', 'events'])
+      expect(variants).toContain(`"${field}"`);
+    const llm = (body.anyOf as { title?: string; required?: string[] }[])
+      .flatMap((v) => ('anyOf' in v ? (v.anyOf as { title?: string; required?: string[] }[]) : [v]))
+      .find((v) => v.title === 'llm event');
+    expect(llm?.required).toContain('prompt_tokens');
+    expect(llm?.required).not.toContain('event_id');
+    for (const payload of ['[1,2]', '42', '"stt"']) {
+      const res = await server.app.inject({
+        method: 'POST',
+        url: '/v1/interactions',
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload,
+      });
+      expect(res.statusCode, payload).toBe(400);
+      expect(res.json().error.code).toBe('VALIDATION_FAILED');
+    }
+  });
+
   it('refuses an empty batch instead of accepting nothing', async () => {
     const res = await server.app.inject({
       method: 'POST',

@@ -1,4 +1,4 @@
-import type { Row, RowInput } from '../../../ports/wide-column/declare.js';
+import { newRow, type Row, type RowInput } from '../../../ports/wide-column/declare.js';
 import {
   batchOp,
   type Page,
@@ -78,20 +78,23 @@ export class AppointmentRepository {
   /** The appointment, its id lookup and its day-sheet entry, all or nothing. */
   insert(row: RowInput<typeof appointments> & SlotKey): Promise<void> {
     return this.store.batch([
-      batchOp.insert(appointments, row),
+      batchOp.insert(appointments, newRow(row)),
       batchOp.insert(appointmentsById, {
         appointment_id: row.appointment_id,
         customer_phone: row.customer_phone,
       }),
-      batchOp.insert(appointmentsByBranchDate, {
-        branch_id: row.branch_id,
-        appointment_date: row.appointment_date,
-        appointment_time: row.appointment_time,
-        appointment_id: row.appointment_id,
-        customer_phone: row.customer_phone,
-        customer_name: row.customer_name ?? null,
-        status: row.status ?? null,
-      }),
+      batchOp.insert(
+        appointmentsByBranchDate,
+        newRow({
+          branch_id: row.branch_id,
+          appointment_date: row.appointment_date,
+          appointment_time: row.appointment_time,
+          appointment_id: row.appointment_id,
+          customer_phone: row.customer_phone,
+          customer_name: row.customer_name,
+          status: row.status,
+        }),
+      ),
     ]);
   }
 

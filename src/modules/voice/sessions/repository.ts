@@ -1,4 +1,4 @@
-import type { Row, RowInput } from '../../../ports/wide-column/declare.js';
+import { newRow, type Row, type RowInput } from '../../../ports/wide-column/declare.js';
 import type {
   Conditions,
   Page,
@@ -16,7 +16,7 @@ export class SessionRepository {
 
   /** INSERT IF NOT EXISTS: a session id is taken once. */
   create(row: RowInput<typeof sessions>, ttlSeconds: number): Promise<WriteResult<typeof sessions>> {
-    return this.store.insert(sessions, row, { ttlSeconds, ifNotExists: true });
+    return this.store.insert(sessions, newRow(row), { ttlSeconds, ifNotExists: true });
   }
 
   indexByPhone(

@@ -1,4 +1,4 @@
-import type { Row, RowInput } from '../../../ports/wide-column/declare.js';
+import { newRow, type Row, type RowInput } from '../../../ports/wide-column/declare.js';
 import { batchOp, type Page, type WideColumnEngine } from '../../../ports/wide-column/engine.js';
 import { SMS_PENDING_BUCKETS, smsBySession, smsMessages, smsPending } from '../tables.js';
 
@@ -15,7 +15,7 @@ export class SmsRepository {
 
   /** The message and its session index entry, together. */
   insertQueued(row: RowInput<typeof smsMessages>): Promise<void> {
-    const ops = [batchOp.insert(smsMessages, row)];
+    const ops = [batchOp.insert(smsMessages, newRow(row))];
     if (row.session_id) {
       ops.push(
         batchOp.insert(smsBySession, {

@@ -3,7 +3,10 @@ import type { ClientOptions } from 'cassandra-driver';
 import type { ScyllaConfig } from '../../../config/schema.js';
 import { DEFAULT_PAGE_SIZE } from '../rules.js';
 
-const { auth, types } = cassandra;
+const { auth, policies, types } = cassandra;
+
+/** First reconnection attempt after a host goes down (then doubling, with jitter). */
+const RECONNECT_BASE_MS = 250;
 
 type ConsistencyName = ScyllaConfig['consistency_read'] | ScyllaConfig['consistency_serial'];
 
@@ -48,6 +51,15 @@ export function clientOptions(config: ScyllaConfig): ClientOptions {
         [types.distance.local]: config.pool_size,
         [types.distance.remote]: 1,
       },
+    },
+    // The driver's default back-off grows to 10 minutes, so after a long outage the service
+    // could stay unavailable that long after the cluster is back. Capped by configuration.
+    policies: {
+      reconnection: new policies.reconnection.ExponentialReconnectionPolicy(
+        Math.min(RECONNECT_BASE_MS, config.reconnect_max_ms),
+        config.reconnect_max_ms,
+        false,
+      ),
     },
     socketOptions: {
       connectTimeout: config.connect_timeout_ms,
