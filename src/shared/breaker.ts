@@ -4,6 +4,8 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface BreakerOptions {
   name: string;
+  /** The port the breaker guards, named in its errors as every dependency failure names it. */
+  port?: string;
   /** Consecutive failures that open the breaker. */
   failureThreshold: number;
   /** How long the breaker stays open before letting one trial call through. */
@@ -46,7 +48,7 @@ export class CircuitBreaker {
     const state = this.state;
     if (state === 'open' || (state === 'half-open' && this.trialInFlight)) {
       throw new SwitchboardError('CIRCUIT_OPEN', `${this.options.name} is failing; calls are paused`, {
-        details: { breaker: this.options.name },
+        details: { breaker: this.options.name, ...(this.options.port ? { port: this.options.port } : {}) },
       });
     }
     const trial = state === 'half-open';

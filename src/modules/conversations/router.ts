@@ -124,7 +124,8 @@ export class MigrationRouter implements ConversationBackend {
     }
     await op(this.o.relational);
     try {
-      if (this.o.breaker.state === 'open') throw new SwitchboardError('CIRCUIT_OPEN');
+      if (this.o.breaker.state === 'open')
+        throw new SwitchboardError('CIRCUIT_OPEN', undefined, { details: { port: 'wide_column' } });
       await op(this.o.wide);
     } catch (error) {
       await this.secondaryFailed(sessionUid, 'wide_column', 'wide-column write failed', error);

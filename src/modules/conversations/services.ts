@@ -42,6 +42,7 @@ export function createConversationServices(
   const relationalCopy = new RelationalCopy({ log: context.eventLog, wide, relational, repairs, logger });
   const breaker = new CircuitBreaker({
     name: 'conversations wide-column reads',
+    port: 'wide_column',
     failureThreshold: c.breaker_failure_threshold,
     resetMs: c.breaker_reset_ms,
     // "Not found" is an answer (the session is not copied yet), not a failing store.

@@ -83,6 +83,7 @@ export class InteractionsConsumer implements LoggingConsumer {
     const s = deps.settings;
     this.breaker = new CircuitBreaker({
       name: 'interactions store',
+      port: 'wide_column',
       failureThreshold: s.breakerFailureThreshold,
       resetMs: s.breakerResetMs,
       // A refused write is the data's fault, not the store's: it must not open the breaker.

@@ -58,6 +58,7 @@ export async function createRedisHotState(options: RedisHotStateOptions): Promis
   established = true;
 
   let subscriber: Promise<Client> | undefined;
+  let closed = false;
   const subscriberClient = (): Promise<Client> => {
     // Pub/sub needs its own connection: a subscribed connection accepts no other commands.
     subscriber ??= (async () => {
@@ -173,6 +174,9 @@ export async function createRedisHotState(options: RedisHotStateOptions): Promis
         const listener = (message: string) => deliver(handler, message, channel);
         await sub.subscribe(k(channel), listener);
         return async () => {
+          // After close() the subscriber connection is gone and with it every subscription:
+          // nothing to undo (a stream ending during shutdown must not fail).
+          if (closed) return;
           await run(() => sub.unsubscribe(k(channel), listener));
         };
       }),
@@ -203,6 +207,7 @@ export async function createRedisHotState(options: RedisHotStateOptions): Promis
     },
 
     async close() {
+      closed = true;
       const sub = subscriber;
       subscriber = undefined;
       await Promise.all([

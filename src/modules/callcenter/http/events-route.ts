@@ -51,7 +51,9 @@ export function callcenterEventsRoute(
         ended = true;
         open.delete(end);
         clearInterval(keepAlive);
-        void unsubscribe?.();
+        unsubscribe?.().catch((error: Error) =>
+          context.logger.warn({ err: error.message }, 'callcenter stream unsubscribe failed'),
+        );
         if (!raw.writableEnded) raw.end();
         if (closing) raw.destroy();
       };

@@ -28,7 +28,7 @@ function unavailable(context: Context, error: Error, message: string, transient 
     `ScyllaDB unavailable during ${where(context)}: ${message}`,
     {
       cause: error,
-      details: { engine: 'scylladb', driverError: error.name, transient },
+      details: { port: 'wide_column', engine: 'scylladb', driverError: error.name, transient },
     },
   );
 }
@@ -39,7 +39,7 @@ function timeout(context: Context, error: Error, message: string): SwitchboardEr
     `ScyllaDB did not answer in time during ${where(context)}: ${message}`,
     {
       cause: error,
-      details: { engine: 'scylladb', driverError: error.name, transient: true },
+      details: { port: 'wide_column', engine: 'scylladb', driverError: error.name, transient: true },
     },
   );
 }

@@ -55,6 +55,7 @@ export class CqlExecutor {
   ) {
     this.breaker = new CircuitBreaker({
       name: 'scylladb',
+      port: 'wide_column',
       failureThreshold: config.breaker_failure_threshold,
       resetMs: config.breaker_reset_ms,
       isFailure: isStoreFailure,
