@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { Admin } from '@platformatic/kafka';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createClient } from 'redis';
@@ -161,4 +162,103 @@ export function tally(outcomes: readonly Outcome[]): Record<string, number> {
     out[key] = (out[key] ?? 0) + 1;
   }
   return out;
+}
+
+/**
+ * A Kafka broker of the test's own (KRaft, one node) on its own ports and data directory,
+ * from the jars test/servers/start.sh fetched: killed (SIGKILL) and restarted on the same data
+ * by the test. Never the shared broker. A proxy cannot stand in for Kafka: clients connect to
+ * the address the broker advertises, not to the one they bootstrapped from.
+ */
+export class OwnKafka {
+  private child: ChildProcess | undefined;
+
+  constructor(
+    readonly port: number,
+    readonly controllerPort: number,
+    readonly dir: string,
+    readonly lib: string,
+  ) {}
+
+  get brokers(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  private get opts(): string[] {
+    return [
+      '-Xms256m',
+      '-Xmx256m',
+      '-XX:+UseG1GC',
+      `-Dlog4j2.configurationFile=${join(this.dir, 'log4j2.yaml')}`,
+    ];
+  }
+
+  /** Writes the configuration and formats the KRaft storage (once per directory). */
+  private prepare(): void {
+    const template = readFileSync(new URL('../servers/kafka/server.properties', import.meta.url), 'utf8');
+    writeFileSync(
+      join(this.dir, 'server.properties'),
+      template
+        .replaceAll('@DATA@', join(this.dir, 'data'))
+        .replaceAll('@PORT@', String(this.port))
+        .replaceAll('@CONTROLLER_PORT@', String(this.controllerPort)),
+    );
+    copyFileSync(new URL('../servers/kafka/log4j2.yaml', import.meta.url), join(this.dir, 'log4j2.yaml'));
+    if (existsSync(join(this.dir, 'data', 'meta.properties'))) return;
+    const cp = `${this.lib}/*`;
+    const cluster = execFileSync('java', ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .pop()!;
+    execFileSync('java', [
+      ...this.opts,
+      '-cp',
+      cp,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      cluster,
+      '-c',
+      join(this.dir, 'server.properties'),
+      '--standalone',
+    ]);
+  }
+
+  async start(): Promise<void> {
+    this.prepare();
+    this.child = spawn(
+      'java',
+      [...this.opts, '-cp', `${this.lib}/*`, 'kafka.Kafka', join(this.dir, 'server.properties')],
+      { stdio: 'ignore', env: { ...process.env, LOG_DIR: this.dir } },
+    );
+    const up = await eventually(async () => this.answers(), 90_000, 500);
+    if (!up) throw new Error(`kafka on ${this.port} did not start`);
+  }
+
+  /** SIGKILL: no controlled shutdown. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  private async answers(): Promise<boolean> {
+    const admin = new Admin({ clientId: 'own-kafka-probe', bootstrapBrokers: [this.brokers], retries: 0 });
+    try {
+      const metadata = await Promise.race([
+        admin.metadata({ topics: [] }),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 3000)),
+      ]);
+      return metadata.brokers.size > 0;
+    } catch {
+      return false;
+    } finally {
+      await admin.close().catch(() => {});
+    }
+  }
 }
