@@ -98,6 +98,7 @@ export async function createEmbeddedEventLog(options: {
     if (error instanceof SwitchboardError) return error;
     return new SwitchboardError('STORE_UNAVAILABLE', `Event log append failed: ${(error as Error).message}`, {
       cause: error,
+      details: { port: 'event_log', engine: 'embedded' },
     });
   };
 

@@ -130,10 +130,18 @@ export class KafkaGroupConsumer implements Consumer {
       client.on('consumer:group:rebalance', () => {
         this.rebalancing = true;
       });
-      // A heartbeat answered ILLEGAL_GENERATION is not a rejoin error for the library, which
-      // would keep heartbeating with a generation the group no longer has: rejoin ourselves.
+      // The library reports here every heartbeat error it does not rejoin for itself (an
+      // ILLEGAL_GENERATION answer; a broker that cannot be reached), and in @platformatic/kafka
+      // 1.35 it has cancelled its heartbeat timer by then and never schedules another: the
+      // member would stay silent until the broker expires it, fetching with partitions it no
+      // longer owns (found by test/faults/event-log-faults.test.ts: a broker killed and
+      // restarted left a consumer idle for good). Rejoining restarts the heartbeats.
       client.on('consumer:heartbeat:error', (event: { error?: unknown }) => {
-        if (hasProtocolError(event?.error, 'ILLEGAL_GENERATION')) this.needsJoin = true;
+        this.needsJoin = true;
+        this.deps.logger?.warn(
+          { err: event?.error, group: this.options.group },
+          'kafka heartbeat failed; the consumer will rejoin its group',
+        );
       });
       // The library emits 'error' when its automatic rejoin failed for good; without a listener
       // Node would throw it as an uncaught exception and end the process.
@@ -310,7 +318,10 @@ export class KafkaGroupConsumer implements Consumer {
           await this.waitForJoin();
           continue;
         }
-        if (this.loadedJoin !== this.joins) await this.loadPositions();
+        if (this.loadedJoin !== this.joins) {
+          await this.loadPositions();
+          this.reads.succeeded();
+        }
         batch = await this.fill();
         this.reads.succeeded();
       } catch (error) {
@@ -502,6 +513,9 @@ export class KafkaGroupConsumer implements Consumer {
       }
       const wait = have > 0 ? Math.max(0, deadline - now) : IDLE_FETCH_WAIT_MS;
       await this.fetchInto(Math.min(wait, IDLE_FETCH_WAIT_MS), batch.joinGeneration);
+      // A fetch answered: the consumer reads again, even on a topic where nothing arrives
+      // (health would otherwise report the last failures until the next message).
+      this.reads.succeeded();
     }
   }
 

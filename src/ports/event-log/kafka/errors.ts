@@ -23,7 +23,7 @@ export function toSwitchboardError(error: unknown, action: string): SwitchboardE
   const timeout = isTimeout(error) || /timed? ?out/i.test(e?.message ?? '');
   return new SwitchboardError(timeout ? 'STORE_TIMEOUT' : 'STORE_UNAVAILABLE', message, {
     cause: error,
-    details: { engine: 'kafka' },
+    details: { port: 'event_log', engine: 'kafka' },
   });
 }
 

@@ -185,7 +185,7 @@ export class EmbeddedWideColumnEngine implements WideColumnEngine {
     if (isSwitchboardError(error)) throw error;
     const code = (error as { code?: string }).code ?? '';
     const message = (error as Error).message ?? String(error);
-    const details = table ? { table: table.name } : undefined;
+    const details = { port: 'wide_column', ...(table ? { table: table.name } : {}) };
     if (/no such (table|column)/.test(message)) {
       throw new SwitchboardError('SCHEMA_NOT_APPLIED', `The schema has not been applied: ${message}`, {
         details,
@@ -200,6 +200,7 @@ export class EmbeddedWideColumnEngine implements WideColumnEngine {
     }
     if (this.closed || /not open/.test(message)) {
       throw new SwitchboardError('STORE_UNAVAILABLE', 'The embedded wide-column engine is closed', {
+        details,
         cause: error,
       });
     }
