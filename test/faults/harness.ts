@@ -262,3 +262,114 @@ export class OwnKafka {
     }
   }
 }
+
+/**
+ * Prints the figures for the closing note and checks what every fault suite promises: no 500
+ * and no other failure than a 503 naming `port`, and no request slower than its deadline.
+ */
+export function checkOutcomes(
+  outcomes: readonly Outcome[],
+  port: string,
+  figures: Record<string, unknown>,
+  check: (slowestMs: number, bad: Outcome[]) => void,
+): void {
+  const slowest = Math.max(...outcomes.map((o) => o.ms));
+  console.warn(
+    JSON.stringify(
+      { requests: outcomes.length, counts: tally(outcomes), slowestMs: Math.round(slowest), figures },
+      null,
+      1,
+    ),
+  );
+  const bad = outcomes.filter((o) =>
+    o.status >= 200 && o.status < 300 ? false : !(o.status === 503 && o.port === port),
+  );
+  check(slowest, bad.slice(0, 5));
+}
+
+/** A test server listening on a free port, its base URL and an admin's headers. */
+export async function listen(t: {
+  app: { listen(o: { port: number; host: string }): Promise<unknown>; server: { address(): unknown } };
+}): Promise<string> {
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = t.app.server.address() as { port?: number } | null;
+  return `http://127.0.0.1:${address?.port ?? 0}`;
+}
+
+/**
+ * Reads back every acknowledged message and session through the service: none may be lost.
+ * `read` is the app's inject.
+ */
+export async function readBack(
+  read: (url: string) => Promise<{ statusCode: number; json(): unknown }>,
+  channelId: string,
+  sent: readonly { id: string; content: string }[],
+  sessions: readonly string[],
+): Promise<{ lost: string[] }> {
+  const lost: string[] = [];
+  for (const m of sent) {
+    const r = await read(`/v1/channels/${channelId}/messages/${m.id}`);
+    if (r.statusCode !== 200 || (r.json() as { content: string }).content !== m.content)
+      lost.push(`message ${m.id}`);
+  }
+  for (const s of sessions) {
+    const r = await read(`/v1/voice/sessions/${s}`);
+    if (r.statusCode !== 200) lost.push(`session ${s}`);
+  }
+  return { lost };
+}
+
+/** What a steady load acknowledged: read back after the fault (see readBack). */
+export interface Acknowledged {
+  sent: { id: string; content: string }[];
+  sessions: string[];
+}
+
+/**
+ * The steady load of the fault suites: message sends to one channel, voice-session writes and
+ * a third, read-only route (`readPath`, recorded as `readOp`), each back to back until stopped.
+ * Every answer is recorded in `outcomes`; acknowledged writes are collected for readBack.
+ */
+export function steadyLoad(options: {
+  base: string;
+  headers: Record<string, string>;
+  channelId: string;
+  readOp: string;
+  readPath: string;
+  instance: string;
+  outcomes: Outcome[];
+  maxMs: number;
+  acknowledged?: Acknowledged;
+}): { acknowledged: Acknowledged; stop(): Promise<void> } {
+  const { base, headers, outcomes, maxMs } = options;
+  const acknowledged = options.acknowledged ?? { sent: [], sessions: [] };
+  const started = Date.now();
+  let n = 0;
+  const record = (op: string, at: number, r: { status: number; body: unknown; ms: number }) =>
+    outcomes.push({ op, instance: options.instance, at, ms: r.ms, status: r.status, ...errorOf(r.body) });
+  const loops = [
+    loop(async () => {
+      const content = `m${(n += 1)}`;
+      const at = Date.now() - started;
+      const r = await call(base, 'POST', `/v1/channels/${options.channelId}/messages`, headers, { content });
+      record('send', at, r);
+      if (r.status === 201) acknowledged.sent.push({ id: (r.body as { id: string }).id, content });
+    }, maxMs),
+    loop(async () => {
+      const at = Date.now() - started;
+      const r = await call(base, 'POST', '/v1/voice/sessions', headers, {});
+      record('session', at, r);
+      if (r.status === 201) acknowledged.sessions.push((r.body as { sessionId: string }).sessionId);
+    }, maxMs),
+    loop(async () => {
+      const at = Date.now() - started;
+      record(options.readOp, at, await call(base, 'GET', options.readPath, headers));
+    }, maxMs),
+  ];
+  return {
+    acknowledged,
+    async stop() {
+      await Promise.all(loops.map((l) => l.stop()));
+    },
+  };
+}

@@ -5,7 +5,16 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, type TestServer } from '../helpers/server.js';
 import { eventually, withTcpProxy, type TcpProxy } from '../helpers/services.js';
-import { call, errorOf, loop, REQUEST_TIMEOUT_MS, tally, type Outcome } from './harness.js';
+import {
+  call,
+  checkOutcomes,
+  errorOf,
+  listen,
+  steadyLoad,
+  readBack,
+  REQUEST_TIMEOUT_MS,
+  type Outcome,
+} from './harness.js';
 
 /**
  * Issue 23 for the wide-column store: ScyllaDB/Cassandra reached through a TCP proxy the test
@@ -55,9 +64,7 @@ describe.skipIf(!contactPoint)('wide-column store unreachable under load (issue 
       },
     });
     await t.switchboard.startWorkers();
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const address = t.app.server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    base = await listen(t);
     headers = { ...t.auth(t.adminKey), 'x-user-id': 'alice' };
     const created = await call(base, 'POST', '/v1/channels', headers, { title: 'wc faults', kind: 'group' });
     expect(created.status).toBe(201);
@@ -83,31 +90,17 @@ describe.skipIf(!contactPoint)('wide-column store unreachable under load (issue 
   };
 
   it('answers 503 naming wide_column (never 500), keeps relational-only routes up, loses nothing, recovers', async () => {
-    const started = Date.now();
-    const sent: { id: string; content: string }[] = [];
-    const sessions: string[] = [];
-    let n = 0;
-    const record = (op: string, at: number, r: { status: number; body: unknown; ms: number }) =>
-      outcomes.push({ op, instance: 'wc', at, ms: r.ms, status: r.status, ...errorOf(r.body) });
-    const loops = [
-      loop(async () => {
-        const content = `m${(n += 1)}`;
-        const at = Date.now() - started;
-        const r = await call(base, 'POST', `/v1/channels/${channelId}/messages`, headers, { content });
-        record('send', at, r);
-        if (r.status === 201) sent.push({ id: (r.body as { id: string }).id, content });
-      }, 80_000),
-      loop(async () => {
-        const at = Date.now() - started;
-        const r = await call(base, 'POST', '/v1/voice/sessions', headers, {});
-        record('session', at, r);
-        if (r.status === 201) sessions.push((r.body as { sessionId: string }).sessionId);
-      }, 80_000),
-      loop(async () => {
-        const at = Date.now() - started;
-        record('keys', at, await call(base, 'GET', '/v1/keys', headers));
-      }, 80_000),
-    ];
+    const load = steadyLoad({
+      base,
+      headers,
+      channelId,
+      readOp: 'keys',
+      readPath: '/v1/keys',
+      instance: 'wc',
+      outcomes,
+      maxMs: 80_000,
+    });
+    const { sent, sessions } = load.acknowledged;
     const figures: Record<string, number> = {};
     try {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -137,39 +130,20 @@ describe.skipIf(!contactPoint)('wide-column store unreachable under load (issue 
       figures['recovered (ready, send, session), ms after the proxy was restored'] = Date.now() - restoredAt;
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     } finally {
-      await Promise.all(loops.map((l) => l.stop()));
+      await load.stop();
     }
 
-    const counts = tally(outcomes);
-    const slowest = Math.max(...outcomes.map((o) => o.ms));
-    console.warn(
-      JSON.stringify({ requests: outcomes.length, counts, slowestMs: Math.round(slowest), figures }, null, 1),
-    );
-
     // No 500 and no hang: a failure is a 503 naming the wide-column store.
-    const bad = outcomes.filter((o) =>
-      o.status >= 200 && o.status < 300 ? false : !(o.status === 503 && o.port === 'wide_column'),
-    );
-    expect(bad.slice(0, 5)).toEqual([]);
-    expect(slowest).toBeLessThan(REQUEST_TIMEOUT_MS);
+    checkOutcomes(outcomes, 'wide_column', figures, (slowest, bad) => {
+      expect(bad).toEqual([]);
+      expect(slowest).toBeLessThan(REQUEST_TIMEOUT_MS);
+    });
     // The relational-only route never failed; the wide-column routes did, then recovered.
     expect(outcomes.filter((o) => o.op === 'keys' && o.status !== 200)).toEqual([]);
     expect(outcomes.filter((o) => o.op === 'session' && o.status === 503).length).toBeGreaterThan(0);
     expect(logs.filter((l) => l.includes('unhandled error'))).toEqual([]);
-
     // No acknowledged write lost.
-    for (const m of sent) {
-      const r = await t.app.inject({
-        method: 'GET',
-        url: `/v1/channels/${channelId}/messages/${m.id}`,
-        headers,
-      });
-      expect(r.statusCode).toBe(200);
-      expect((r.json() as { content: string }).content).toBe(m.content);
-    }
-    for (const s of sessions) {
-      const r = await t.app.inject({ method: 'GET', url: `/v1/voice/sessions/${s}`, headers });
-      expect(r.statusCode).toBe(200);
-    }
+    const read = (url: string) => t.app.inject({ method: 'GET', url, headers });
+    expect(await readBack(read, channelId, sent, sessions)).toEqual({ lost: [] });
   }, 150_000);
 });
