@@ -223,6 +223,20 @@ export async function run(): Promise<void> {
     raw.close();
     await switchboard.close();
 
+    // The same scenarios on ScyllaDB/Cassandra when a cluster is configured (issue 22).
+    let clusterNotes = [
+      '- ScyllaDB/Cassandra: skipped (set SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS to run the cluster scenarios).',
+    ];
+    if (process.env.SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS) {
+      const { runScyllaMessagingBench } = await import('./messaging-scylla.js');
+      const cluster = await runScyllaMessagingBench();
+      results.push(...cluster.results);
+      clusterNotes = [
+        `- Cluster scenarios: ${process.env.SWITCHBOARD_TEST_SCYLLA_FLAVOR ?? 'scylla'} at ${process.env.SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS}, the messaging wide-column store on it, the other ports embedded.`,
+        ...cluster.notes,
+      ];
+    }
+
     const table = formatTable(results);
     const ratio = (scenario: string) => {
       const s = results.find((r) => r.scenario === scenario && r.subject === 'switchboard')!;
@@ -243,6 +257,7 @@ export async function run(): Promise<void> {
       `- ${ratio('history newest page (50)')}`,
       `- ${ratio('history page before a random id (50)')}`,
       `- history page p99 ${pageP99.toFixed(3)} ms against a target of 2 ms: ${pageP99 < 2 ? 'met' : 'NOT met'}.`,
+      ...clusterNotes,
       "- A switchboard send includes the membership query, the Snowflake id, a logged batch (message, metadata), the message counter, the channel feed event (for stream resume), the search-index row, the Telegram link lookup, the live-event publish and the sender's read position; the raw row is one INSERT.",
     ].join('\n');
     console.log(body);

@@ -787,6 +787,32 @@ export function wideColumnContract(
         expect(await readAll(engine, kv, { key: { k } })).toEqual([]);
       });
 
+      it('writes a non-atomic batch whole, and refuses one with a bad operation before writing any of it', async () => {
+        const k = id('loose');
+        await engine.batch(
+          [
+            batchOp.insert(kv, { k, c: 1, v: 'one' }),
+            batchOp.insert(kv, { k: `${k}-other`, c: 2, v: 'two' }),
+            batchOp.update(kv, { k, c: 3 }, { v: 'three' }),
+          ],
+          { atomic: false },
+        );
+        expect((await readAll(engine, kv, { key: { k } })).map((r) => r.v)).toEqual(['one', 'three']);
+        expect((await readAll(engine, kv, { key: { k: `${k}-other` } })).map((r) => r.v)).toEqual(['two']);
+        const bad = id('loosebad');
+        await expectCode(
+          engine.batch(
+            [
+              batchOp.insert(kv, { k: bad, c: 1, v: 'x' }),
+              batchOp.insert(kv, { k: bad, c: 2, n: 'NaN' as never }),
+            ],
+            { atomic: false },
+          ),
+          'VALUE_INVALID',
+        );
+        expect(await readAll(engine, kv, { key: { k: bad } })).toEqual([]);
+      });
+
       it('batches counter increments with each other only', async () => {
         const page = id('cbatch');
         await engine.batch([

@@ -73,6 +73,11 @@ export interface WriteResult<T extends TableDef> {
 export type UpdateSet<T extends TableDef> = { [N in RegularColumnOf<T>]?: ValueOf<T['columns'][N]> | null };
 export type CounterDeltas<T extends TableDef> = { [N in CounterColumnOf<T>]?: bigint | number };
 
+export interface BatchOptions {
+  /** false: the operations need not apply together (see WideColumnEngine.batch). Default true. */
+  atomic?: boolean;
+}
+
 export type BatchOp =
   | { kind: 'insert'; table: TableDef; row: Record<string, unknown>; ttlSeconds?: number }
   /** An insert of a row given as values in the order of `shape.columns` (see insert-shape.ts). */
@@ -204,8 +209,12 @@ export interface WideColumnEngine {
    * A logged batch: all operations apply or none do (atomic on the embedded engine; logged,
    * eventually all-applied on ScyllaDB). Counter operations may only be batched with each other.
    * Conditional writes are not allowed in batches.
+   *
+   * With `atomic: false` the caller says the rows need not agree: the embedded engine still
+   * writes them in one transaction (cheaper there than several), ScyllaDB runs them as separate
+   * statements at once, skipping the batchlog (its extra writes and round trip) altogether.
    */
-  batch(ops: readonly BatchOp[]): Promise<void>;
+  batch(ops: readonly BatchOp[], options?: BatchOptions): Promise<void>;
 
   health(): Promise<HealthReport>;
   close(): Promise<void>;

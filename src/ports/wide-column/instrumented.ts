@@ -339,11 +339,11 @@ export function instrumentEngine(
         throw error;
       }
     },
-    async batch(ops) {
+    async batch(ops, options) {
       const c = cell('batch', tableOf(ops));
       const started = performance.now();
       try {
-        await engine.batch(ops);
+        await engine.batch(ops, options);
         observe(metrics, c, started);
       } catch (error) {
         failed(c, started, error);

@@ -21,6 +21,7 @@ import {
 import type { PartitionKeyOf, PrimaryKeyOf, Row, RowInput, SliceKeyOf, TableDef } from '../declare.js';
 import type {
   BatchOp,
+  BatchOptions,
   ClusteringRange,
   CounterDeltas,
   HealthReport,
@@ -456,7 +457,7 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
     });
   }
 
-  async batch(ops: readonly BatchOp[]): Promise<void> {
+  async batch(ops: readonly BatchOp[], options: BatchOptions = {}): Promise<void> {
     const kind = checkBatch(ops);
     if (kind === 'empty') return;
     // Every operation is validated before anything is sent: a bad one fails the whole batch.
@@ -476,6 +477,19 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
           return this.planIncrement(op.table, op.key, op.deltas);
       }
     });
+    if (options.atomic === false && queries.length > 1) {
+      // Rows that need not agree: one statement each, all at once. No batchlog write and no
+      // coordinator holding the whole batch; each statement goes to its own replicas.
+      await Promise.all(
+        queries.map((q, i) =>
+          this.executor.execute(q.query, q.params, kind === 'counter' ? 'counter' : 'write', {
+            table: ops[i]!.table.name,
+            operation: 'batch',
+          }),
+        ),
+      );
+      return;
+    }
     const tables = [...new Set(ops.map((op) => op.table.name))].join(',');
     await this.executor.batch(
       queries.map((q) => ({ query: q.query, params: q.params })),

@@ -1,0 +1,200 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import cassandra from 'cassandra-driver';
+import pino from 'pino';
+import { createSwitchboard } from '../src/app/create-switchboard.js';
+import { applySchema } from '../src/app/schema.js';
+import { loadConfig } from '../src/config/index.js';
+import { bucketOfId } from '../src/modules/messaging/buckets.js';
+import { clientOptions, consistencyOf } from '../src/ports/wide-column/scylla/client-options.js';
+import { tracedRead } from '../test/helpers/cql-tracing.js';
+import { costRatio, measure, type ScenarioResult } from './lib.js';
+
+/**
+ * Messaging on ScyllaDB/Cassandra (issue 22): the messaging service with its wide-column store on
+ * the cluster (the other ports embedded, as `createSwitchboard()` gives them), beside the raw
+ * cassandra-driver running one prepared INSERT / SELECT ... LIMIT 50 on the same `messages`
+ * table, in one run and one fresh keyspace; plus the tombstone cells a newest-50 read meets,
+ * from query tracing. Needs SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS.
+ */
+const SUITE = 'messaging';
+const SENDS = Number(process.env['SWITCHBOARD_BENCH_SCYLLA_SENDS'] ?? 2_000);
+const LONG_CHANNEL = 5_000;
+const CONCURRENT = 32;
+const READS = 2_000;
+
+export async function runScyllaMessagingBench(): Promise<{ results: ScenarioResult[]; notes: string[] }> {
+  const contactPoints = process.env['SWITCHBOARD_TEST_SCYLLA_CONTACT_POINTS'];
+  if (!contactPoints) return { results: [], notes: [] };
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-messaging-scylla-'));
+  const keyspace = `sb_bench_msg_${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    env: {
+      SWITCHBOARD_STORE_DATA_DIR: dir,
+      SWITCHBOARD_STORE_WIDE_COLUMN: 'scylladb',
+      SWITCHBOARD_SCYLLA_CONTACT_POINTS: contactPoints,
+      SWITCHBOARD_SCYLLA_KEYSPACE: keyspace,
+      SWITCHBOARD_SCYLLA_FLAVOR: process.env['SWITCHBOARD_TEST_SCYLLA_FLAVOR'] ?? 'scylla',
+    },
+  });
+  const switchboard = await createSwitchboard(config, { logger: pino({ level: 'silent' }) });
+  const raw = new cassandra.Client(clientOptions(config.scylla));
+  const results: ScenarioResult[] = [];
+  const notes: string[] = [];
+  try {
+    await applySchema(switchboard);
+    await raw.connect();
+    const messaging = switchboard.messaging;
+    const write = {
+      prepare: true,
+      consistency: consistencyOf(config.scylla.consistency_write),
+      isIdempotent: true,
+    };
+    const read = { prepare: true, consistency: consistencyOf(config.scylla.consistency_read) };
+    const insert = `INSERT INTO ${keyspace}.messages (channel_id, bucket, message_id, sender_id, content, message_type, source, deleted, has_reactions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+    const select = `SELECT * FROM ${keyspace}.messages WHERE channel_id = ? AND bucket = ? LIMIT 50`;
+
+    const long = await messaging.chats.create('writer', {
+      title: 'long',
+      kind: 'group',
+      participants: [{ userId: 'reader' }],
+    });
+    results.push(
+      await measure(
+        { suite: SUITE, scenario: 'cluster: send, one at a time', subject: 'switchboard', iterations: SENDS },
+        (i) => messaging.messages.send(long.id, 'writer', { content: `message ${i}` }),
+      ),
+    );
+    const rawChannel = randomUUID();
+    let rawId = 1n << 40n;
+    results.push(
+      await measure(
+        {
+          suite: SUITE,
+          scenario: 'cluster: send, one at a time',
+          subject: 'raw cassandra-driver',
+          iterations: SENDS,
+        },
+        (i) => {
+          rawId += 1n;
+          return raw.execute(
+            insert,
+            [rawChannel, bucketOfId(rawId), rawId, 'writer', `message ${i}`, 'text', 'api', false, false],
+            write,
+          );
+        },
+      ),
+    );
+
+    const channels: string[] = [];
+    for (let c = 0; c < CONCURRENT; c += 1)
+      channels.push((await messaging.chats.create('writer', { title: `c${c}`, kind: 'group' })).id);
+    results.push(
+      await measure(
+        {
+          suite: SUITE,
+          scenario: `cluster: send, ${CONCURRENT} concurrent senders`,
+          subject: 'switchboard',
+          iterations: SENDS * 2,
+          concurrency: CONCURRENT,
+        },
+        (i) => messaging.messages.send(channels[i % CONCURRENT]!, 'writer', { content: `message ${i}` }),
+      ),
+    );
+    results.push(
+      await measure(
+        {
+          suite: SUITE,
+          scenario: `cluster: send, ${CONCURRENT} concurrent senders`,
+          subject: 'raw cassandra-driver',
+          iterations: SENDS * 2,
+          concurrency: CONCURRENT,
+        },
+        (i) => {
+          rawId += 1n;
+          const id = rawId;
+          return raw.execute(
+            insert,
+            [rawChannel, bucketOfId(id), id, 'writer', `message ${i}`, 'text', 'api', false, false],
+            write,
+          );
+        },
+      ),
+    );
+
+    // The long channel up to LONG_CHANNEL messages; a short one of 60.
+    let sent = SENDS + Math.min(1000, Math.floor(SENDS / 10));
+    while (sent < LONG_CHANNEL) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, k) =>
+          messaging.messages.send(long.id, 'writer', { content: `fill ${sent + k}` }),
+        ),
+      );
+      sent += 50;
+    }
+    const short = await messaging.chats.create('writer', {
+      title: 'short',
+      kind: 'group',
+      participants: [{ userId: 'reader' }],
+    });
+    for (let i = 0; i < 60; i += 1) await messaging.messages.send(short.id, 'writer', { content: `s${i}` });
+
+    for (const [name, channel] of [
+      ['short channel (60)', short.id],
+      [`long channel (${LONG_CHANNEL.toLocaleString('en-US')})`, long.id],
+    ] as const) {
+      const newest = (await messaging.messages.history(channel, 'reader', { limit: 1 })).messages[0]!;
+      const bucket = bucketOfId(BigInt(newest.id));
+      results.push(
+        await measure(
+          {
+            suite: SUITE,
+            scenario: `cluster: newest 50, ${name}`,
+            subject: 'switchboard',
+            iterations: READS,
+          },
+          () => messaging.messages.history(channel, 'reader', { limit: 50 }),
+        ),
+      );
+      results.push(
+        await measure(
+          {
+            suite: SUITE,
+            scenario: `cluster: newest 50, ${name}`,
+            subject: 'raw cassandra-driver',
+            iterations: READS,
+          },
+          () => raw.execute(select, [channel, bucket], read),
+        ),
+      );
+      const stats = await tracedRead(raw, select, [channel, bucket]);
+      notes.push(
+        `- newest 50, ${name}: the replica read ${stats.liveRows} live rows and ${stats.tombstoneCells} tombstone cells (query tracing).`,
+      );
+    }
+
+    const pair = (scenario: string) => {
+      const s = results.find((r) => r.scenario === scenario && r.subject === 'switchboard')!;
+      const b = results.find((r) => r.scenario === scenario && r.subject === 'raw cassandra-driver')!;
+      return { s, b };
+    };
+    const seq = pair('cluster: send, one at a time');
+    notes.unshift(
+      `- Send, one at a time: p50 ${(seq.s.p50Ms / seq.b.p50Ms).toFixed(1)}× the single INSERT's (target ≤ 2×: ${seq.s.p50Ms <= 2 * seq.b.p50Ms ? 'met' : 'NOT met'}); p99 ${seq.s.p99Ms.toFixed(2)} ms (target ≤ 5 ms: ${seq.s.p99Ms <= 5 ? 'met' : 'NOT met'}); ${costRatio(seq.s, seq.b).toFixed(1)}× the raw cost per operation.`,
+    );
+    for (const name of ['short channel (60)', `long channel (${LONG_CHANNEL.toLocaleString('en-US')})`]) {
+      const { s, b } = pair(`cluster: newest 50, ${name}`);
+      notes.push(
+        `- Newest 50, ${name}: p99 ${(s.p99Ms / b.p99Ms).toFixed(1)}× the raw SELECT's (target ≤ 2×: ${s.p99Ms <= 2 * b.p99Ms ? 'met' : 'NOT met'}).`,
+      );
+    }
+    return { results, notes };
+  } finally {
+    await raw.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => {});
+    await raw.shutdown().catch(() => {});
+    await switchboard.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
