@@ -258,7 +258,7 @@ export async function run(): Promise<void> {
       `- ${ratio('history page before a random id (50)')}`,
       `- history page p99 ${pageP99.toFixed(3)} ms against a target of 2 ms: ${pageP99 < 2 ? 'met' : 'NOT met'}.`,
       ...clusterNotes,
-      "- A switchboard send includes the membership query, the Snowflake id, a logged batch (message, metadata), the message counter, the channel feed event (for stream resume), the search-index row, the Telegram link lookup, the live-event publish and the sender's read position; the raw row is one INSERT.",
+      "- A switchboard send includes the membership query, the Snowflake id, the message row with the channel's last-message fields (one transaction embedded; two concurrent statements, no batchlog, on a cluster), the message counter, the channel feed event (for stream resume), the search-index row, the Telegram link lookup, the live-event publish and the sender's read position; the raw row is one INSERT.",
     ].join('\n');
     console.log(body);
     recordResults(SUITE, body);
