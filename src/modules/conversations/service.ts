@@ -327,8 +327,7 @@ export class ConversationService {
   /** The active path, root to leaf, with every turn's steps, in one call. */
   loadActivePath(sessionUid: string): Promise<Conversation> {
     return this.read(sessionUid, async (store) => {
-      const session = await this.sessionFrom(store, sessionUid);
-      const tree = await this.tree(session, store);
+      const { session, tree } = await this.sessionWithTree(store, sessionUid);
       return { session, turns: await this.withSteps(store, tree.activePath()) };
     });
   }
@@ -336,10 +335,25 @@ export class ConversationService {
   /** Every turn of the session in creation order, with steps. */
   loadTree(sessionUid: string): Promise<Conversation> {
     return this.read(sessionUid, async (store) => {
-      const session = await this.sessionFrom(store, sessionUid);
-      const tree = await this.tree(session, store);
+      const { session, tree } = await this.sessionWithTree(store, sessionUid);
       return { session, turns: await this.withSteps(store, tree.turns) };
     });
+  }
+
+  /**
+   * The session and its turns, read at once: on a cluster each read is a round trip, and a
+   * load is then two dependent steps (these, then the path's steps) instead of three.
+   */
+  private async sessionWithTree(
+    from: ConversationStore,
+    sessionUid: string,
+  ): Promise<{ session: Session; tree: TreeIndex }> {
+    const uid = checkId(sessionUid, 'params.sessionUid');
+    const [session, turns] = await Promise.all([
+      this.sessionFrom(from, uid),
+      from.sessionTurns(uid, this.limits.maxTurnsPerSession + 1),
+    ]);
+    return { session, tree: new TreeIndex(session, turns) };
   }
 
   private async withSteps(store: ConversationStore, turns: readonly Turn[]): Promise<TurnWithSteps[]> {
