@@ -53,7 +53,12 @@ describe(`migration tools (${backendLabel()})`, () => {
       await svc.router.settle();
       const deadline = Date.now() + 10_000;
       let copy = await readSnapshot(svc.relational, s.sessionUid);
-      while ((copy?.turns.length ?? 0) < 1 && Date.now() < deadline) {
+      // The copy is asynchronous: the turn and the session's active child arrive as separate
+      // events, so wait for both (the first alone raced the second under load in CI).
+      while (
+        ((copy?.turns.length ?? 0) < 1 || copy?.session.activeChild !== t.turnUid) &&
+        Date.now() < deadline
+      ) {
         await new Promise((r) => setTimeout(r, 50));
         copy = await readSnapshot(svc.relational, s.sessionUid);
       }
