@@ -247,6 +247,16 @@ export class OwnKafka {
     await exited;
   }
 
+  /** SIGSTOP: the broker holds its connections open and answers nothing (a long GC pause, a hung disk). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: the paused broker goes on with whatever it had received. */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   private async answers(): Promise<boolean> {
     const admin = new Admin({ clientId: 'own-kafka-probe', bootstrapBrokers: [this.brokers], retries: 0 });
     try {

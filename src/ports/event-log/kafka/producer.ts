@@ -52,20 +52,43 @@ const SAFE_TIMESTAMP_SPREAD = 2n ** 31n - 1n;
  * to the embedded log.
  */
 export class KafkaPublisher {
-  private readonly producer: Producer<string, Buffer, string, string>;
+  private producer: Producer<string, Buffer, string, string>;
+  /** Producers replaced after a failed request, closing in the background. */
+  private readonly retiring = new Set<Promise<void>>();
   private queue: Waiting[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
 
   constructor(private readonly config: SwitchboardConfig) {
-    this.producer = new Producer<string, Buffer, string, string>({
-      ...baseClientOptions(config, 'producer'),
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer<string, Buffer, string, string> {
+    return new Producer<string, Buffer, string, string>({
+      ...baseClientOptions(this.config, 'producer'),
       idempotent: true,
       acks: ProduceAcks.ALL,
       serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
       // The library itself takes this modulo the partition count.
       partitioner: (message) => positiveHash(message.key ?? ''),
     });
+  }
+
+  /**
+   * Starts over with a new producer id after a request whose outcome is unknown. A produce that
+   * timed out may still have been written, and @platformatic/kafka 1.35 advances its sequence
+   * numbers only on success: the next request would carry the same sequences, and a broker that
+   * had written the first takes the second for its retry, drops it as a duplicate and
+   * acknowledges it all the same, so an acknowledged publish is lost (measured on Kafka 4.1 with
+   * a paused broker: test/faults/event-log-faults.test.ts). Sequences are per producer id, so a
+   * new id cannot collide. (The Java client bumps the epoch instead, KIP-360.)
+   */
+  private renewProducer(): void {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    const closing = old.close().catch(() => undefined);
+    this.retiring.add(closing);
+    void closing.finally(() => this.retiring.delete(closing));
   }
 
   publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
@@ -108,6 +131,7 @@ export class KafkaPublisher {
       try {
         await this.producer.send({ messages: live.map(([, m]) => m), acks: ProduceAcks.ALL });
       } catch (error) {
+        this.renewProducer();
         const mapped = toSwitchboardError(error, 'publish');
         for (const [w] of live) {
           if (failed.has(w)) continue;
@@ -122,6 +146,7 @@ export class KafkaPublisher {
   async close(): Promise<void> {
     this.flush();
     while (this.sending) await this.sending.catch(() => undefined);
+    await Promise.all(this.retiring);
     await this.producer.close();
   }
 }
