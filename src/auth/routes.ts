@@ -39,6 +39,7 @@ export function authRoutes(app: FastifyInstance, services: AuthServices): void {
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'keys.create',
         tags: ['keys'],
         summary: 'Create an API key (the secret is shown only in this response)',
         body: Type.Object(
@@ -64,6 +65,7 @@ export function authRoutes(app: FastifyInstance, services: AuthServices): void {
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'keys.list',
         tags: ['keys'],
         summary: 'List API keys (without secrets)',
         response: { 200: Type.Object({ keys: Type.Array(ApiKeySchema) }), ...keyedErrorResponses },
@@ -76,6 +78,7 @@ export function authRoutes(app: FastifyInstance, services: AuthServices): void {
     {
       config: { scope: 'admin' },
       schema: {
+        operationId: 'keys.revoke',
         tags: ['keys'],
         summary:
           'Revoke an API key (effective at once in this process); the last active admin key is 409 LAST_ADMIN_KEY',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import { completeDocument } from './openapi-complete.js';
 
 function packageVersion(): string {
   try {
@@ -26,14 +27,19 @@ export async function registerDocs(
 ): Promise<void> {
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      // 3.1: the route schemas are JSON Schema (TypeBox), whose nullable fields are
+      // `anyOf [T, {type: null}]`; 3.0 has no `null` type and would need every one rewritten.
+      openapi: '3.1.0',
       info: {
         title: 'Switchboard',
         description:
           'The data backbone for AI voice and chat agents. Every /v1 route needs `Authorization: Bearer sb_...` ' +
           'with the scope the route names (read < write < admin).',
         version: packageVersion(),
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
+      // Relative: the document is served by the service it describes, wherever that runs.
+      servers: [{ url: '/', description: 'the Switchboard service serving this document' }],
       components: {
         securitySchemes: {
           apiKey: {
@@ -46,6 +52,10 @@ export async function registerDocs(
       },
       security: [{ apiKey: [] }],
     },
+    transformObject: (document) =>
+      completeDocument(
+        ('openapiObject' in document ? document.openapiObject : {}) as Record<string, unknown>,
+      ),
     // Name shared schemas by their $id (ErrorResponse) instead of def-0, def-1, ...
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}`,

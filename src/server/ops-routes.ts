@@ -78,6 +78,7 @@ export function opsRoutes(app: FastifyInstance, switchboard: Switchboard): void 
     '/health',
     {
       schema: {
+        operationId: 'ops.health',
         tags: ['operations'],
         summary: 'Liveness: the process is up (does not look at the ports)',
         security: [],
@@ -92,6 +93,7 @@ export function opsRoutes(app: FastifyInstance, switchboard: Switchboard): void 
     {
       ...(server.ready_requires_key ? { onRequest: guard } : {}),
       schema: {
+        operationId: 'ops.ready',
         tags: ['operations'],
         summary: "Readiness: every port's health and every worker's; 503 names what fails",
         ...(server.ready_requires_key ? {} : { security: [] }),
@@ -137,10 +139,16 @@ export function opsRoutes(app: FastifyInstance, switchboard: Switchboard): void 
     {
       ...(server.metrics_requires_key ? { onRequest: guard } : {}),
       schema: {
+        operationId: 'ops.metrics',
         tags: ['operations'],
         summary: 'Prometheus metrics: HTTP, every port, workers, Node process',
         ...(server.metrics_requires_key ? {} : { security: [] }),
-        produces: ['text/plain'],
+        response: {
+          200: {
+            description: 'The Prometheus text exposition format',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
       },
     },
     async (_request, reply) => {

@@ -98,6 +98,7 @@ export function interactionRoutes(app: FastifyInstance, services: InteractionSer
     {
       config: { scope: 'write' },
       schema: {
+        operationId: 'interactions.record',
         tags: ['interactions'],
         summary: 'Publish one STT / LLM / TTS event, or a batch as { "events": [...] } (all or nothing)',
         description:
@@ -142,6 +143,7 @@ export function interactionRoutes(app: FastifyInstance, services: InteractionSer
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'interactions.listSessionEvents',
         tags: ['interactions'],
         summary: "A session's interactions in time order, a page at a time",
         params: Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 200 }) }),
@@ -187,6 +189,7 @@ export function interactionRoutes(app: FastifyInstance, services: InteractionSer
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'interactions.getSessionSummary',
         tags: ['interactions'],
         summary: "A session's counts, latencies, tokens and audio per stage",
         params: Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 200 }) }),
@@ -223,6 +226,7 @@ export function interactionRoutes(app: FastifyInstance, services: InteractionSer
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'interactions.getLatency',
         tags: ['interactions'],
         summary: 'Stage latency percentiles per minute or hour over a time range (merged histograms)',
         querystring: Type.Object({
@@ -260,6 +264,7 @@ export function interactionRoutes(app: FastifyInstance, services: InteractionSer
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'interactions.getErrors',
         tags: ['interactions'],
         summary: 'Recent invalid events and processing failures, newest first (raw payloads included)',
         querystring: Type.Object({
@@ -298,6 +303,7 @@ export function interactionRoutes(app: FastifyInstance, services: InteractionSer
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'interactions.getHealth',
         tags: ['interactions'],
         summary: 'Pipeline health: consumer and producer heartbeats, and consumer lag',
         response: {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { keyedErrorResponses } from '../../../server/schemas.js';
 import type { SwitchboardContext } from '../../module.js';
 import type { CallCenterEvent } from '../events.js';
 import type { CallCenterServices } from '../services.js';
@@ -29,7 +30,13 @@ export function callcenterEventsRoute(
         tags: ['callcenter reports'],
         operationId: 'callcenter.events',
         summary: 'Live agent status and queue changes (Server-Sent Events)',
-        produces: ['text/event-stream'],
+        response: {
+          200: {
+            description: 'A stream of Server-Sent Events (text/event-stream) until the client disconnects',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...keyedErrorResponses,
+        },
       },
     },
     async (request, reply) => {

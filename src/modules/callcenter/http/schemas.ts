@@ -21,21 +21,42 @@ export const AgentParams = Type.Object({ agentId: Id });
 export const CallParams = Type.Object({ callId: CallId });
 export const QueueParams = Type.Object({ queue: Name });
 
-export const AgentView = Type.Object({
-  agentId: Type.String(),
-  username: Type.String(),
-  displayName: Type.String(),
-  skills: Skills,
-  maxCalls: Type.Integer(),
-  status: Status,
-  availableSince: NullableDateTime,
-  currentCalls: Type.Integer(),
-  statusChangedAt: DateTime,
-  lastHeartbeatAt: NullableDateTime,
-  wrapUpCallId: NullableString,
-  createdAt: DateTime,
-  updatedAt: DateTime,
-});
+export const AgentView = Type.Object(
+  {
+    agentId: Type.String(),
+    username: Type.String(),
+    displayName: Type.String(),
+    skills: Skills,
+    maxCalls: Type.Integer(),
+    status: Status,
+    availableSince: NullableDateTime,
+    currentCalls: Type.Integer(),
+    statusChangedAt: DateTime,
+    lastHeartbeatAt: NullableDateTime,
+    wrapUpCallId: NullableString,
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  {
+    examples: [
+      {
+        agentId: 'agent-7',
+        username: 'priya',
+        displayName: 'Priya S.',
+        skills: { billing: 3, hindi: 5 },
+        maxCalls: 1,
+        status: 'available',
+        availableSince: '2026-12-07T09:28:00.000Z',
+        currentCalls: 0,
+        statusChangedAt: '2026-12-07T09:28:00.000Z',
+        lastHeartbeatAt: '2026-12-07T09:29:55.000Z',
+        wrapUpCallId: null,
+        createdAt: '2026-12-01T08:00:00.000Z',
+        updatedAt: '2026-12-07T09:28:00.000Z',
+      },
+    ],
+  },
+);
 
 export const CreateAgentBody = Type.Object(
   {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { isSwitchboardError } from '../../../errors/index.js';
+import { keyedErrorResponses } from '../../../server/schemas.js';
 import { typed } from '../../../server/type-provider.js';
 import type { SwitchboardContext } from '../../module.js';
 import { parseId } from '../ids.js';
@@ -36,12 +37,19 @@ export function channelEventsRoute(
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'messaging.streamEvents',
         tags: ['messaging'],
         summary: 'Live channel events (Server-Sent Events); resumes after Last-Event-ID or ?after=',
         headers: S.ActorHeaders,
         params: S.ChannelParams,
         querystring: S.EventsQuery,
-        produces: ['text/event-stream'],
+        response: {
+          200: {
+            description: 'A stream of Server-Sent Events (text/event-stream) until the client disconnects',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...keyedErrorResponses,
+        },
       },
     },
     async (request, reply) => {

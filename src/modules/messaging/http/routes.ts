@@ -32,6 +32,7 @@ export function messagingRoutes(
     '/channels',
     {
       schema: {
+        operationId: 'messaging.createChannel',
         tags: TAGS,
         summary: 'Create a channel (the acting user becomes its owner)',
         headers,
@@ -46,6 +47,7 @@ export function messagingRoutes(
     '/channels',
     {
       schema: {
+        operationId: 'messaging.listChannels',
         tags: TAGS,
         summary: "The acting user's channels",
         headers,
@@ -64,6 +66,7 @@ export function messagingRoutes(
     '/channels/unread',
     {
       schema: {
+        operationId: 'messaging.listUnreadCounts',
         tags: TAGS,
         summary: "Unread counts across the acting user's channels (exact up to the cap, then e.g. 99+)",
         headers,
@@ -87,6 +90,7 @@ export function messagingRoutes(
     '/channels/:channelId',
     {
       schema: {
+        operationId: 'messaging.getChannel',
         tags: TAGS,
         summary: 'A channel with its participants',
         headers,
@@ -104,6 +108,7 @@ export function messagingRoutes(
     '/channels/:channelId/participants',
     {
       schema: {
+        operationId: 'messaging.addParticipant',
         tags: TAGS,
         summary: 'Add a participant (owners and admins)',
         headers,
@@ -129,6 +134,7 @@ export function messagingRoutes(
     '/channels/:channelId/participants/:userId',
     {
       schema: {
+        operationId: 'messaging.removeParticipant',
         tags: TAGS,
         summary: 'Remove a participant (owners and admins), or leave',
         headers,
@@ -149,6 +155,7 @@ export function messagingRoutes(
     '/channels/:channelId/messages',
     {
       schema: {
+        operationId: 'messaging.sendMessage',
         tags: TAGS,
         summary: 'Send a message',
         headers,
@@ -171,6 +178,7 @@ export function messagingRoutes(
     '/channels/:channelId/messages',
     {
       schema: {
+        operationId: 'messaging.listMessages',
         tags: TAGS,
         summary: 'History, newest first: the newest page, or before / after / around a message id',
         headers,
@@ -196,6 +204,7 @@ export function messagingRoutes(
     '/channels/:channelId/messages/:messageId',
     {
       schema: {
+        operationId: 'messaging.getMessage',
         tags: TAGS,
         summary: 'One message with its reactions',
         headers,
@@ -217,6 +226,7 @@ export function messagingRoutes(
     '/channels/:channelId/messages/:messageId',
     {
       schema: {
+        operationId: 'messaging.editMessage',
         tags: TAGS,
         summary: 'Edit a message (the sender only); keeps the edit time',
         headers,
@@ -240,6 +250,7 @@ export function messagingRoutes(
     '/channels/:channelId/messages/:messageId',
     {
       schema: {
+        operationId: 'messaging.deleteMessage',
         tags: TAGS,
         summary: 'Delete a message: it stays as a tombstone with its content cleared',
         headers,
@@ -261,6 +272,7 @@ export function messagingRoutes(
     '/channels/:channelId/messages/:messageId/reactions/:emoji',
     {
       schema: {
+        operationId: 'messaging.addReaction',
         tags: TAGS,
         summary: 'React (idempotent)',
         headers,
@@ -281,6 +293,7 @@ export function messagingRoutes(
     '/channels/:channelId/messages/:messageId/reactions/:emoji',
     {
       schema: {
+        operationId: 'messaging.removeReaction',
         tags: TAGS,
         summary: 'Remove your reaction (idempotent)',
         headers,
@@ -301,6 +314,7 @@ export function messagingRoutes(
     '/channels/:channelId/pins',
     {
       schema: {
+        operationId: 'messaging.listPins',
         tags: TAGS,
         summary: 'Pinned messages, newest pin first',
         headers,
@@ -317,6 +331,7 @@ export function messagingRoutes(
     '/channels/:channelId/pins/:messageId',
     {
       schema: {
+        operationId: 'messaging.pinMessage',
         tags: TAGS,
         summary: 'Pin a message (idempotent; PIN_LIMIT_REACHED at the limit)',
         headers,
@@ -338,6 +353,7 @@ export function messagingRoutes(
     '/channels/:channelId/pins/:messageId',
     {
       schema: {
+        operationId: 'messaging.unpinMessage',
         tags: TAGS,
         summary: 'Unpin a message (idempotent)',
         headers,
@@ -353,6 +369,7 @@ export function messagingRoutes(
     '/channels/:channelId/read-position',
     {
       schema: {
+        operationId: 'messaging.setReadPosition',
         tags: TAGS,
         summary: 'Mark read up to a message (only moves forward)',
         headers,
@@ -378,6 +395,7 @@ export function messagingRoutes(
     '/channels/:channelId/unread',
     {
       schema: {
+        operationId: 'messaging.getUnreadCount',
         tags: TAGS,
         summary: 'Unread count for the acting user',
         headers,
@@ -393,6 +411,7 @@ export function messagingRoutes(
     '/channels/:channelId/typing',
     {
       schema: {
+        operationId: 'messaging.startTyping',
         tags: TAGS,
         summary: 'Signal typing (expires after messaging.typing_ttl_seconds)',
         headers,
@@ -410,6 +429,7 @@ export function messagingRoutes(
     '/channels/:channelId/typing',
     {
       schema: {
+        operationId: 'messaging.listTyping',
         tags: TAGS,
         summary: 'Who is typing now',
         headers,
@@ -429,6 +449,7 @@ export function messagingRoutes(
     '/channels/:channelId/live',
     {
       schema: {
+        operationId: 'messaging.getLiveCounters',
         tags: TAGS,
         summary: 'Live counters: messages this minute, open streams',
         headers,
@@ -446,6 +467,7 @@ export function messagingRoutes(
     '/presence',
     {
       schema: {
+        operationId: 'messaging.setPresence',
         tags: TAGS,
         summary: "Set the acting user's presence (heartbeat while online)",
         headers,
@@ -460,6 +482,7 @@ export function messagingRoutes(
     '/presence/:userId',
     {
       schema: {
+        operationId: 'messaging.getPresence',
         tags: TAGS,
         summary: "A user's presence and last seen time",
         params: Type.Object({ userId: Type.String({ pattern: USER_ID_PATTERN }) }),

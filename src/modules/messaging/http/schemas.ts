@@ -47,20 +47,40 @@ const Attachment = Type.Object(
 
 const ReactionSummary = Type.Object({ emoji: Type.String(), count: Type.Integer(), me: Type.Boolean() });
 
-export const MessageView = Type.Object({
-  channelId: Type.String(),
-  id: SnowflakeId,
-  senderId: Type.String(),
-  content: Type.String(),
-  messageType: Type.String(),
-  source: Type.String(),
-  replyToId: Type.Union([SnowflakeId, Type.Null()]),
-  attachments: Type.Array(Attachment),
-  createdAt: DateTime,
-  editedAt: Type.Union([DateTime, Type.Null()]),
-  deleted: Type.Boolean(),
-  reactions: Type.Optional(Type.Array(ReactionSummary)),
-});
+export const MessageView = Type.Object(
+  {
+    channelId: Type.String(),
+    id: SnowflakeId,
+    senderId: Type.String(),
+    content: Type.String(),
+    messageType: Type.String(),
+    source: Type.String(),
+    replyToId: Type.Union([SnowflakeId, Type.Null()]),
+    attachments: Type.Array(Attachment),
+    createdAt: DateTime,
+    editedAt: Type.Union([DateTime, Type.Null()]),
+    deleted: Type.Boolean(),
+    reactions: Type.Optional(Type.Array(ReactionSummary)),
+  },
+  {
+    examples: [
+      {
+        channelId: '0b8f1a52-6c7e-4d1f-9a0e-3e5f2b7c9d10',
+        id: ID_EXAMPLE,
+        senderId: 'user-42',
+        content: 'Your branch visit is booked for 11:00 tomorrow.',
+        messageType: 'text',
+        source: 'api',
+        replyToId: null,
+        attachments: [],
+        createdAt: '2026-12-07T09:30:00.000Z',
+        editedAt: null,
+        deleted: false,
+        reactions: [{ emoji: '👍', count: 1, me: false }],
+      },
+    ],
+  },
+);
 
 export const HistoryView = Type.Object({
   messages: Type.Array(MessageView),

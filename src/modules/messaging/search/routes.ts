@@ -59,6 +59,7 @@ export function searchRoutes(app: FastifyInstance, search: SearchService): void 
     '/channels/:channelId/messages/search',
     {
       schema: {
+        operationId: 'messaging.searchChannelMessages',
         tags: TAGS,
         summary: 'Search the messages of a channel, newest first',
         headers: ActorHeaders,
@@ -75,6 +76,7 @@ export function searchRoutes(app: FastifyInstance, search: SearchService): void 
     '/messages/search',
     {
       schema: {
+        operationId: 'messaging.searchMessages',
         tags: TAGS,
         summary: 'Search the messages of every channel the acting user belongs to, newest first',
         headers: ActorHeaders,

@@ -55,7 +55,10 @@ export function telegramRoutes(app: FastifyInstance, telegram: TelegramBridge): 
         telegram.authenticate(botId, request.headers['x-telegram-bot-api-secret-token']);
       },
       schema: {
+        operationId: 'messaging.receiveTelegramUpdate',
         tags: TAGS,
+        // Not an API key: Telegram sends the bot's secret in X-Telegram-Bot-Api-Secret-Token.
+        security: [],
         summary: 'Telegram webhook: set it with setWebhook(url, secret_token) for a configured bot',
         description:
           'Accepts a Bot API Update. message, edited_message, channel_post and edited_channel_post are stored ' +
@@ -91,6 +94,7 @@ export function telegramRoutes(app: FastifyInstance, telegram: TelegramBridge): 
     '/channels/:channelId/telegram',
     {
       schema: {
+        operationId: 'messaging.getTelegramLink',
         tags: TAGS,
         summary: "A linked channel's Telegram sync state (last update id, last sync, status, last error)",
         headers: ActorHeaders,

@@ -61,6 +61,7 @@ export function templateRoutes(app: FastifyInstance, templates: TemplateService)
     '/templates',
     {
       schema: {
+        operationId: 'messaging.createTemplate',
         tags: TAGS,
         summary: 'Create a message template',
         body: CreateBody,
@@ -74,6 +75,7 @@ export function templateRoutes(app: FastifyInstance, templates: TemplateService)
     '/templates',
     {
       schema: {
+        operationId: 'messaging.listTemplates',
         tags: TAGS,
         summary: 'Message templates by name, a page at a time',
         querystring: Type.Object(
@@ -103,6 +105,7 @@ export function templateRoutes(app: FastifyInstance, templates: TemplateService)
     '/templates/:name',
     {
       schema: {
+        operationId: 'messaging.getTemplate',
         tags: TAGS,
         summary: 'One message template',
         params: NameParams,
@@ -116,6 +119,7 @@ export function templateRoutes(app: FastifyInstance, templates: TemplateService)
     '/templates/:name',
     {
       schema: {
+        operationId: 'messaging.updateTemplate',
         tags: TAGS,
         summary: 'Change a template body or description',
         params: NameParams,
@@ -130,6 +134,7 @@ export function templateRoutes(app: FastifyInstance, templates: TemplateService)
     '/templates/:name',
     {
       schema: {
+        operationId: 'messaging.deleteTemplate',
         tags: TAGS,
         summary: 'Delete a message template',
         params: NameParams,
@@ -148,6 +153,7 @@ export function templateRoutes(app: FastifyInstance, templates: TemplateService)
       // Rendering reads only; a read key may do it.
       config: { scope: 'read' },
       schema: {
+        operationId: 'messaging.renderTemplate',
         tags: TAGS,
         summary: 'Render a template with values for its variables',
         params: NameParams,

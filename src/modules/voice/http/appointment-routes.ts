@@ -26,6 +26,7 @@ export function appointmentRoutes(app: FastifyInstance, services: VoiceServices)
     {
       config: { scope: 'write' },
       schema: {
+        operationId: 'voice.bookAppointment',
         tags,
         summary: 'Book a branch visit; sends the appointment_confirmation SMS',
         description:
@@ -42,6 +43,7 @@ export function appointmentRoutes(app: FastifyInstance, services: VoiceServices)
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'voice.listAppointments',
         tags,
         summary: "A customer's appointments, most recently booked first",
         querystring: PhoneQuery,
@@ -66,6 +68,7 @@ export function appointmentRoutes(app: FastifyInstance, services: VoiceServices)
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'voice.getAppointment',
         tags,
         summary: 'Read an appointment',
         params: AppointmentParams,
@@ -80,6 +83,7 @@ export function appointmentRoutes(app: FastifyInstance, services: VoiceServices)
     {
       config: { scope: 'write' },
       schema: {
+        operationId: 'voice.setAppointmentStatus',
         tags,
         summary: 'Move the status: scheduled → confirmed → completed, or cancelled from scheduled/confirmed',
         params: AppointmentParams,
@@ -96,6 +100,7 @@ export function appointmentRoutes(app: FastifyInstance, services: VoiceServices)
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'voice.listBranches',
         tags,
         summary: 'The branch directory',
         response: { 200: Type.Object({ branches: Type.Array(BranchView) }), ...keyedErrorResponses },
@@ -109,6 +114,7 @@ export function appointmentRoutes(app: FastifyInstance, services: VoiceServices)
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'voice.listBranchAppointments',
         tags,
         summary: "A branch's day sheet, in slot order",
         params: Type.Object({ branchId: Type.String({ minLength: 1, maxLength: 64 }) }),

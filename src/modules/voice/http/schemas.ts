@@ -31,19 +31,38 @@ export const Paging = {
   pageToken: Type.Optional(Type.String({ maxLength: 2048 })),
 };
 
-export const SessionView = Type.Object({
-  sessionId: Type.String(),
-  customerPhone: NullableString,
-  customerSegment: NullableString,
-  language: NullableString,
-  conversationStage: NullableString,
-  memory: JsonObject,
-  memoryVersion: Type.Integer(),
-  metadata: Type.Union([JsonObject, Type.Null()]),
-  createdAt: DateTime,
-  updatedAt: DateTime,
-  expiresAt: DateTime,
-});
+export const SessionView = Type.Object(
+  {
+    sessionId: Type.String(),
+    customerPhone: NullableString,
+    customerSegment: NullableString,
+    language: NullableString,
+    conversationStage: NullableString,
+    memory: JsonObject,
+    memoryVersion: Type.Integer(),
+    metadata: Type.Union([JsonObject, Type.Null()]),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+    expiresAt: DateTime,
+  },
+  {
+    examples: [
+      {
+        sessionId: 'call-7f3a9c',
+        customerPhone: '+919876543210',
+        customerSegment: 'returning',
+        language: 'hi',
+        conversationStage: 'greeting',
+        memory: { intent: 'gold_loan' },
+        memoryVersion: 1,
+        metadata: null,
+        createdAt: '2026-12-07T09:30:00.000Z',
+        updatedAt: '2026-12-07T09:30:00.000Z',
+        expiresAt: '2026-12-08T09:30:00.000Z',
+      },
+    ],
+  },
+);
 
 export const CreateSessionBody = Type.Object(
   {

@@ -41,6 +41,7 @@ export function sessionRoutes(app: FastifyInstance, services: VoiceServices): vo
     {
       config: { scope: 'write' },
       schema: {
+        operationId: 'voice.createSession',
         tags,
         summary: 'Start a voice session (expires after voice.session_ttl_seconds)',
         body: CreateSessionBody,
@@ -55,6 +56,7 @@ export function sessionRoutes(app: FastifyInstance, services: VoiceServices): vo
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'voice.listSessions',
         tags,
         summary: "A caller's live sessions, newest first",
         querystring: PhoneQuery,
@@ -79,6 +81,7 @@ export function sessionRoutes(app: FastifyInstance, services: VoiceServices): vo
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'voice.getSession',
         tags,
         summary: 'Read a session',
         params: SessionParams,
@@ -93,6 +96,7 @@ export function sessionRoutes(app: FastifyInstance, services: VoiceServices): vo
     {
       config: { scope: 'write' },
       schema: {
+        operationId: 'voice.updateSession',
         tags,
         summary: 'Update stage, language, segment or metadata',
         params: SessionParams,
@@ -108,6 +112,7 @@ export function sessionRoutes(app: FastifyInstance, services: VoiceServices): vo
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'voice.getMemory',
         tags,
         summary: 'Read the session memory and its version (also as the ETag)',
         params: SessionParams,
@@ -125,6 +130,7 @@ export function sessionRoutes(app: FastifyInstance, services: VoiceServices): vo
     {
       config: { scope: 'write' },
       schema: {
+        operationId: 'voice.putMemory',
         tags,
         summary:
           'Replace the memory if it is still at the version given (body.version or If-Match; both must agree)',
@@ -164,6 +170,7 @@ export function sessionRoutes(app: FastifyInstance, services: VoiceServices): vo
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'voice.listSessionSms',
         tags: ['voice sms'],
         summary: 'SMS sent in a session, newest first',
         params: SessionParams,

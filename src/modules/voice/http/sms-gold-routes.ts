@@ -26,6 +26,7 @@ export function smsRoutes(app: FastifyInstance, services: VoiceServices): void {
     {
       config: { scope: 'write' },
       schema: {
+        operationId: 'voice.sendSms',
         tags,
         summary: 'Send an SMS (simulated): stored, then queued → simulated_sent → delivered',
         body: SendSmsBody,
@@ -40,6 +41,7 @@ export function smsRoutes(app: FastifyInstance, services: VoiceServices): void {
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'voice.listSms',
         tags,
         summary: 'SMS sent to a phone, newest first, in pages',
         querystring: PhoneQuery,
@@ -61,6 +63,7 @@ export function smsRoutes(app: FastifyInstance, services: VoiceServices): void {
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'voice.getSms',
         tags,
         summary: 'One SMS, by phone and id',
         params: Type.Object({ messageId: Type.String({ minLength: 1, maxLength: 36 }) }),
@@ -81,6 +84,7 @@ export function goldRoutes(app: FastifyInstance, services: VoiceServices): void 
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'voice.getGoldPrice',
         tags,
         summary: 'Current gold price per gram (24k, 22k, 18k) in INR; cached for cache_ttl_seconds',
         response: { 200: GoldPriceView, ...keyedErrorResponses },
@@ -94,6 +98,7 @@ export function goldRoutes(app: FastifyInstance, services: VoiceServices): void 
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'voice.getGoldPriceHistory',
         tags,
         summary:
           'Hourly price history: one day (?date=) or a range of up to 31 days (?from=&to=; from alone runs until today), newest first',

@@ -1,0 +1,16 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { openApiDocument } from '../../server/openapi-document.js';
+
+/** `switchboard openapi`: the HTTP API's OpenAPI document, for client generators and linters. */
+export function register(program: Command): void {
+  program
+    .command('openapi')
+    .description('print the OpenAPI document of the HTTP API (what /docs/json serves)')
+    .option('--out <file>', 'write it to a file instead of standard output')
+    .action(async (opts: { out?: string }) => {
+      const text = `${JSON.stringify(await openApiDocument(), null, 2)}\n`;
+      if (opts.out) writeFileSync(opts.out, text);
+      else process.stdout.write(text);
+    });
+}
