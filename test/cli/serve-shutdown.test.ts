@@ -5,39 +5,10 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSwitchboard } from '../../src/app/create-switchboard.js';
 import { loadConfig } from '../../src/config/index.js';
-import { runCli, spawnCli } from './run-cli.js';
+import { runCli, serveCli as serve } from './run-cli.js';
 
 // Each case spawns the CLI from source (tsx): seconds apiece, more on a busy machine.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
-
-interface Served {
-  address: string;
-  /** Printed only on the first start of an empty store. */
-  adminKey: string | undefined;
-  exited: Promise<number | null>;
-  output: () => string;
-  kill: (signal: NodeJS.Signals) => void;
-}
-
-/** Starts `serve --port 0` and waits for the bootstrap key and the listening address. */
-async function serve(cwd: string, env: NodeJS.ProcessEnv): Promise<Served> {
-  const child = spawnCli(['serve', '--port', '0'], { cwd, env });
-  let stdout = '';
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  // The key banner is written before the server listens, so it is in stdout by the time the address is.
-  const started = new Promise<{ address: string; adminKey: string | undefined }>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const address = /"address":"(http:\/\/[^"]+)"/.exec(stdout)?.[1];
-      if (address) resolve({ address, adminKey: /^\s+(sb_\S+)\s*$/m.exec(stdout)?.[1] });
-    });
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}\n${stdout}`)));
-  });
-  const info = await started;
-  return { ...info, exited, output: () => stdout + stderr, kill: (s) => child.kill(s) };
-}
 
 describe('switchboard serve: graceful shutdown under load', () => {
   let dir: string;

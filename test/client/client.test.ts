@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GENERATED_TYPES, generatedClientTypes } from '../../scripts/generate-client.js';
+import type { SwitchboardApiError } from '../../src/client/index.js';
+import {
+  createSwitchboardClient,
+  isSwitchboardApiError,
+  unwrap,
+  type SwitchboardClient,
+} from '../../src/client/index.js';
+import { runCli, serveCli, type Served } from '../cli/run-cli.js';
+
+// `switchboard serve` from source in its own process: seconds to start, more on a busy machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
+
+/**
+ * Issue 24: the typed client (switchboard/client) against a real `switchboard serve` started
+ * here: one route per module, errors as typed SwitchboardApiErrors, paging with for await,
+ * retries of idempotent calls only, and generated types that match the document.
+ */
+describe('switchboard/client against switchboard serve (issue 24)', () => {
+  let dir: string;
+  let server: Served;
+  let client: SwitchboardClient;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-client-'));
+    const env = { SWITCHBOARD_STORE_DATA_DIR: join(dir, 'data') };
+    const applied = await runCli(['schema', 'apply'], { cwd: dir, env });
+    expect(applied.code, applied.stderr).toBe(0);
+    server = await serveCli(dir, env);
+    client = createSwitchboardClient({ baseUrl: server.address, apiKey: server.adminKey! });
+  });
+  afterAll(async () => {
+    if (server) {
+      server.kill('SIGTERM');
+      await server.exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('voice: starts a session and reads it back, typed end to end', async () => {
+    const created = await client.voice.sessions.create({ customerPhone: '+919876543210', language: 'hi' });
+    const read = await client.voice.sessions.get(created.sessionId);
+    expect(read).toMatchObject({
+      sessionId: created.sessionId,
+      customerPhone: '+919876543210',
+      language: 'hi',
+    });
+  });
+
+  it('messaging: pages a channel history newest first with for await', async () => {
+    const channel = await client.channels.create('alice', { title: 'client paging', kind: 'group' });
+    const sent: string[] = [];
+    for (let i = 0; i < 7; i += 1) {
+      const message = await client.messages.send('alice', channel.id, { content: `m${i}` });
+      sent.push(message.id);
+    }
+    const seen: string[] = [];
+    for await (const message of client.messages.list('alice', channel.id, 3)) seen.push(message.id);
+    expect(seen).toEqual([...sent].reverse());
+    // Breaking out stops fetching; the first item is the newest.
+    for await (const message of client.messages.list('alice', channel.id, 3)) {
+      expect(message.content).toBe('m6');
+      break;
+    }
+  });
+
+  it("conversations: lists an account's sessions across pages", async () => {
+    const accountUid = `acct-${randomUUID().slice(0, 8)}`;
+    const created = new Set<string>();
+    for (let i = 0; i < 5; i += 1)
+      created.add((await client.conversations.sessions.create({ accountUid })).sessionUid);
+    const listed = new Set<string>();
+    for await (const session of client.conversations.sessions.list(accountUid, 2))
+      listed.add(session.sessionUid);
+    expect(listed).toEqual(created);
+  });
+
+  it('interactions and call center: records an event, creates and reads an agent', async () => {
+    const accepted = await client.interactions.record({
+      stage: 'llm',
+      event_id: randomUUID(),
+      session_id: 'client-session',
+      turn_id: 't1',
+      latency_ms: 120,
+      model: 'gpt-4o',
+      response_text: 'ok',
+      prompt_tokens: 10,
+      completion_tokens: 2,
+      time_to_first_token_ms: 40,
+      temperature: 0.2,
+      finish_reason: 'stop',
+    });
+    expect(accepted).toBeTruthy();
+    const agentId = `agent-${randomUUID().slice(0, 8)}`;
+    await client.callcenter.agents.create({ agentId, username: agentId, skills: { billing: 3 } });
+    expect(await client.callcenter.agents.get(agentId)).toMatchObject({ agentId, status: 'offline' });
+  });
+
+  it("answers errors as SwitchboardApiError with the catalogue's code, field and request id", async () => {
+    const missing = await client.voice.sessions.get('no-such-session').catch((e: unknown) => e);
+    expect(isSwitchboardApiError(missing)).toBe(true);
+    expect(missing).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    expect((missing as SwitchboardApiError).requestId).toBeTruthy();
+
+    const invalid = await client.voice.sessions
+      .create({ customerPhone: 'not a phone' })
+      .catch((e: unknown) => e);
+    expect(invalid).toMatchObject({ status: 400, field: expect.stringContaining('customerPhone') });
+
+    const anonymous = createSwitchboardClient({ baseUrl: server.address, apiKey: 'sb_wrong' });
+    await expect(anonymous.voice.sessions.get('x')).rejects.toMatchObject({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
+    // Every other operation through `api`, unwrapped the same way.
+    const keys = await unwrap(client.api.GET('/v1/keys'));
+    expect(keys.keys.length).toBeGreaterThan(0);
+  });
+
+  it('retries idempotent calls after a 503 (honouring Retry-After), and never a POST', async () => {
+    const calls: string[] = [];
+    let failNext = 0;
+    const flaky = createSwitchboardClient({
+      baseUrl: server.address,
+      apiKey: server.adminKey!,
+      retryDelayMs: 1,
+      fetch: async (request) => {
+        calls.push(request.method);
+        if (failNext > 0) {
+          failNext -= 1;
+          return new Response(
+            JSON.stringify({ error: { code: 'STORE_UNAVAILABLE', message: 'down', requestId: 'r1' } }),
+            { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '0' } },
+          );
+        }
+        return fetch(request);
+      },
+    });
+    const session = await client.voice.sessions.create({});
+    failNext = 2;
+    expect((await flaky.voice.sessions.get(session.sessionId)).sessionId).toBe(session.sessionId);
+    expect(calls).toEqual(['GET', 'GET', 'GET']);
+
+    calls.length = 0;
+    failNext = 1;
+    await expect(flaky.voice.sessions.create({})).rejects.toMatchObject({
+      status: 503,
+      code: 'STORE_UNAVAILABLE',
+    });
+    expect(calls).toEqual(['POST']);
+  });
+
+  it('ships generated types that match the document the routes declare (npm run client:generate)', async () => {
+    const committed = readFileSync(GENERATED_TYPES, 'utf8');
+    expect(committed === (await generatedClientTypes()), 'src/client/api-types.gen.ts is out of date').toBe(
+      true,
+    );
+  });
+});
