@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { isSwitchboardError } from '../../../errors/index.js';
-import { keyedErrorResponses } from '../../../server/schemas.js';
+import { EventStreams, eventStreamResponses } from '../../../server/event-streams.js';
 import { typed } from '../../../server/type-provider.js';
 import type { SwitchboardContext } from '../../module.js';
 import { parseId } from '../ids.js';
@@ -9,8 +9,6 @@ import type { StreamDelivery } from '../stream.js';
 import { checkChannelId } from '../validation.js';
 import { actorOf } from './routes.js';
 import * as S from './schemas.js';
-
-const KEEP_ALIVE_MS = 15_000;
 
 /**
  * `GET /v1/channels/:channelId/events`: the channel's live events as Server-Sent Events,
@@ -26,11 +24,7 @@ export function channelEventsRoute(
   services: MessagingServices,
   context: SwitchboardContext,
 ): void {
-  const open = new Set<(closing?: boolean) => void>();
-  // Open streams never go idle, so end them before the server waits for connections to drain.
-  app.addHook('preClose', async () => {
-    for (const end of [...open]) end(true);
-  });
+  const streams = new EventStreams(app);
 
   typed(app).get(
     '/channels/:channelId/events',
@@ -43,13 +37,7 @@ export function channelEventsRoute(
         headers: S.ActorHeaders,
         params: S.ChannelParams,
         querystring: S.EventsQuery,
-        response: {
-          200: {
-            description: 'A stream of Server-Sent Events (text/event-stream) until the client disconnects',
-            content: { 'text/event-stream': { schema: { type: 'string' } } },
-          },
-          ...keyedErrorResponses,
-        },
+        response: eventStreamResponses,
       },
     },
     async (request, reply) => {
@@ -66,59 +54,32 @@ export function channelEventsRoute(
       // Checked before the stream starts, so a non-member gets an ordinary 403 JSON error.
       await services.chats.requireMember(channelId, actor);
 
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        // The socket is not reused after a stream: closing it with the stream lets shutdown finish at once.
-        connection: 'close',
-        'x-accel-buffering': 'no',
-        'x-request-id': request.id,
-      });
-      raw.write(': connected\n\n');
-      const write = ({ id, event }: StreamDelivery) => {
-        if (raw.writableEnded) return;
-        raw.write(
-          `${id !== undefined ? `id: ${id}\n` : ''}event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`,
-        );
-      };
-      let ended = false;
-      let stream: { close(): Promise<void> } | undefined;
-      const keepAlive = setInterval(() => {
-        raw.write(': keep-alive\n\n');
+      let subscription: { close(): Promise<void> } | undefined;
+      const stream = streams.start(request, reply, {
         // Backstop for a removal whose member.removed notice this stream missed (it raced the
         // subscription, or its publish failed): access never outlives membership by more than this.
-        services.chats.requireMember(channelId, actor).catch((error: unknown) => {
-          if (isSwitchboardError(error, 'NOT_A_MEMBER')) end();
-        });
-      }, KEEP_ALIVE_MS);
-      const end = (closing = false) => {
-        if (ended) return;
-        ended = true;
-        open.delete(end);
-        clearInterval(keepAlive);
-        void stream?.close();
-        void services.counters.streamClosed(channelId).catch(() => undefined);
-        if (!raw.writableEnded) raw.end();
-        // At shutdown, do not wait for a client that may never read the end of the stream.
-        if (closing) raw.destroy();
-      };
-      open.add(end);
-      raw.on('close', () => end());
+        onKeepAlive: (open) => {
+          services.chats.requireMember(channelId, actor).catch((error: unknown) => {
+            if (isSwitchboardError(error, 'NOT_A_MEMBER')) open.end();
+          });
+        },
+        onEnd: () => {
+          void subscription?.close();
+          void services.counters.streamClosed(channelId).catch(() => undefined);
+        },
+      });
       try {
         await services.counters.streamOpened(channelId).catch(() => undefined);
-        stream = await services.stream(channelId, actor, {
+        subscription = await services.stream(channelId, actor, {
           ...(lastEventId !== undefined ? { lastEventId } : {}),
           ...(after !== undefined ? { after } : {}),
-          deliver: write,
-          onEnd: () => end(),
+          deliver: ({ id, event }: StreamDelivery) => stream.send(event.type, event, id),
+          onEnd: () => stream.end(),
         });
-        if (ended) await stream.close();
+        if (stream.ended) await subscription.close();
       } catch (error) {
         context.logger.warn({ channelId, err: error }, 'channel stream failed');
-        raw.write(`event: error\ndata: ${JSON.stringify({ code: 'STREAM_FAILED' })}\n\n`);
-        end();
+        stream.fail();
       }
     },
   );
