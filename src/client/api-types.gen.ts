@@ -1488,7 +1488,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR, REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID, FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: MALFORMED_JSON, JSON_TOO_DEEP, BAD_REQUEST, REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -1497,7 +1497,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -1529,7 +1529,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR, REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID, FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: MALFORMED_JSON, JSON_TOO_DEEP, BAD_REQUEST, REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -1538,7 +1538,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -1567,7 +1567,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR, REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: MALFORMED_JSON, JSON_TOO_DEEP, BAD_REQUEST, REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -1576,7 +1576,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
+            /** @description A store or the service unavailable: QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -1611,7 +1611,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1660,7 +1660,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -1669,7 +1669,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -1714,7 +1714,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1723,7 +1723,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1732,7 +1732,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1782,7 +1782,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -1791,7 +1791,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -1854,7 +1854,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1863,7 +1863,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1872,7 +1872,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1881,7 +1881,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1904,7 +1904,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -1913,7 +1913,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -1976,7 +1976,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1985,7 +1985,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1994,7 +1994,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2003,7 +2003,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2052,7 +2052,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2061,7 +2061,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2124,7 +2124,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2133,7 +2133,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2142,7 +2142,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2151,7 +2151,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2160,7 +2160,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2183,7 +2183,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2192,7 +2192,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2235,7 +2235,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2244,7 +2244,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2253,7 +2253,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2276,7 +2276,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2285,7 +2285,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2307,7 +2307,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2316,7 +2316,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2325,7 +2325,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2334,7 +2334,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2371,7 +2371,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2380,7 +2380,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2423,7 +2423,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2432,7 +2432,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2441,7 +2441,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2450,7 +2450,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2480,7 +2480,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2489,7 +2489,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2552,7 +2552,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2561,7 +2561,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2570,7 +2570,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2579,7 +2579,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2588,7 +2588,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2617,7 +2617,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2626,7 +2626,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2689,7 +2689,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2698,7 +2698,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2707,7 +2707,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2736,7 +2736,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2745,7 +2745,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2788,7 +2788,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2797,7 +2797,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2806,7 +2806,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2815,7 +2815,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2824,7 +2824,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2878,7 +2878,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2887,7 +2887,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2923,7 +2923,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2932,7 +2932,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2941,7 +2941,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2950,7 +2950,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2973,7 +2973,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -2982,7 +2982,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3023,7 +3023,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3032,7 +3032,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3041,7 +3041,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3050,7 +3050,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3073,7 +3073,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3082,7 +3082,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3103,7 +3103,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3112,7 +3112,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3121,7 +3121,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3130,7 +3130,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3139,7 +3139,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3162,7 +3162,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3171,7 +3171,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3212,7 +3212,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3221,7 +3221,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3230,7 +3230,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3239,7 +3239,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3248,7 +3248,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3282,7 +3282,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3291,7 +3291,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3327,7 +3327,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3336,7 +3336,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3345,7 +3345,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3354,7 +3354,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3363,7 +3363,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3386,7 +3386,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3395,7 +3395,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3436,7 +3436,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3445,7 +3445,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3454,7 +3454,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3463,7 +3463,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3472,7 +3472,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3495,7 +3495,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3504,7 +3504,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3528,7 +3528,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3537,7 +3537,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3546,7 +3546,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3555,7 +3555,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3564,7 +3564,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3587,7 +3587,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3596,7 +3596,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3617,7 +3617,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3626,7 +3626,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3635,7 +3635,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3644,7 +3644,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3653,7 +3653,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3676,7 +3676,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3685,7 +3685,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3726,7 +3726,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3735,7 +3735,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3744,7 +3744,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3753,7 +3753,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3762,7 +3762,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3795,7 +3795,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3804,7 +3804,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3848,7 +3848,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3857,7 +3857,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3866,7 +3866,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3875,7 +3875,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3884,7 +3884,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3904,7 +3904,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3913,7 +3913,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3931,7 +3931,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3940,7 +3940,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3949,7 +3949,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3974,7 +3974,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -3983,7 +3983,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4021,7 +4021,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4030,7 +4030,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4039,7 +4039,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4059,7 +4059,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4068,7 +4068,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4102,7 +4102,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4111,7 +4111,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4120,7 +4120,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4148,7 +4148,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4157,7 +4157,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4195,7 +4195,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4204,7 +4204,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4213,7 +4213,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4236,7 +4236,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4245,7 +4245,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4281,7 +4281,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4290,7 +4290,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4299,7 +4299,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4308,7 +4308,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4334,7 +4334,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4343,7 +4343,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4372,7 +4372,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4399,7 +4399,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4408,7 +4408,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4458,7 +4458,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4467,7 +4467,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4492,7 +4492,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4519,7 +4519,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4528,7 +4528,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4557,7 +4557,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4566,7 +4566,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4599,7 +4599,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4626,7 +4626,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4635,7 +4635,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4667,7 +4667,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4676,7 +4676,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4694,7 +4694,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4741,7 +4741,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4750,7 +4750,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4771,7 +4771,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4798,7 +4798,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4807,7 +4807,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4848,7 +4848,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4857,7 +4857,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4904,7 +4904,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4931,7 +4931,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4940,7 +4940,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4995,7 +4995,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5004,7 +5004,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5069,7 +5069,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5096,7 +5096,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5105,7 +5105,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5136,7 +5136,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5145,7 +5145,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5210,7 +5210,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5237,7 +5237,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5246,7 +5246,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5277,7 +5277,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5286,7 +5286,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5351,7 +5351,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5378,7 +5378,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5387,7 +5387,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5429,7 +5429,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5438,7 +5438,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5503,7 +5503,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5530,7 +5530,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5539,7 +5539,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5572,7 +5572,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5581,7 +5581,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5603,7 +5603,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5630,7 +5630,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5639,7 +5639,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5672,7 +5672,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5681,7 +5681,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5703,7 +5703,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5730,7 +5730,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5739,7 +5739,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5780,7 +5780,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5789,7 +5789,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5835,7 +5835,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5862,7 +5862,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5905,7 +5905,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5914,7 +5914,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -5938,7 +5938,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5965,7 +5965,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5974,7 +5974,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6005,7 +6005,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6014,7 +6014,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6034,7 +6034,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6061,7 +6061,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6070,7 +6070,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6099,7 +6099,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6108,7 +6108,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6161,7 +6161,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6188,7 +6188,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6197,7 +6197,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6228,7 +6228,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6237,7 +6237,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6291,7 +6291,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6318,7 +6318,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6327,7 +6327,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6358,7 +6358,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6367,7 +6367,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6387,7 +6387,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6414,7 +6414,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6423,7 +6423,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6463,7 +6463,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6472,7 +6472,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6494,7 +6494,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6521,7 +6521,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6530,7 +6530,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6559,7 +6559,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6568,7 +6568,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6595,7 +6595,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6622,7 +6622,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6651,7 +6651,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6660,7 +6660,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6684,7 +6684,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6711,7 +6711,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6720,7 +6720,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6749,7 +6749,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6758,7 +6758,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6780,7 +6780,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6807,7 +6807,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6816,7 +6816,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6845,7 +6845,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6854,7 +6854,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6879,7 +6879,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6906,7 +6906,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6915,7 +6915,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6941,7 +6941,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6950,7 +6950,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6979,7 +6979,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7006,7 +7006,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7015,7 +7015,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7041,7 +7041,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7050,7 +7050,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7079,7 +7079,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7088,7 +7088,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7097,7 +7097,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7106,7 +7106,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7115,7 +7115,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7144,7 +7144,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7153,7 +7153,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7180,7 +7180,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7189,7 +7189,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7198,7 +7198,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7207,7 +7207,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7216,7 +7216,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7253,7 +7253,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7262,7 +7262,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7289,7 +7289,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7298,7 +7298,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7307,7 +7307,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7316,7 +7316,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7325,7 +7325,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7365,7 +7365,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7374,7 +7374,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7400,7 +7400,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7409,7 +7409,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7418,7 +7418,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7427,7 +7427,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7436,7 +7436,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7468,7 +7468,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7477,7 +7477,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7503,7 +7503,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7512,7 +7512,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7521,7 +7521,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7530,7 +7530,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7539,7 +7539,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7571,7 +7571,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7580,7 +7580,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7606,7 +7606,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7615,7 +7615,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7624,7 +7624,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7633,7 +7633,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7642,7 +7642,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7680,7 +7680,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7689,7 +7689,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7715,7 +7715,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7724,7 +7724,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7733,7 +7733,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7742,7 +7742,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7751,7 +7751,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7793,7 +7793,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7802,7 +7802,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7818,7 +7818,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7827,7 +7827,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7836,7 +7836,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7845,7 +7845,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7854,7 +7854,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7889,7 +7889,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7898,7 +7898,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7945,7 +7945,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7954,7 +7954,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7963,7 +7963,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7972,7 +7972,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7981,7 +7981,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8039,7 +8039,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8048,7 +8048,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8084,7 +8084,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8093,7 +8093,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8102,7 +8102,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8111,7 +8111,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8120,7 +8120,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8154,7 +8154,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8163,7 +8163,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8189,7 +8189,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8198,7 +8198,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8207,7 +8207,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8216,7 +8216,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8225,7 +8225,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8259,7 +8259,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8268,7 +8268,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8304,7 +8304,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8313,7 +8313,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8322,7 +8322,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8331,7 +8331,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8340,7 +8340,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8380,7 +8380,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8389,7 +8389,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8425,7 +8425,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8434,7 +8434,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8443,7 +8443,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8452,7 +8452,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8461,7 +8461,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8518,7 +8518,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8527,7 +8527,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8553,7 +8553,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8562,7 +8562,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8571,7 +8571,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8580,7 +8580,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8589,7 +8589,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, TURN_EXISTS, TURN_COMPLETED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8793,7 +8793,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8802,7 +8802,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
+            /** @description A store or the service unavailable: QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8827,7 +8827,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8836,7 +8836,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8845,7 +8845,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8854,7 +8854,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Service Unavailable: SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description Service Unavailable: SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8877,7 +8877,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8886,7 +8886,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8920,7 +8920,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8929,7 +8929,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8938,7 +8938,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8958,7 +8958,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8967,7 +8967,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9006,7 +9006,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9015,7 +9015,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9024,7 +9024,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9049,7 +9049,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9058,7 +9058,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9100,7 +9100,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9109,7 +9109,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9118,7 +9118,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9146,7 +9146,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9155,7 +9155,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9219,7 +9219,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9228,7 +9228,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9237,7 +9237,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9259,7 +9259,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9268,7 +9268,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9326,7 +9326,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9335,7 +9335,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9344,7 +9344,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9353,7 +9353,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9373,7 +9373,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9382,7 +9382,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9411,7 +9411,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9420,7 +9420,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9429,7 +9429,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9456,7 +9456,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9465,7 +9465,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9493,7 +9493,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9502,7 +9502,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9511,7 +9511,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9533,7 +9533,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9542,7 +9542,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9569,7 +9569,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9578,7 +9578,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9587,7 +9587,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9596,7 +9596,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9605,7 +9605,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9643,7 +9643,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9652,7 +9652,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9698,7 +9698,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9725,7 +9725,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9762,7 +9762,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9771,7 +9771,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9793,7 +9793,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9820,7 +9820,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9829,7 +9829,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9851,7 +9851,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9860,7 +9860,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9882,7 +9882,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9909,7 +9909,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9918,7 +9918,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10261,7 +10261,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10270,7 +10270,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
+            /** @description A store or the service unavailable: QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10301,7 +10301,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10343,7 +10343,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10352,7 +10352,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10389,7 +10389,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10416,7 +10416,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10425,7 +10425,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10462,7 +10462,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10471,7 +10471,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10505,7 +10505,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10532,7 +10532,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10541,7 +10541,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10564,7 +10564,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10573,7 +10573,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10607,7 +10607,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10634,7 +10634,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10643,7 +10643,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10666,7 +10666,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10675,7 +10675,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10691,7 +10691,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10718,7 +10718,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10727,7 +10727,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10762,7 +10762,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10771,7 +10771,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10805,7 +10805,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10832,7 +10832,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10841,7 +10841,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10882,7 +10882,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10891,7 +10891,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10918,7 +10918,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10945,7 +10945,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10954,7 +10954,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10978,7 +10978,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10987,7 +10987,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11024,7 +11024,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11033,7 +11033,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11042,7 +11042,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11088,7 +11088,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11097,7 +11097,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11131,7 +11131,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11140,7 +11140,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11149,7 +11149,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11158,7 +11158,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, UNKNOWN_BRANCH */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11167,7 +11167,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11190,7 +11190,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11199,7 +11199,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11233,7 +11233,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11242,7 +11242,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11251,7 +11251,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11260,7 +11260,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, UNKNOWN_BRANCH */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11294,7 +11294,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11303,7 +11303,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11337,7 +11337,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11346,7 +11346,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11355,7 +11355,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11364,7 +11364,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, UNKNOWN_BRANCH */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11373,7 +11373,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11393,7 +11393,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11402,7 +11402,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11431,7 +11431,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11440,7 +11440,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11449,7 +11449,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11476,7 +11476,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11485,7 +11485,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11523,7 +11523,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11532,7 +11532,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11541,7 +11541,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11550,7 +11550,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, UNKNOWN_BRANCH */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11570,7 +11570,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11579,7 +11579,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11613,7 +11613,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11622,7 +11622,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11631,7 +11631,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11658,7 +11658,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11667,7 +11667,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11697,7 +11697,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11706,7 +11706,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11715,7 +11715,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11739,7 +11739,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11748,7 +11748,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11788,7 +11788,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11797,7 +11797,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11806,7 +11806,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11855,7 +11855,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11864,7 +11864,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11918,7 +11918,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11927,7 +11927,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11936,7 +11936,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11945,7 +11945,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11977,7 +11977,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11986,7 +11986,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12040,7 +12040,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12049,7 +12049,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12058,7 +12058,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12067,7 +12067,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, UNKNOWN_BRANCH */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12107,7 +12107,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12116,7 +12116,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12170,7 +12170,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12179,7 +12179,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12188,7 +12188,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12197,7 +12197,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, UNKNOWN_BRANCH */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12220,7 +12220,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12229,7 +12229,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12252,7 +12252,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12261,7 +12261,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12270,7 +12270,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12279,7 +12279,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, UNKNOWN_BRANCH */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12320,7 +12320,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12329,7 +12329,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12352,7 +12352,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12361,7 +12361,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12370,7 +12370,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12379,7 +12379,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, UNKNOWN_BRANCH */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12388,7 +12388,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflict: CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED */
+            /** @description Conflict: CONFLICT, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12423,7 +12423,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12432,7 +12432,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12472,7 +12472,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12481,7 +12481,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12490,7 +12490,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12514,7 +12514,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12523,7 +12523,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12563,7 +12563,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12572,7 +12572,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12581,7 +12581,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12622,7 +12622,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12631,7 +12631,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12668,7 +12668,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12677,7 +12677,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12686,7 +12686,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12710,7 +12710,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Another client error: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, MEMORY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, RATE_LIMITED, CONFLICT, LAST_ADMIN_KEY, PIN_LIMIT_REACHED, REACTION_LIMIT_REACHED, OWNER_REQUIRED, VERSION_CONFLICT, SLOT_FULL, DUPLICATE_BOOKING, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID, TURN_EXISTS, TURN_COMPLETED, UNKNOWN_PARENT, INVALID_PARENT_TYPE, TURN_CYCLE, NOT_A_CHILD, NOT_AN_AGENT_TURN, CONVERSATION_TOO_DEEP, CONVERSATION_TOO_LARGE */
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12719,7 +12719,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A server or store error: CONFIG_INVALID, SCHEMA_UNSAFE_CHANGE, DECLARATION_INVALID, QUERY_REJECTED, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED, SCHEMA_NOT_APPLIED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE */
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -12756,7 +12756,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID, INVALID_PHONE, SMS_TOO_LONG, SLOT_OUTSIDE_HOURS, SLOT_IN_PAST, SLOT_TOO_FAR */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12765,7 +12765,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12774,7 +12774,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            /** @description Forbidden: FORBIDDEN_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12783,7 +12783,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UNKNOWN_BRANCH, AGENT_NOT_FOUND, CALL_NOT_FOUND, SESSION_NOT_FOUND, TURN_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, UNKNOWN_BRANCH */
             404: {
                 headers: {
                     [name: string]: unknown;

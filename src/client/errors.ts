@@ -10,7 +10,11 @@ export type ErrorCode = components['schemas']['ErrorResponse']['error']['code'];
 export class SwitchboardApiError extends Error {
   override readonly name = 'SwitchboardApiError';
   readonly status: number;
-  readonly code: ErrorCode | 'UNEXPECTED_RESPONSE';
+  /**
+   * Typed as the catalogue this client was built from; a newer service may answer a code added
+   * since, hence the open string.
+   */
+  readonly code: ErrorCode | 'UNEXPECTED_RESPONSE' | (string & {});
   /** The input at fault as a dotted path (`body.customerPhone`), when the service names one. */
   readonly field: string | undefined;
   readonly details: Record<string, unknown> | undefined;

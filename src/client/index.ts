@@ -23,7 +23,10 @@ export interface SwitchboardClientOptions {
   baseUrl: string;
   /** An API key (`sb_...`, from `switchboard keys create`), sent as a bearer token. */
   apiKey?: string;
-  /** Extra attempts for GET, PUT and DELETE after a network error, 429 or 503 (default 2). */
+  /**
+   * Extra attempts (default 2): GET/HEAD after a network error, 429, 502, 503 or 504; PUT and
+   * DELETE after a 429 or 503 only; never POST or PATCH.
+   */
   retries?: number;
   /** First retry backoff in ms, doubling (default 200); a Retry-After header wins. */
   retryDelayMs?: number;

@@ -38,8 +38,16 @@ export async function registerDocs(
         version: packageVersion(),
         license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
-      // Relative: the document is served by the service it describes, wherever that runs.
-      servers: [{ url: '/', description: 'the Switchboard service serving this document' }],
+      // First relative: the document is served by the service it describes, wherever that runs;
+      // then a template for a copy saved with `switchboard openapi --out`.
+      servers: [
+        { url: '/', description: 'the Switchboard service serving this document' },
+        {
+          url: 'http://{host}:{port}',
+          description: '`switchboard serve` elsewhere (default [server] host and port)',
+          variables: { host: { default: '127.0.0.1' }, port: { default: '8080' } },
+        },
+      ],
       components: {
         securitySchemes: {
           apiKey: {

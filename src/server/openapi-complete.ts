@@ -1,67 +1,78 @@
 import { STATUS_CODES } from 'node:http';
-import { ERROR_CATALOGUE } from '../errors/index.js';
+import { ERROR_CATALOGUE, type ErrorCode } from '../errors/index.js';
 
 type Json = Record<string, unknown>;
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 const ERROR_REF = '#/components/schemas/ErrorResponse';
 
-/** Catalogue codes by HTTP status, in catalogue order. */
-const codesByStatus = new Map<number, string[]>();
-for (const [code, { status }] of Object.entries(ERROR_CATALOGUE)) {
-  codesByStatus.set(status, [...(codesByStatus.get(status) ?? []), code]);
-}
+/** What the HTTP edge can answer on any route, before a handler runs (src/server/edge/). */
+const EDGE_CODES: readonly ErrorCode[] = [
+  'MALFORMED_JSON',
+  'JSON_TOO_DEEP',
+  'BAD_REQUEST',
+  'REQUEST_TIMEOUT',
+  'HEADERS_TOO_LARGE',
+  'BODY_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'METHOD_NOT_ALLOWED',
+];
+
+const catalogue = Object.entries(ERROR_CATALOGUE) as [
+  ErrorCode,
+  { status: number; raisedBy?: readonly string[] },
+][];
+
+/** The codes an operation of `module` (its operationId's first segment) can answer. */
+const answerable = (module: string) =>
+  catalogue.filter(([, entry]) => entry.raisedBy === undefined || entry.raisedBy.includes(module));
 
 const errorContent = () => ({ 'application/json': { schema: { $ref: ERROR_REF } } });
-const codesOf = (inRange: (status: number) => boolean, except: ReadonlySet<number>): string[] =>
-  [...codesByStatus]
-    .filter(([status]) => inRange(status) && !except.has(status))
-    .flatMap(([, codes]) => codes);
 
 /**
- * Finishes the document @fastify/swagger derives from the route schemas, for what a route
+ * Finishes the document @fastify/swagger derives from the route schemas, with what a route
  * schema cannot say once for all routes:
- * - every error response names the catalogue codes its status carries (a client switches on
- *   `error.code`, so it needs the list, not "Default Response");
- * - every operation documents `4XX` and `5XX` in the catalogue's shape: the edge can answer any
- *   route with 408, 413, 415, 429 or 431, and any route that touches a store with 503;
+ * - every error response names the catalogue codes it can carry for that operation (a client
+ *   switches on `error.code`, so it needs the list, not "Default Response"): the codes of that
+ *   status raised anywhere, plus those of the operation's module (`raisedBy` in the catalogue);
+ * - every operation documents `4XX` (what the edge answers on any route: 408, 413, 415, 431,
+ *   ...) and `5XX` (a store unavailable or timing out, shutting down) in the catalogue's shape;
  * - success responses without a description get the status's reason phrase.
- * Route-specific errors (404 NOT_FOUND, 409 CONFLICT, ...) stay on the routes that raise them.
  */
 export function completeDocument<T extends Json>(document: T): T {
   const paths = (document.paths ?? {}) as Record<string, Json>;
   for (const item of Object.values(paths)) {
     for (const method of METHODS) {
       const operation = item[method] as Json | undefined;
-      if (operation) completeResponses((operation.responses ??= {}) as Json);
+      if (!operation) continue;
+      const module = String(operation.operationId ?? '').split('.')[0] ?? '';
+      completeResponses((operation.responses ??= {}) as Json, answerable(module));
     }
   }
   return document;
 }
 
-function completeResponses(responses: Json): void {
-  const explicit = new Set(
-    Object.keys(responses)
-      .map(Number)
-      .filter((s) => Number.isInteger(s)),
-  );
+function completeResponses(responses: Json, codes: ReturnType<typeof answerable>): void {
+  const explicit = new Set(Object.keys(responses).map(Number).filter(Number.isInteger));
   for (const [key, value] of Object.entries(responses)) {
     const response = value as Json;
     const status = Number(key);
     if (!Number.isInteger(status)) continue;
     const reason = STATUS_CODES[status] ?? `HTTP ${status}`;
     if (status >= 400 && isErrorResponse(response)) {
-      const codes = codesByStatus.get(status) ?? [];
-      response.description = codes.length > 0 ? `${reason}: ${codes.join(', ')}` : reason;
+      const own = codes.filter(([, e]) => e.status === status).map(([code]) => code);
+      response.description = own.length > 0 ? `${reason}: ${own.join(', ')}` : reason;
     } else if (!response.description || response.description === 'Default Response') {
       response.description = reason;
     }
   }
+  const edge = EDGE_CODES.filter((code) => !explicit.has(ERROR_CATALOGUE[code].status));
   responses['4XX'] ??= {
-    description: `Another client error: ${codesOf((s) => s >= 400 && s < 500, explicit).join(', ')}`,
+    description: `A request the edge refuses: ${edge.join(', ')}`,
     content: errorContent(),
   };
+  const server = codes.filter(([, e]) => e.status >= 500 && !explicit.has(e.status)).map(([code]) => code);
   responses['5XX'] ??= {
-    description: `A server or store error: ${codesOf((s) => s >= 500, explicit).join(', ')}`,
+    description: `A store or the service unavailable: ${server.join(', ')}`,
     content: errorContent(),
   };
 }

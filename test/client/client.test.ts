@@ -62,11 +62,21 @@ describe('switchboard/client against switchboard serve (issue 24)', () => {
     const seen: string[] = [];
     for await (const message of client.messages.list('alice', channel.id, 3)) seen.push(message.id);
     expect(seen).toEqual([...sent].reverse());
-    // Breaking out stops fetching; the first item is the newest.
-    for await (const message of client.messages.list('alice', channel.id, 3)) {
+    // Breaking out stops fetching: one page read for the newest message.
+    let pages = 0;
+    const counting = createSwitchboardClient({
+      baseUrl: server.address,
+      apiKey: server.adminKey!,
+      fetch: (request) => {
+        pages += 1;
+        return fetch(request);
+      },
+    });
+    for await (const message of counting.messages.list('alice', channel.id, 3)) {
       expect(message.content).toBe('m6');
       break;
     }
+    expect(pages).toBe(1);
   });
 
   it("conversations: lists an account's sessions across pages", async () => {
@@ -95,7 +105,7 @@ describe('switchboard/client against switchboard serve (issue 24)', () => {
       temperature: 0.2,
       finish_reason: 'stop',
     });
-    expect(accepted).toBeTruthy();
+    expect(accepted).toMatchObject({ accepted: 1, events: [{ stage: 'llm', topic: expect.any(String) }] });
     const agentId = `agent-${randomUUID().slice(0, 8)}`;
     await client.callcenter.agents.create({ agentId, username: agentId, skills: { billing: 3 } });
     expect(await client.callcenter.agents.get(agentId)).toMatchObject({ agentId, status: 'offline' });
@@ -122,37 +132,86 @@ describe('switchboard/client against switchboard serve (issue 24)', () => {
     expect(keys.keys.length).toBeGreaterThan(0);
   });
 
-  it('retries idempotent calls after a 503 (honouring Retry-After), and never a POST', async () => {
-    const calls: string[] = [];
-    let failNext = 0;
-    const flaky = createSwitchboardClient({
+  /** A fetch in front of the real service that answers the next `fail` requests itself. */
+  function flakyClient(answer: () => Response) {
+    const seen: { method: string; body: string; at: number }[] = [];
+    const state = { fail: 0, seen };
+    const client = createSwitchboardClient({
       baseUrl: server.address,
       apiKey: server.adminKey!,
       retryDelayMs: 1,
       fetch: async (request) => {
-        calls.push(request.method);
-        if (failNext > 0) {
-          failNext -= 1;
-          return new Response(
-            JSON.stringify({ error: { code: 'STORE_UNAVAILABLE', message: 'down', requestId: 'r1' } }),
-            { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '0' } },
-          );
+        seen.push({ method: request.method, body: await request.clone().text(), at: Date.now() });
+        if (state.fail > 0) {
+          state.fail -= 1;
+          return answer();
         }
         return fetch(request);
       },
     });
-    const session = await client.voice.sessions.create({});
-    failNext = 2;
-    expect((await flaky.voice.sessions.get(session.sessionId)).sessionId).toBe(session.sessionId);
-    expect(calls).toEqual(['GET', 'GET', 'GET']);
+    return { client, state };
+  }
+  const unavailable = (retryAfter: string) => () =>
+    new Response(JSON.stringify({ error: { code: 'STORE_UNAVAILABLE', message: 'down', requestId: 'r1' } }), {
+      status: 503,
+      headers: { 'content-type': 'application/json', 'retry-after': retryAfter },
+    });
 
-    calls.length = 0;
-    failNext = 1;
+  it('retries a PUT refused with 503 after Retry-After, resending the same body; never a POST', async () => {
+    const session = await client.voice.sessions.create({});
+    const { client: flaky, state } = flakyClient(unavailable('1'));
+    state.fail = 1;
+    const written = await unwrap(
+      flaky.api.PUT('/v1/voice/sessions/{sessionId}/memory', {
+        params: { path: { sessionId: session.sessionId } },
+        body: { memory: { intent: 'gold_loan' }, version: session.memoryVersion },
+      }),
+    );
+    expect(written).toMatchObject({ memory: { intent: 'gold_loan' } });
+    expect(state.seen.map((s) => s.method)).toEqual(['PUT', 'PUT']);
+    expect(state.seen[1]!.body).toBe(state.seen[0]!.body);
+    expect(JSON.parse(state.seen[1]!.body)).toMatchObject({ memory: { intent: 'gold_loan' } });
+    expect(state.seen[1]!.at - state.seen[0]!.at).toBeGreaterThanOrEqual(900); // Retry-After: 1
+
+    state.seen.length = 0;
+    state.fail = 1;
     await expect(flaky.voice.sessions.create({})).rejects.toMatchObject({
       status: 503,
       code: 'STORE_UNAVAILABLE',
     });
-    expect(calls).toEqual(['POST']);
+    expect(state.seen.map((s) => s.method)).toEqual(['POST']);
+  });
+
+  it('retries a GET after a gateway error but not a PUT, which may have been applied', async () => {
+    const session = await client.voice.sessions.create({});
+    const { client: flaky, state } = flakyClient(() => new Response('bad gateway', { status: 502 }));
+    state.fail = 2;
+    expect((await flaky.voice.sessions.get(session.sessionId)).sessionId).toBe(session.sessionId);
+    expect(state.seen.map((s) => s.method)).toEqual(['GET', 'GET', 'GET']);
+
+    state.seen.length = 0;
+    state.fail = 1;
+    const put = flaky.api.PUT('/v1/voice/sessions/{sessionId}/memory', {
+      params: { path: { sessionId: session.sessionId } },
+      body: { memory: {} },
+    });
+    await expect(unwrap(put)).rejects.toMatchObject({ status: 502, code: 'UNEXPECTED_RESPONSE' });
+    expect(state.seen.map((s) => s.method)).toEqual(['PUT']);
+  });
+
+  it('stops waiting to retry as soon as the caller aborts', async () => {
+    const { client: flaky, state } = flakyClient(unavailable('20'));
+    state.fail = 5;
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(new Error('caller gave up')), 200);
+    const read = flaky.api.GET('/v1/voice/sessions/{sessionId}', {
+      params: { path: { sessionId: 'any' } },
+      signal: controller.signal,
+    });
+    await expect(read).rejects.toThrow('caller gave up');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(state.seen).toHaveLength(1);
   });
 
   it('ships generated types that match the document the routes declare (npm run client:generate)', async () => {

@@ -3,6 +3,8 @@ import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CATALOGUE } from '../../src/errors/index.js';
+import { openApiDocument } from '../../src/server/openapi-document.js';
 import { createTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -137,7 +139,26 @@ describe('the OpenAPI document (issue 24)', () => {
         Json
       >
     ).error!.properties as Record<string, Json>;
-    expect(codes.code!.enum).toContain('VALIDATION_FAILED');
+    expect(codes.code!.enum).toEqual(Object.keys(ERROR_CATALOGUE));
+  });
+
+  it('is what `switchboard openapi` and the client build produce without a running service', async () => {
+    expect(await openApiDocument()).toEqual(doc);
+  });
+
+  it('lists, per operation, only the error codes that operation can answer', () => {
+    const ops = operations();
+    const described = (id: string, status: string) =>
+      String(
+        (ops.find((o) => o.op.operationId === id)!.op.responses as Record<string, Json>)[status]!.description,
+      );
+    // A voice route's 409 names voice conflicts, not the call center's or messaging's.
+    expect(described('voice.putMemory', '409')).toContain('VERSION_CONFLICT');
+    expect(described('voice.putMemory', '409')).not.toMatch(/AGENT_|PIN_LIMIT|TURN_/);
+    expect(described('callcenter.agents.create', '409')).toContain('AGENT_EXISTS');
+    // Start-up codes are never an answer; the edge's are on every operation.
+    expect(described('ops.health', '5XX')).not.toContain('CONFIG_INVALID');
+    expect(described('ops.health', '4XX')).toContain('HEADERS_TOO_LARGE');
   });
 
   it('names its servers and licence', () => {
