@@ -3,7 +3,16 @@
  * Each suite lives in bench/<suite>.ts and exports `run(): Promise<void>`, printing its
  * table and recording it in bench/RESULTS.md.
  */
-const SUITES = ['store', 'log', 'voice', 'pipeline', 'messaging', 'callcenter', 'conversations'] as const;
+const SUITES = [
+  'store',
+  'log',
+  'voice',
+  'pipeline',
+  'messaging',
+  'callcenter',
+  'conversations',
+  'checkpointer',
+] as const;
 
 const requested = process.argv.slice(2).filter((a) => a !== '--');
 const unknown = requested.filter((s) => !(SUITES as readonly string[]).includes(s));

@@ -1,6 +1,7 @@
 import { callcenterModule } from './callcenter/index.js';
 import { conversationsModule } from './conversations/module.js';
 import { interactionsModule } from './interactions/module.js';
+import { langgraphModule } from './langgraph/module.js';
 import { messagingModule } from './messaging/index.js';
 import type { ModuleDefinition } from './module.js';
 import { voiceModule } from './voice/index.js';
@@ -17,4 +18,5 @@ export const modules: readonly ModuleDefinition<any>[] = [
   messagingModule,
   interactionsModule,
   callcenterModule,
+  langgraphModule,
 ];

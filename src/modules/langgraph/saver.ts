@@ -1,0 +1,359 @@
+import type { RunnableConfig } from '@langchain/core/runnables';
+import {
+  BaseCheckpointSaver,
+  compareWritesSortKeys,
+  copyCheckpoint,
+  getCheckpointId,
+  maxChannelVersion,
+  TASKS,
+  WRITES_IDX_MAP,
+  writesSortKey,
+  type ChannelVersions,
+  type Checkpoint,
+  type CheckpointListOptions,
+  type CheckpointMetadata,
+  type CheckpointPendingWrite,
+  type CheckpointTuple,
+  type PendingWrite,
+  type SerializerProtocol,
+} from '@langchain/langgraph-checkpoint';
+import type { Row } from '../../ports/wide-column/declare.js';
+import { batchOp, type BatchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
+import { allRows, rowsOf } from '../../ports/wide-column/rows.js';
+import { positiveHash } from '../../ports/event-log/partitioner.js';
+import { lgBlobs, lgCheckpoints, lgNamespaces, lgThreads, lgWrites, THREAD_SHARDS } from './tables.js';
+
+export interface SwitchboardSaverOptions {
+  serde?: SerializerProtocol;
+  /** Expire checkpoints and writes this long after they are written (default: never). */
+  ttlSeconds?: number;
+}
+
+type CheckpointRow = Row<typeof lgCheckpoints>;
+type WriteRow = Row<typeof lgWrites>;
+/** Checkpoints of a list() assembled concurrently. */
+const ASSEMBLE_AT_ONCE = 16;
+
+/**
+ * A LangGraph.js checkpoint saver on Switchboard's wide-column port: the embedded engine on
+ * one machine, ScyllaDB or Cassandra when configured, with the same tables (tables.ts). What
+ * LangGraph hands over is serialized with the saver's `serde` and stored as blobs with its
+ * type tag, so any serde works.
+ *
+ * A checkpoint and the rows that index it (its thread, its namespace) go in one batch; pending
+ * writes of one task in another. Regular writes keep the first value stored for a (task, idx)
+ * (a task retried after a crash writes the same values again); the special channels (error,
+ * interrupt, resume, scheduled) replace theirs, as in LangGraph's own savers.
+ */
+export class SwitchboardSaver extends BaseCheckpointSaver {
+  private readonly ttl: { ttlSeconds?: number };
+
+  constructor(
+    private readonly engine: WideColumnEngine,
+    options: SwitchboardSaverOptions = {},
+  ) {
+    super(options.serde);
+    this.ttl = options.ttlSeconds !== undefined ? { ttlSeconds: options.ttlSeconds } : {};
+  }
+
+  /** A saver on an open Switchboard's wide-column port (its tables come with `schema apply`). */
+  static from(switchboard: { context: { wideColumn: WideColumnEngine } }, options?: SwitchboardSaverOptions) {
+    return new SwitchboardSaver(switchboard.context.wideColumn, options);
+  }
+
+  async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    const threadId = config.configurable?.thread_id as string | undefined;
+    if (threadId === undefined || threadId === '') return undefined;
+    const ns = (config.configurable?.checkpoint_ns as string | undefined) ?? '';
+    const checkpointId = getCheckpointId(config);
+    const row = checkpointId
+      ? await this.engine.get(lgCheckpoints, {
+          thread_id: threadId,
+          checkpoint_ns: ns,
+          checkpoint_id: checkpointId,
+        })
+      : (
+          await this.engine.slice(lgCheckpoints, {
+            key: { thread_id: threadId, checkpoint_ns: ns },
+            limit: 1,
+          })
+        ).rows[0];
+    return row ? this.toTuple(row) : undefined;
+  }
+
+  async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
+    const { before, filter } = options;
+    let remaining = options.limit ?? Infinity;
+    const onlyNs = config.configurable?.checkpoint_ns as string | undefined;
+    const onlyId = getCheckpointId(config);
+    const beforeId = before?.configurable?.checkpoint_id as string | undefined;
+    const threadId = config.configurable?.thread_id as string | undefined;
+    const threads = threadId !== undefined ? [threadId] : await this.listThreads();
+    for (const thread of threads) {
+      const namespaces = onlyNs !== undefined ? [onlyNs] : await this.namespaces(thread);
+      for (const ns of namespaces) {
+        // A limit without a filter reads no more rows than it can return.
+        const pageSize = filter === undefined && Number.isFinite(remaining) ? Math.min(remaining, 500) : 500;
+        const rows = allRows(
+          this.engine,
+          lgCheckpoints,
+          {
+            key: { thread_id: thread, checkpoint_ns: ns },
+            ...(beforeId !== undefined ? { range: { column: 'checkpoint_id', lt: beforeId } } : {}),
+          },
+          pageSize,
+        );
+        // Tuples are assembled (channel values, pending writes) a few at a time, concurrently.
+        let pending: { row: CheckpointRow; metadata: CheckpointMetadata }[] = [];
+        const flush = async function* (this: SwitchboardSaver) {
+          const tuples = await Promise.all(pending.map(({ row, metadata }) => this.toTuple(row, metadata)));
+          pending = [];
+          yield* tuples;
+        }.bind(this);
+        for await (const row of rows) {
+          if (remaining <= 0) break;
+          if (onlyId && row.checkpoint_id !== onlyId) continue;
+          const metadata = await this.load<CheckpointMetadata>(row.metadata_type, row.metadata);
+          if (
+            filter &&
+            !Object.entries(filter).every(([k, v]) => (metadata as Record<string, unknown>)[k] === v)
+          ) {
+            continue;
+          }
+          remaining -= 1;
+          pending.push({ row, metadata });
+          if (pending.length >= ASSEMBLE_AT_ONCE) yield* flush();
+        }
+        yield* flush();
+        if (remaining <= 0) return;
+      }
+    }
+  }
+
+  async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    const threadId = requireString(config.configurable?.thread_id, 'thread_id', 'put a checkpoint');
+    const ns = (config.configurable?.checkpoint_ns as string | undefined) ?? '';
+    const parent = config.configurable?.checkpoint_id as string | undefined;
+    // The checkpoint row keeps the versions; values go to lg_blobs, and only those that changed.
+    const { channel_values: values, ...rest } = copyCheckpoint(checkpoint);
+    const changed = Object.entries(newVersions).filter(([channel]) => channel in values);
+    const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], ...blobs] = await Promise.all([
+      this.serde.dumpsTyped({ ...rest, channel_values: {} }),
+      this.serde.dumpsTyped(metadata),
+      ...changed.map(([channel]) => this.serde.dumpsTyped((values as Record<string, unknown>)[channel])),
+    ]);
+    await this.engine.batch([
+      ...changed.map(([channel, version], i) =>
+        batchOp.insert(
+          lgBlobs,
+          {
+            thread_id: threadId,
+            checkpoint_ns: ns,
+            channel,
+            version: String(version),
+            value_type: blobs[i]![0],
+            value: blobs[i]![1],
+          },
+          this.ttl,
+        ),
+      ),
+      batchOp.insert(
+        lgCheckpoints,
+        {
+          thread_id: threadId,
+          checkpoint_ns: ns,
+          checkpoint_id: checkpoint.id,
+          ...(parent ? { parent_checkpoint_id: parent } : {}),
+          checkpoint_type: checkpointType,
+          checkpoint: checkpointBytes,
+          metadata_type: metadataType,
+          metadata: metadataBytes,
+        },
+        this.ttl,
+      ),
+      batchOp.insert(lgNamespaces, { thread_id: threadId, checkpoint_ns: ns }, this.ttl),
+      batchOp.insert(lgThreads, { shard: shardOf(threadId), thread_id: threadId }, this.ttl),
+    ]);
+    return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id } };
+  }
+
+  async putWrites(
+    config: RunnableConfig,
+    writes: PendingWrite[],
+    taskId: string,
+    taskPath = '',
+  ): Promise<void> {
+    const threadId = requireString(config.configurable?.thread_id, 'thread_id', 'put writes');
+    const checkpointId = requireString(config.configurable?.checkpoint_id, 'checkpoint_id', 'put writes');
+    const ns = (config.configurable?.checkpoint_ns as string | undefined) ?? '';
+    const key = { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId };
+    // Regular writes keep what is stored: read the task's rows once instead of an LWT per write.
+    const stored = new Set(
+      (await rowsOf(this.engine, lgWrites, { key: { ...key, task_id: taskId } })).map((r) => r.idx),
+    );
+    const ops: BatchOp[] = [];
+    for (const [index, [channel, value]] of writes.entries()) {
+      const idx = WRITES_IDX_MAP[channel] ?? index;
+      if (idx >= 0 && stored.has(idx)) continue;
+      const [valueType, bytes] = await this.serde.dumpsTyped(value);
+      ops.push(
+        batchOp.insert(
+          lgWrites,
+          { ...key, task_id: taskId, idx, channel, task_path: taskPath, value_type: valueType, value: bytes },
+          this.ttl,
+        ),
+      );
+    }
+    if (ops.length > 0) await this.engine.batch(ops);
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    const namespaces = await this.namespaces(threadId);
+    for (const ns of namespaces) {
+      // Writes first: a crash midway leaves checkpoints whose writes are gone, never writes
+      // without a checkpoint to find them from.
+      for await (const row of allRows(this.engine, lgCheckpoints, {
+        key: { thread_id: threadId, checkpoint_ns: ns },
+      })) {
+        await this.engine.deletePartition(lgWrites, {
+          thread_id: threadId,
+          checkpoint_ns: ns,
+          checkpoint_id: row.checkpoint_id,
+        });
+      }
+      await this.engine.deletePartition(lgCheckpoints, { thread_id: threadId, checkpoint_ns: ns });
+      await this.engine.deletePartition(lgBlobs, { thread_id: threadId, checkpoint_ns: ns });
+    }
+    await this.engine.deletePartition(lgNamespaces, { thread_id: threadId });
+    await this.engine.delete(lgThreads, { shard: shardOf(threadId), thread_id: threadId });
+  }
+
+  private async toTuple(row: CheckpointRow, loadedMetadata?: CheckpointMetadata): Promise<CheckpointTuple> {
+    const threadId = row.thread_id;
+    const ns = row.checkpoint_ns;
+    const checkpoint = await this.load<Checkpoint>(row.checkpoint_type, row.checkpoint);
+    checkpoint.channel_values = await this.channelValues(threadId, ns, checkpoint.channel_versions);
+    const parent = row.parent_checkpoint_id ?? undefined;
+    // Checkpoints before format 4 kept pending sends as writes of the parent: fold them in.
+    if (checkpoint.v < 4 && parent !== undefined)
+      await this.migratePendingSends(checkpoint, threadId, ns, parent);
+    const [metadata, pendingWrites] = await Promise.all([
+      loadedMetadata ?? this.load<CheckpointMetadata>(row.metadata_type, row.metadata),
+      this.pendingWrites(threadId, ns, row.checkpoint_id),
+    ]);
+    const tuple: CheckpointTuple = {
+      config: { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: row.checkpoint_id } },
+      checkpoint,
+      metadata,
+      pendingWrites,
+    };
+    if (parent !== undefined) {
+      tuple.parentConfig = {
+        configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: parent },
+      };
+    }
+    return tuple;
+  }
+
+  /** The values of the channel versions a checkpoint names, one point read each (in parallel). */
+  private async channelValues(
+    threadId: string,
+    ns: string,
+    versions: Record<string, string | number>,
+  ): Promise<Record<string, unknown>> {
+    const entries = await Promise.all(
+      Object.entries(versions).map(async ([channel, version]) => {
+        const blob = await this.engine.get(lgBlobs, {
+          thread_id: threadId,
+          checkpoint_ns: ns,
+          channel,
+          version: String(version),
+        });
+        return blob ? ([channel, await this.load(blob.value_type, blob.value)] as const) : undefined;
+      }),
+    );
+    return Object.fromEntries(entries.filter((e) => e !== undefined));
+  }
+
+  /** The writes of a checkpoint in LangGraph's order (task path, task id, index). */
+  private async writeRows(threadId: string, ns: string, checkpointId: string): Promise<WriteRow[]> {
+    const rows = await rowsOf(this.engine, lgWrites, {
+      key: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId },
+    });
+    return rows
+      .map((row) => ({ row, key: writesSortKey(row.task_path ?? '', row.task_id, row.idx) }))
+      .sort((a, b) => compareWritesSortKeys(a.key, b.key))
+      .map(({ row }) => row);
+  }
+
+  private async pendingWrites(
+    threadId: string,
+    ns: string,
+    checkpointId: string,
+  ): Promise<CheckpointPendingWrite[]> {
+    const rows = await this.writeRows(threadId, ns, checkpointId);
+    return Promise.all(
+      rows.map(
+        async (row) =>
+          [
+            row.task_id,
+            row.channel ?? '',
+            await this.load(row.value_type, row.value),
+          ] as CheckpointPendingWrite,
+      ),
+    );
+  }
+
+  private async migratePendingSends(checkpoint: Checkpoint, threadId: string, ns: string, parent: string) {
+    const sends = await Promise.all(
+      (await this.writeRows(threadId, ns, parent))
+        .filter((row) => row.channel === TASKS)
+        .map((row) => this.load(row.value_type, row.value)),
+    );
+    const values = checkpoint.channel_values as Record<string, unknown>;
+    values[TASKS] = sends;
+    const versions = checkpoint.channel_versions as Record<string, string | number>;
+    versions[TASKS] =
+      Object.keys(versions).length > 0
+        ? maxChannelVersion(...Object.values(versions))
+        : this.getNextVersion(undefined);
+  }
+
+  private load<T>(type: string | null, bytes: Uint8Array | null): Promise<T> {
+    return this.serde.loadsTyped(type ?? 'json', bytes ?? new Uint8Array()) as Promise<T>;
+  }
+
+  private async namespaces(threadId: string): Promise<string[]> {
+    return (await rowsOf(this.engine, lgNamespaces, { key: { thread_id: threadId } })).map(
+      (r) => r.checkpoint_ns,
+    );
+  }
+
+  /** Every thread with a checkpoint (16 partition reads). */
+  async listThreads(): Promise<string[]> {
+    const threads: string[] = [];
+    for (let shard = 0; shard < THREAD_SHARDS; shard += 1) {
+      for await (const row of allRows(this.engine, lgThreads, { key: { shard } }))
+        threads.push(row.thread_id);
+    }
+    return threads;
+  }
+}
+
+function shardOf(threadId: string): number {
+  return positiveHash(threadId) % THREAD_SHARDS;
+}
+
+function requireString(value: unknown, field: string, action: string): string {
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number') return String(value);
+  throw new Error(
+    `Failed to ${action}: the RunnableConfig has no "${field}" in its "configurable" (e.g. ` +
+      `graph.invoke(input, { configurable: { thread_id: "thread-1" } }))`,
+  );
+}
