@@ -25,7 +25,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**', 'bench/**', 'scripts/**', 'test/servers/**'],
+    files: ['src/cli/**', 'bench/**', 'scripts/**', 'examples/**', 'test/servers/**'],
     rules: { 'no-console': 'off' },
   },
   {
