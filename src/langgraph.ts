@@ -6,4 +6,5 @@
  *   const graph = workflow.compile({ checkpointer: saver });
  */
 export { SwitchboardSaver, type SwitchboardSaverOptions } from './modules/langgraph/saver.js';
+export { SwitchboardStore, type SwitchboardStoreOptions } from './modules/langgraph/store.js';
 export { langgraphTables } from './modules/langgraph/tables.js';

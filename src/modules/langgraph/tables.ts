@@ -94,4 +94,52 @@ export const lgWrites = defineTable({
   comment: 'Pending writes of a checkpoint (task outputs not yet folded into the next checkpoint)',
 });
 
-export const langgraphTables = [lgThreads, lgNamespaces, lgCheckpoints, lgBlobs, lgWrites] as const;
+/**
+ * LangGraph long-term memory (`BaseStore`, store.ts). Items live in one partition per
+ * namespace; namespaces are indexed under their first label (the usual layout is
+ * `[userId, 'memories']` or `['memories', userId]`), so a search under a prefix reads one
+ * index partition, and the first labels in 16 fixed partitions for searches without a prefix.
+ */
+export const lgStoreItems = defineTable({
+  name: 'lg_store_items',
+  module: 'langgraph',
+  columns: {
+    namespace: 'text',
+    key: 'text',
+    value: 'text',
+    created_at: 'timestamp',
+    updated_at: 'timestamp',
+  },
+  partitionKey: ['namespace'],
+  clusteringKey: [{ column: 'key', order: 'ASC' }],
+  comment: 'LangGraph store items of one namespace (the namespace path as JSON), by key',
+});
+
+export const lgStoreNamespaces = defineTable({
+  name: 'lg_store_namespaces',
+  module: 'langgraph',
+  columns: { root: 'text', namespace: 'text' },
+  partitionKey: ['root'],
+  clusteringKey: [{ column: 'namespace', order: 'ASC' }],
+  comment: 'LangGraph store namespaces under their first label',
+});
+
+export const lgStoreRoots = defineTable({
+  name: 'lg_store_roots',
+  module: 'langgraph',
+  columns: { shard: 'int', root: 'text' },
+  partitionKey: ['shard'],
+  clusteringKey: [{ column: 'root', order: 'ASC' }],
+  comment: 'First labels of LangGraph store namespaces, over 16 partitions by hash',
+});
+
+export const langgraphTables = [
+  lgThreads,
+  lgNamespaces,
+  lgCheckpoints,
+  lgBlobs,
+  lgWrites,
+  lgStoreItems,
+  lgStoreNamespaces,
+  lgStoreRoots,
+] as const;
