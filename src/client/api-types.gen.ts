@@ -8030,7 +8030,7 @@ export interface operations {
                         /** @example Looking up your order… */
                         content: string;
                         /** @description What the step holds (docs/conversations.md, "Step types") */
-                        tpe: "text" | "reasoning" | "tool_call" | "tool_result" | "image" | "error";
+                        tpe: "text" | "reasoning" | "tool_call" | "tool_result" | "image" | "error" | "data";
                     }[];
                     /** @example 9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d */
                     turnUid?: string;
@@ -8512,7 +8512,7 @@ export interface operations {
                         /** @example Looking up your order… */
                         content: string;
                         /** @description What the step holds (docs/conversations.md, "Step types") */
-                        tpe: "text" | "reasoning" | "tool_call" | "tool_result" | "image" | "error";
+                        tpe: "text" | "reasoning" | "tool_call" | "tool_result" | "image" | "error" | "data";
                     }[];
                 };
             };

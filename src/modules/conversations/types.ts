@@ -5,7 +5,19 @@
  * a branch like any other. Every parent (the session included) has an `activeChild`: the
  * branch shown, the one the active path follows.
  */
-export const STEP_TYPES = ['text', 'reasoning', 'tool_call', 'tool_result', 'image', 'error'] as const;
+/**
+ * `data`: any other structured part a chat UI keeps (sources, step boundaries, custom data
+ * parts of the AI SDK), as JSON; the seed's five types plus the error type cover the rest.
+ */
+export const STEP_TYPES = [
+  'text',
+  'reasoning',
+  'tool_call',
+  'tool_result',
+  'image',
+  'error',
+  'data',
+] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 export type TurnType = 'human' | 'agent';
 
