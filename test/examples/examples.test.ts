@@ -31,4 +31,15 @@ describe('examples (issue 20)', () => {
     const second = await example('langgraph-checkpointer.ts', 'call-1');
     expect(second.stdout).toContain('resumed after a restart: booked = true');
   }, 240_000);
+
+  it('ai-sdk-chat: two useChat requests stored as a conversation of four turns', async () => {
+    const { stdout } = await example('ai-sdk-chat.ts');
+    const lines = stdout.split('\n').filter((l) => /^(user|assistant): /.test(l));
+    expect(lines).toEqual([
+      'user: Book me a visit tomorrow',
+      'assistant: Your branch visit is booked for 11:00.',
+      'user: Thanks!',
+      'assistant: Your branch visit is booked for 11:00.',
+    ]);
+  }, 240_000);
 });
