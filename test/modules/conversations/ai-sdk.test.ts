@@ -110,10 +110,14 @@ describe('AI SDK chat persistence on the conversations module (issue 20)', () =>
       request([{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'Book me a visit' }] }]),
     );
     expect(response.status).toBe(200);
-    expect(await response.text()).toContain('is booked.');
+    const streamed = await response.text();
+    expect(streamed).toContain('is booked.');
+    const messageId = /"type":"start","messageId":"([^"]+)"/.exec(streamed)?.[1];
+    expect(messageId).toBeTruthy();
 
     const saved = await store.loadChat(id);
     expect(saved.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(saved[1]!.id).toBe(messageId);
     expect(saved[1]!.parts.filter((p) => p.type === 'text')).toEqual([
       { type: 'text', text: 'Your visit is booked.', state: 'done' },
     ]);
@@ -126,6 +130,14 @@ describe('AI SDK chat persistence on the conversations module (issue 20)', () =>
       null,
     ]);
     expect(JSON.stringify(conversation.turns[1].steps)).toContain('Your visit is booked.');
+
+    // The next prompt, with the messages as the client holds them: the answer is not stored twice.
+    const next = await handle(
+      request([...saved, { id: 'm2', role: 'user', parts: [{ type: 'text', text: 'Thanks' }] }]),
+    );
+    await next.text();
+    const tree = await t.switchboard.services.conversations.conversations.loadTree(id);
+    expect(tree.turns.map((turn) => turn.turnType)).toEqual(['human', 'agent', 'human', 'agent']);
 
     const bad = await handle(
       new Request('http://local/api/chat', { method: 'POST', body: '{"messages": 1}' }),

@@ -71,7 +71,13 @@ export function createChatStore(conversations: ConversationService, options: Cha
       let diverged = false;
       for (const [i, message] of messages.entries()) {
         const stored = diverged ? undefined : path[i];
-        if (stored && stored.turnUid === message.id) {
+        // A message without an id (an answer streamed without generateMessageId) is matched by
+        // its place and role.
+        const same =
+          stored !== undefined &&
+          (stored.turnUid === message.id ||
+            (message.id === '' && (stored.turnType === 'human') === (message.role === 'user')));
+        if (stored && same) {
           if (
             stored.turnType === 'agent' &&
             !stored.completed &&

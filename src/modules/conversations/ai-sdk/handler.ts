@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { UIMessage } from 'ai';
 import { SwitchboardError } from '../../../errors/index.js';
 import type { ChatStore } from './chat-store.js';
@@ -6,6 +7,7 @@ import type { ChatStore } from './chat-store.js';
 export interface UIMessageStreamSource {
   toUIMessageStreamResponse(options: {
     originalMessages: UIMessage[];
+    generateMessageId: () => string;
     onFinish: (event: { messages: UIMessage[] }) => void | Promise<void>;
   }): Response;
 }
@@ -51,6 +53,10 @@ export function chatHandler(
     const source = await generate(chat);
     return source.toUIMessageStreamResponse({
       originalMessages: chat.messages,
+      // The answer's id goes to the client in the stream's first chunk, so the messages it
+      // sends with the next prompt name the stored turn (without one, the AI SDK leaves it
+      // empty and every later save would look like a new branch).
+      generateMessageId: randomUUID,
       onFinish: ({ messages }) => store.saveChat({ id: chat.id, messages }),
     });
   };
