@@ -20,8 +20,8 @@ import {
 import type { Row } from '../../ports/wide-column/declare.js';
 import { batchOp, type BatchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
 import { allRows, rowsOf } from '../../ports/wide-column/rows.js';
-import { positiveHash } from '../../ports/event-log/partitioner.js';
-import { lgBlobs, lgCheckpoints, lgNamespaces, lgThreads, lgWrites, THREAD_SHARDS } from './tables.js';
+import { lgBlobs, lgCheckpoints, lgNamespaces, lgThreads, lgWrites } from './tables.js';
+import { allShardRows, shardOf, ttlOption } from './shards.js';
 
 export interface SwitchboardSaverOptions {
   serde?: SerializerProtocol;
@@ -53,7 +53,7 @@ export class SwitchboardSaver extends BaseCheckpointSaver {
     options: SwitchboardSaverOptions = {},
   ) {
     super(options.serde);
-    this.ttl = options.ttlSeconds !== undefined ? { ttlSeconds: options.ttlSeconds } : {};
+    this.ttl = ttlOption(options.ttlSeconds);
   }
 
   /** A saver on an open Switchboard's wide-column port (its tables come with `schema apply`). */
@@ -337,16 +337,9 @@ export class SwitchboardSaver extends BaseCheckpointSaver {
   /** Every thread with a checkpoint (16 partition reads). */
   async listThreads(): Promise<string[]> {
     const threads: string[] = [];
-    for (let shard = 0; shard < THREAD_SHARDS; shard += 1) {
-      for await (const row of allRows(this.engine, lgThreads, { key: { shard } }))
-        threads.push(row.thread_id);
-    }
+    for await (const row of allShardRows(this.engine, lgThreads)) threads.push(row.thread_id);
     return threads;
   }
-}
-
-function shardOf(threadId: string): number {
-  return positiveHash(threadId) % THREAD_SHARDS;
 }
 
 function requireString(value: unknown, field: string, action: string): string {

@@ -11,11 +11,11 @@ import {
   type SearchItem,
   type SearchOperation,
 } from '@langchain/langgraph-checkpoint';
-import { positiveHash } from '../../ports/event-log/partitioner.js';
 import type { Row } from '../../ports/wide-column/declare.js';
 import { batchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
 import { allRows, rowsOf } from '../../ports/wide-column/rows.js';
-import { lgStoreItems, lgStoreNamespaces, lgStoreRoots, THREAD_SHARDS } from './tables.js';
+import { lgStoreItems, lgStoreNamespaces, lgStoreRoots } from './tables.js';
+import { allShardRows, shardOf, ttlOption } from './shards.js';
 
 export interface SwitchboardStoreOptions {
   /** Expire items this long after their last write (default: never). */
@@ -42,7 +42,7 @@ export class SwitchboardStore extends BaseStore {
     options: SwitchboardStoreOptions = {},
   ) {
     super();
-    this.ttl = options.ttlSeconds !== undefined ? { ttlSeconds: options.ttlSeconds } : {};
+    this.ttl = ttlOption(options.ttlSeconds);
   }
 
   /** A store on an open Switchboard's wide-column port (its tables come with `schema apply`). */
@@ -147,9 +147,7 @@ export class SwitchboardStore extends BaseStore {
 
   private async roots(): Promise<string[]> {
     const roots: string[] = [];
-    for (let shard = 0; shard < THREAD_SHARDS; shard += 1) {
-      for (const row of await rowsOf(this.engine, lgStoreRoots, { key: { shard } })) roots.push(row.root);
-    }
+    for await (const row of allShardRows(this.engine, lgStoreRoots)) roots.push(row.root);
     return roots.sort();
   }
 }
@@ -167,7 +165,6 @@ function checkNamespace(namespace: readonly string[]): void {
 
 /** A namespace as its partition key: JSON keeps any label (dots, colons) unambiguous. */
 const encode = (namespace: readonly string[]) => JSON.stringify(namespace);
-const shardOf = (root: string) => positiveHash(root) % THREAD_SHARDS;
 const startsWith = (namespace: readonly string[], prefix: readonly string[]) =>
   prefix.length <= namespace.length && prefix.every((label, i) => namespace[i] === label);
 

@@ -15,8 +15,6 @@ import { defineTable } from '../../ports/wide-column/declare.js';
  * guidance). Threads that never end should be given a TTL (the saver's `ttlSeconds`) or
  * removed with `deleteThread`, which drops whole partitions (one tombstone each).
  */
-export const THREAD_SHARDS = 16;
-
 export const lgThreads = defineTable({
   name: 'lg_threads',
   module: 'langgraph',
