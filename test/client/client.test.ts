@@ -12,6 +12,7 @@ import {
   type SwitchboardClient,
 } from '../../src/client/index.js';
 import { runCli, serveCli, type Served } from '../cli/run-cli.js';
+import { makeEvent } from '../modules/interactions/helpers.js';
 
 // `switchboard serve` from source in its own process: seconds to start, more on a busy machine.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
@@ -93,17 +94,7 @@ describe('switchboard/client against switchboard serve (issue 24)', () => {
   it('interactions and call center: records an event, creates and reads an agent', async () => {
     const accepted = await client.interactions.record({
       stage: 'llm',
-      event_id: randomUUID(),
-      session_id: 'client-session',
-      turn_id: 't1',
-      latency_ms: 120,
-      model: 'gpt-4o',
-      response_text: 'ok',
-      prompt_tokens: 10,
-      completion_tokens: 2,
-      time_to_first_token_ms: 40,
-      temperature: 0.2,
-      finish_reason: 'stop',
+      ...makeEvent('llm', 'client-session', { timestamp: new Date().toISOString() }),
     });
     expect(accepted).toMatchObject({ accepted: 1, events: [{ stage: 'llm', topic: expect.any(String) }] });
     const agentId = `agent-${randomUUID().slice(0, 8)}`;

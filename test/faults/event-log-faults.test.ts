@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, type TestServer } from '../helpers/server.js';
 import { eventually } from '../helpers/services.js';
+import { makeEvent } from '../modules/interactions/helpers.js';
 import {
   call,
   checkOutcomes,
@@ -75,17 +76,7 @@ describe.skipIf(!enabled)('event log (Kafka) killed and restarted under load (is
       session,
       request: call(base, 'POST', '/v1/interactions', headers, {
         stage: 'llm',
-        event_id: randomUUID(),
-        session_id: session,
-        turn_id: 't1',
-        latency_ms: 120,
-        model: 'gpt-4o',
-        response_text: 'ok',
-        prompt_tokens: 10,
-        completion_tokens: 2,
-        time_to_first_token_ms: 40,
-        temperature: 0.2,
-        finish_reason: 'stop',
+        ...makeEvent('llm', session, { timestamp: new Date().toISOString() }),
       }),
     };
   };
