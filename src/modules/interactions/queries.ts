@@ -2,6 +2,7 @@ import { SwitchboardError } from '../../errors/index.js';
 import type { PartitionLag } from '../../ports/event-log/log.js';
 import type { Row } from '../../ports/wide-column/declare.js';
 import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
+import { allRows } from '../../ports/wide-column/rows.js';
 import type { Clock } from '../../shared/clock.js';
 import { histogramFromRow, summaryFromRow, type SummaryState } from './aggregates.js';
 import { STAGES, type Stage } from './events.js';
@@ -137,17 +138,12 @@ export class InteractionQueries {
   /** The session's aggregates, combined from the latest snapshot of each (stage, source); null if none. */
   async sessionSummary(sessionId: string): Promise<SessionSummary | null> {
     const latest = new Map<string, SummaryState & { stage: string }>();
-    let pageToken: string | null = null;
-    do {
-      const page: { rows: Row<typeof sessionSummaries>[]; nextPageToken: string | null } =
-        await this.store.slice(sessionSummaries, { key: { session_id: sessionId }, limit: 1000, pageToken });
-      for (const row of page.rows) {
-        const key = `${row.stage}\u0000${row.source}`;
-        // Clustering order puts each (stage, source)'s highest offset first.
-        if (!latest.has(key)) latest.set(key, { ...summaryFromRow(row), stage: row.stage });
-      }
-      pageToken = page.nextPageToken;
-    } while (pageToken);
+    const rows = allRows(this.store, sessionSummaries, { key: { session_id: sessionId } }, 1000);
+    for await (const row of rows) {
+      const key = `${row.stage}\u0000${row.source}`;
+      // Clustering order puts each (stage, source)'s highest offset first.
+      if (!latest.has(key)) latest.set(key, { ...summaryFromRow(row), stage: row.stage });
+    }
     if (latest.size === 0) return null;
 
     const stages: Partial<Record<Stage, StageSummary>> = {};
@@ -233,27 +229,25 @@ export class InteractionQueries {
     }
     const perBucket = new Map<number, Map<string, LatencyHistogram>>();
     for (let day = floorTo(fromMs, DAY_MS); day < toMs; day += DAY_MS) {
-      let pageToken: string | null = null;
-      do {
-        const page: { rows: Row<typeof performanceMetrics>[]; nextPageToken: string | null } =
-          await this.store.slice(performanceMetrics, {
-            key: { stage: options.stage, resolution, day: dayOf(day) },
-            range: {
-              column: 'bucket_start',
-              gte: new Date(Math.max(day, fromMs)),
-              lt: new Date(Math.min(day + DAY_MS, toMs)),
-            },
-            limit: 5000,
-            pageToken,
-          });
-        for (const row of page.rows) {
-          const start = row.bucket_start.getTime();
-          let sources = perBucket.get(start);
-          if (!sources) perBucket.set(start, (sources = new Map()));
-          if (!sources.has(row.source)) sources.set(row.source, histogramFromRow(row));
-        }
-        pageToken = page.nextPageToken;
-      } while (pageToken);
+      const rows = allRows(
+        this.store,
+        performanceMetrics,
+        {
+          key: { stage: options.stage, resolution, day: dayOf(day) },
+          range: {
+            column: 'bucket_start',
+            gte: new Date(Math.max(day, fromMs)),
+            lt: new Date(Math.min(day + DAY_MS, toMs)),
+          },
+        },
+        5000,
+      );
+      for await (const row of rows) {
+        const start = row.bucket_start.getTime();
+        let sources = perBucket.get(start);
+        if (!sources) perBucket.set(start, (sources = new Map()));
+        if (!sources.has(row.source)) sources.set(row.source, histogramFromRow(row));
+      }
     }
     const overall = new LatencyHistogram();
     const buckets = [...perBucket.entries()]

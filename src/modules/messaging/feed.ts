@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { KeyedQueue } from '../../shared/keyed-queue.js';
-import type { Row } from '../../ports/wide-column/declare.js';
-import type { Page, WideColumnEngine } from '../../ports/wide-column/engine.js';
+import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
+import { allRows } from '../../ports/wide-column/rows.js';
 import type { Clock } from '../../shared/clock.js';
 import type { EventSink, FeedEvent, LiveEvents, PublishedEvent } from './events.js';
 import { formatId, minIdAt, SNOWFLAKE_EPOCH_MS } from './ids.js';
@@ -16,8 +16,6 @@ export const FEED_BUCKET_MS = 24 * 60 * 60 * 1000;
  */
 const RETENTION_MARGIN_MS = 60_000;
 const REPLAY_PAGE = 200;
-
-type FeedRow = Row<typeof channelEventsTable>;
 
 export function feedBucketOfId(id: bigint): number {
   return Math.floor(Number(id >> 22n) / FEED_BUCKET_MS);
@@ -112,20 +110,15 @@ export class ChannelFeed implements EventSink {
       feedBucketOfId(await this.deps.ids.next()),
     );
     for (let bucket = first; bucket <= last; bucket += 1) {
-      let pageToken: string | null = null;
-      do {
-        const page: Page<FeedRow> = await this.deps.engine.slice(channelEventsTable, {
-          key: { channel_id: channelId, bucket },
-          range: { column: 'event_id', gt: after },
-          order: 'ASC',
-          limit: REPLAY_PAGE,
-          pageToken,
-        });
-        for (const row of page.rows) {
-          yield { eventId: row.event_id, event: JSON.parse(row.payload ?? '{}') as PublishedEvent };
-        }
-        pageToken = page.nextPageToken;
-      } while (pageToken !== null);
+      const rows = allRows(
+        this.deps.engine,
+        channelEventsTable,
+        { key: { channel_id: channelId, bucket }, range: { column: 'event_id', gt: after }, order: 'ASC' },
+        REPLAY_PAGE,
+      );
+      for await (const row of rows) {
+        yield { eventId: row.event_id, event: JSON.parse(row.payload ?? '{}') as PublishedEvent };
+      }
     }
   }
 }

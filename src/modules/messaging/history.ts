@@ -1,5 +1,5 @@
-import type { Row } from '../../ports/wide-column/declare.js';
-import type { Page, WideColumnEngine } from '../../ports/wide-column/engine.js';
+import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
+import { allRows } from '../../ports/wide-column/rows.js';
 import { bucketOfId } from './buckets.js';
 import type { MessageRow } from './message-store.js';
 import { channelBucketsTable, messagesTable } from './tables.js';
@@ -29,9 +29,10 @@ async function* bucketsOf(
   from: bigint | undefined,
 ): AsyncGenerator<number> {
   const start = from === undefined ? undefined : bucketOfId(from);
-  let pageToken: string | null = null;
-  do {
-    const page: Page<Row<typeof channelBucketsTable>> = await engine.slice(channelBucketsTable, {
+  const buckets = allRows(
+    engine,
+    channelBucketsTable,
+    {
       key: { channel_id: channelId },
       ...(start === undefined
         ? {}
@@ -40,12 +41,10 @@ async function* bucketsOf(
               direction === 'older' ? { column: 'bucket', lte: start } : { column: 'bucket', gte: start },
           }),
       order: direction === 'older' ? 'DESC' : 'ASC',
-      limit: BUCKET_PAGE,
-      pageToken,
-    });
-    for (const row of page.rows) yield row.bucket;
-    pageToken = page.nextPageToken;
-  } while (pageToken !== null);
+    },
+    BUCKET_PAGE,
+  );
+  for await (const row of buckets) yield row.bucket;
 }
 
 /**
@@ -74,18 +73,16 @@ export async function* scanMessages(
     // The bound only narrows the anchor's own bucket; in the others every id is already on the right side.
     const range =
       bound && bucket === bucketOfId(anchor!) ? { column: 'message_id' as const, ...bound } : undefined;
-    let pageToken: string | null = null;
-    do {
-      const page: Page<MessageRow> = await engine.slice(messagesTable, {
+    yield* allRows(
+      engine,
+      messagesTable,
+      {
         key: { channel_id: channelId, bucket },
         ...(range ? { range } : {}),
         order: direction === 'older' ? 'DESC' : 'ASC',
-        limit: batch,
-        pageToken,
-      });
-      for (const row of page.rows) yield row;
-      pageToken = page.nextPageToken;
-    } while (pageToken !== null);
+      },
+      batch,
+    );
   }
 }
 
