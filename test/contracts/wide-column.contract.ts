@@ -830,6 +830,19 @@ export function wideColumnContract(
         expect((await engine.get(counters, { page, day: '2024-01-01' }))!.views).toBe(2n);
         expect(await engine.get(kv, { k: page, c: 1 })).toBeNull();
       });
+
+      it('mixes counter increments with other writes only in a non-atomic batch', async () => {
+        const page = id('cmixed');
+        await engine.batch(
+          [
+            batchOp.increment(counters, { page, day: '2024-01-01' }, { views: 4 }),
+            batchOp.insert(kv, { k: page, c: 1, v: 'beside a counter' }),
+          ],
+          { atomic: false },
+        );
+        expect((await engine.get(counters, { page, day: '2024-01-01' }))!.views).toBe(4n);
+        expect((await engine.get(kv, { k: page, c: 1 }))!.v).toBe('beside a counter');
+      });
     });
 
     describe('expiry (real time)', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { SwitchboardError } from '../../errors/index.js';
+import type { CachedFacts } from '../../ports/hot-state/cached-facts.js';
 import type { Executor, RelationalStore } from '../../ports/relational/store.js';
 import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
 import type { Clock } from '../../shared/clock.js';
@@ -23,6 +24,8 @@ export interface CreateChannelInput {
 }
 
 type ChannelRow = MessagingDatabase['messaging_channels'];
+/** The cached answer for "not a participant". */
+const NO_ROLE = '-';
 type ParticipantRow = MessagingDatabase['messaging_participants'];
 
 function iso(value: string | Date): string {
@@ -58,6 +61,12 @@ export class ChatService {
      * failures are swallowed: the removal stands, and open streams also re-check membership.
      */
     private readonly onParticipantRemoved?: (channelId: string, userId: string) => Promise<void>,
+    /**
+     * Roles cached in hot state, so a send does not query the relational store (issue 19).
+     * Every change of a participant invalidates its entry before the change is reported done,
+     * so the next request in any process sharing the hot state sees it (cached-facts.ts).
+     */
+    private readonly roles?: CachedFacts,
   ) {}
 
   private db(executor?: Executor): Kysely<MessagingDatabase> {
@@ -125,21 +134,41 @@ export class ChatService {
     return toChannel(row);
   }
 
-  /** The actor's role in the channel; NOT_A_MEMBER when they have none. */
+  /**
+   * The actor's role in the channel; NOT_A_MEMBER when they have none. Inside a transaction
+   * (`executor`) the record is read, never the cache: role changes decide on what they lock.
+   */
   async requireMember(channelId: string, actor: string, executor?: Executor): Promise<ParticipantRole> {
+    const role =
+      executor || !this.roles
+        ? await this.loadRole(channelId, actor, executor)
+        : await this.roles.get(roleKey(channelId, actor), () => this.loadRole(channelId, actor));
+    if (role === NO_ROLE) {
+      throw new SwitchboardError('NOT_A_MEMBER', `User is not a member of channel ${channelId}`, {
+        field: 'userId',
+        details: { channelId },
+      });
+    }
+    return role as ParticipantRole;
+  }
+
+  private async loadRole(channelId: string, actor: string, executor?: Executor): Promise<string> {
     const row = await this.db(executor)
       .selectFrom('messaging_participants')
       .select('role')
       .where('channel_id', '=', channelId)
       .where('user_id', '=', actor)
       .executeTakeFirst();
-    if (!row) {
-      throw new SwitchboardError('NOT_A_MEMBER', `User is not a member of channel ${channelId}`, {
-        field: 'userId',
-        details: { channelId },
-      });
-    }
-    return row.role;
+    return row?.role ?? NO_ROLE;
+  }
+
+  /**
+   * Drops the cached role of a participant whose row changed. Call after the change is
+   * committed; a failure (hot state unreachable) is thrown, so the change is not reported
+   * done while another process could still act on the old role.
+   */
+  async participantChanged(channelId: string, userId: string): Promise<void> {
+    await this.roles?.invalidate(roleKey(channelId, userId));
   }
 
   async get(channelId: string, actor: string): Promise<Channel & { participants: Participant[] }> {
@@ -198,7 +227,7 @@ export class ChatService {
     const id = checkChannelId(channelId);
     checkUserId(userId);
     if (!ROLES.includes(role)) throw invalid('role', `expected one of ${ROLES.join(', ')}`);
-    return this.relational.transaction(async (trx) => {
+    const participant = await this.relational.transaction(async (trx) => {
       const channel = await this.lockChannel(id, trx);
       const actorRole = await this.requireMember(id, actor, trx);
       if (actorRole === 'member') throw notAllowed('only owners and admins add participants');
@@ -234,6 +263,9 @@ export class ChatService {
       await db.insertInto('messaging_participants').values(row).execute();
       return toParticipant(row);
     }, executor);
+    // Also when nothing changed: cheap, and it repairs an entry a lost invalidation left.
+    await this.participantChanged(id, userId);
+    return participant;
   }
 
   /**
@@ -271,6 +303,7 @@ export class ChatService {
         .executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     }, executor);
+    await this.participantChanged(id, userId);
     if (removed && this.onParticipantRemoved) {
       await this.onParticipantRemoved(id, userId).catch(() => undefined);
     }
@@ -314,6 +347,10 @@ export class ChatService {
       );
     }
   }
+}
+
+function roleKey(channelId: string, userId: string): string {
+  return `${channelId}:${userId}`;
 }
 
 export function notAllowed(why: string): SwitchboardError {

@@ -25,6 +25,23 @@ export const messagingSection = {
   pin_limit: f.int(50, 1, 1000),
   /** Most distinct reaction emoji per message (REACTION_LIMIT_REACHED beyond), as Discord's 20. */
   reaction_limit: f.int(20, 1, 1000),
+  /**
+   * How long a participant's role stays cached in hot state (0: no cache, every request reads
+   * the relational store). Changes invalidate the entry at once in every process sharing the
+   * hot state; the lifetime only bounds an entry whose invalidation hot state lost.
+   */
+  role_cache_seconds: f.int(300, 0, 86_400),
+  /**
+   * Group commit on the embedded store: sends arriving in the same turn of the event loop
+   * share one transaction, up to this many (1: every send commits alone). Each caller still
+   * waits for the commit holding its message.
+   */
+  group_commit_writers: f.int(256, 1, 10_000),
+  /**
+   * The search index follows sends through a durable outbox (effects.ts); /ready reports the
+   * effects worker unhealthy when its lag exceeds this.
+   */
+  effects_lag_alert_seconds: f.int(30, 1, 86_400),
   /** Unread counts are exact up to this number, then shown as "<cap>+". */
   unread_cap: f.int(99, 1, 10_000),
   typing_ttl_seconds: f.int(10, 1, 300),

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { KeyedQueue } from '../../shared/keyed-queue.js';
-import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
+import { batchOp, type BatchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
 import { allRows } from '../../ports/wide-column/rows.js';
 import type { Clock } from '../../shared/clock.js';
 import type { EventSink, FeedEvent, LiveEvents, PublishedEvent } from './events.js';
@@ -60,20 +60,9 @@ export class ChannelFeed implements EventSink {
 
   publish(event: FeedEvent): Promise<void> {
     return this.queue.run(event.channelId, async () => {
-      const eventId = await this.deps.ids.next();
-      const published: PublishedEvent = { ...event, eventId: formatId(eventId) };
+      const { op, published } = this.entry(event, await this.deps.ids.next());
       try {
-        await this.deps.engine.insert(
-          channelEventsTable,
-          {
-            channel_id: event.channelId,
-            bucket: feedBucketOfId(eventId),
-            event_id: eventId,
-            type: event.type,
-            payload: JSON.stringify(published),
-          },
-          { ttlSeconds: this.deps.retentionSeconds },
-        );
+        await this.deps.engine.batch([op]);
       } catch (error) {
         // The state change already stands; live subscribers still hear of it, only a replay will miss it.
         this.deps.logger.warn(
@@ -81,8 +70,44 @@ export class ChannelFeed implements EventSink {
           'channel feed append failed',
         );
       }
-      await this.deps.live.publish(published);
+      await this.announce(published);
     });
+  }
+
+  /**
+   * Runs `fn` in the channel's feed order, for a writer that appends its event inside its own
+   * write (a send: the message and its event in one transaction) with `entry`, then `announce`s
+   * it after the write, all within `fn`.
+   */
+  sequence<T>(channelId: string, fn: () => Promise<T>): Promise<T> {
+    return this.queue.run(channelId, fn);
+  }
+
+  /** The feed row of an event (for the caller's write) and what goes out live once it is stored. */
+  entry(event: FeedEvent, eventId: bigint): { op: BatchOp; published: PublishedEvent } {
+    const published: PublishedEvent = { ...event, eventId: formatId(eventId) };
+    const op = batchOp.insert(
+      channelEventsTable,
+      {
+        channel_id: event.channelId,
+        bucket: feedBucketOfId(eventId),
+        event_id: eventId,
+        type: event.type,
+        payload: JSON.stringify(published),
+      },
+      { ttlSeconds: this.deps.retentionSeconds },
+    );
+    return { op, published };
+  }
+
+  /** Publishes a stored event live; a failure is logged (subscribers catch up by replay). */
+  async announce(published: PublishedEvent): Promise<void> {
+    await this.deps.live.publish(published).catch((error: Error) =>
+      this.deps.logger.warn(
+        { channelId: published.channelId, type: published.type, err: error },
+        'live event publish failed',
+      ),
+    );
   }
 
   /**

@@ -34,6 +34,13 @@ export const messagingModule: ModuleDefinition<MessagingServices> = {
       health: () => services.ids.health(),
     },
     {
+      // Applies the effects outbox (search index) as sends commit; /ready shows its lag.
+      name: 'messaging-effects',
+      start: () => services.effects.start(),
+      stop: () => services.effects.stop(),
+      health: () => Promise.resolve(services.effects.health()),
+    },
+    {
       // Relays the durable Telegram outbox; stopping waits for the send in flight, the rest stays pending.
       name: 'messaging-telegram-mirror',
       start: () => services.telegram.mirror.start(),

@@ -1,5 +1,6 @@
 import { newRow, type Row } from '../../ports/wide-column/declare.js';
-import { batchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
+import { batchOp, type BatchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
+import { GroupCommit } from '../../ports/wide-column/group-commit.js';
 import { bucketOfId } from './buckets.js';
 import { idToTime } from './ids.js';
 import {
@@ -17,50 +18,59 @@ const KNOWN_BUCKETS_MAX = 50_000;
 
 /**
  * Store access for messages and their channel bookkeeping (wide-column only, no rules).
- * A send is one logged batch: the message, the channel's bucket marker (only when this
- * process has not yet written it) and the channel metadata, so a reader never finds a
- * message in a bucket the channel does not list.
  */
 export class MessageStore {
   /** Buckets this process already recorded in channel_buckets; re-writing is harmless, skipping saves a write. */
   private readonly knownBuckets = new Set<string>();
+  private readonly group: GroupCommit | undefined;
 
-  constructor(private readonly engine: WideColumnEngine) {}
+  /** `groupCommitWriters`: most sends per shared transaction on the embedded engine (1: none). */
+  constructor(
+    private readonly engine: WideColumnEngine,
+    groupCommitWriters = 1,
+  ) {
+    if (engine.kind === 'embedded' && groupCommitWriters > 1) this.group = new GroupCommit(engine, groupCommitWriters);
+  }
 
   /**
-   * The message, then its counter. A new bucket's marker is written first and on its own: a
-   * marker without messages is an empty bucket to history, whereas a message without its
-   * marker would be invisible to it. The message row and the channel's last-message fields need
-   * not agree (last writer wins, history never reads them), so they go as one non-atomic batch:
-   * one transaction embedded, two concurrent statements and no batchlog on ScyllaDB.
+   * A new message with the rows a send writes beside it: `bound` must agree with the message
+   * (its effects-outbox row), `beside` need not (its feed event, the sender's read mark).
+   *
+   * A new bucket's marker is written first and on its own: a marker without messages is an
+   * empty bucket to history, whereas a message without its marker would be invisible to it.
+   * Then everything else in one write, with no read before it:
+   * - embedded: one transaction, shared with concurrent sends (group commit, group-commit.ts);
+   * - ScyllaDB: the message and `bound` as one logged batch (they must agree), and at the same
+   *   time the channel's last-message fields, its counter and `beside` as separate statements
+   *   (they need not agree: last writer wins, and history never reads them).
    */
-  async insert(row: MessageRow): Promise<void> {
+  async insert(row: MessageRow, bound: readonly BatchOp[], beside: readonly BatchOp[]): Promise<void> {
     const bucket = row.bucket;
     const marker = `${row.channel_id}:${bucket}`;
     if (!this.knownBuckets.has(marker)) {
       await this.engine.insert(channelBucketsTable, { channel_id: row.channel_id, bucket });
       this.remember(marker);
     }
-    await this.engine.batch(
-      [
-        // A new message: absent values (no reply, no attachments, never edited) stay unset.
-        batchOp.insert(messagesTable, newRow(row)),
-        batchOp.update(
-          channelMetadataTable,
-          { channel_id: row.channel_id },
-          // Last writer wins: ids are time-ordered and sends per channel are serialised in
-          // this process, so the newest id is written last; across processes it can lag
-          // briefly, and history never relies on it.
-          { last_message_id: row.message_id, last_message_at: idToTime(row.message_id) },
-        ),
-      ],
-      { atomic: false },
-    );
-    await this.engine.increment(
-      channelMessageCountsTable,
-      { channel_id: row.channel_id },
-      { message_count: 1n },
-    );
+    // A new message: absent values (no reply, no attachments, never edited) stay unset.
+    const together = [batchOp.insert(messagesTable, newRow(row)), ...bound];
+    const loose = [
+      batchOp.update(
+        channelMetadataTable,
+        { channel_id: row.channel_id },
+        // Ids are time-ordered and sends per channel are serialised in this process, so the
+        // newest id is written last; across processes it can lag briefly.
+        { last_message_id: row.message_id, last_message_at: idToTime(row.message_id) },
+      ),
+      batchOp.increment(channelMessageCountsTable, { channel_id: row.channel_id }, { message_count: 1n }),
+      ...beside,
+    ];
+    if (this.group) {
+      await this.group.write([...together, ...loose]);
+    } else if (this.engine.kind === 'embedded') {
+      await this.engine.batch([...together, ...loose], { atomic: false });
+    } else {
+      await Promise.all([this.engine.batch(together), this.engine.batch(loose, { atomic: false })]);
+    }
   }
 
   private remember(marker: string): void {
@@ -82,12 +92,12 @@ export class MessageStore {
       deleted?: boolean;
       has_reactions?: boolean;
     },
+    /** Rows that must agree with the change (an effects-outbox row): one batch with it. */
+    bound: readonly BatchOp[] = [],
   ): Promise<void> {
-    await this.engine.update(
-      messagesTable,
-      { channel_id: channelId, bucket: bucketOfId(id), message_id: id },
-      set,
-    );
+    const key = { channel_id: channelId, bucket: bucketOfId(id), message_id: id };
+    if (bound.length === 0) await this.engine.update(messagesTable, key, set);
+    else await this.engine.batch([batchOp.update(messagesTable, key, set), ...bound]);
   }
 
   async metadata(channelId: string) {

@@ -1,15 +1,16 @@
 import type { Logger } from 'pino';
-import { KeyedQueue } from '../../shared/keyed-queue.js';
 import { SwitchboardError } from '../../errors/index.js';
 import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
 import type { Clock } from '../../shared/clock.js';
 import { bucketOfId } from './buckets.js';
 import type { ChatService } from './chats.js';
-import type { EventSink } from './events.js';
+import type { MessageEffects } from './effects.js';
+import type { ChannelFeed } from './feed.js';
 import { collect } from './history.js';
 import { formatId } from './ids.js';
 import { rowToMessage, type MessageRow, type MessageStore } from './message-store.js';
 import type { ReactionService } from './reactions.js';
+import type { ReadService } from './reads.js';
 import { messageToJson } from './serialize.js';
 import type { HistoryPage, HistoryQuery, Message, SendMessageInput } from './types.js';
 import {
@@ -42,8 +43,11 @@ export interface MessageServiceDeps {
   store: MessageStore;
   chats: ChatService;
   reactions: ReactionService;
-  /** The channel feed: appends the event durably, then publishes it live. */
-  events: EventSink;
+  reads: ReadService;
+  /** The channel feed: a send appends its event in its own write; edits and deletes publish. */
+  feed: ChannelFeed;
+  /** The outbox of asynchronous effects (search index), written with every change. */
+  effects: MessageEffects;
   ids: IdSource;
   clock: Clock;
   logger: Logger;
@@ -53,23 +57,25 @@ export interface MessageServiceDeps {
    * outbox row). A failure fails the send and nothing is stored.
    */
   beforeStore?: (message: Message) => Promise<void>;
-  /** Called after a send is stored (read position of the sender, live counters); failures are logged only. */
-  afterSend?: (message: Message) => Promise<void>;
   /**
-   * Called after every stored send, edit and delete, before the call returns (the search
-   * index, the Telegram mirror); failures are logged only: the message change stands.
+   * Called after a send is stored, not awaited (live counters, waking the Telegram relay):
+   * nothing a caller relies on when the send returns; failures are logged.
    */
-  afterChange?: (change: { kind: 'created' | 'edited' | 'deleted'; message: Message }) => Promise<void>;
+  afterSend?: (message: Message) => Promise<void>;
 }
 
 /**
  * Sending, reading, editing and deleting messages. Every call checks membership first.
- * Sends within one channel are serialised in this process, so ids are stored and
- * published in id order and a live subscriber sees them in order.
+ *
+ * What a send does before it returns (issue 19): the membership check (cached role), the
+ * Snowflake id, the Telegram outbox row when the channel is linked (cached link), then one
+ * write holding the message, its feed event, the sender's read mark, the channel's
+ * last-message fields and counter, and its effects-outbox row; then the live publish. The
+ * search index follows from the outbox (effects.ts). Sends within one channel run in the
+ * feed's order in this process, so ids are stored and published in id order and a live
+ * subscriber sees them in order.
  */
 export class MessageService {
-  private readonly queue = new KeyedQueue();
-
   constructor(private readonly deps: MessageServiceDeps) {}
 
   /**
@@ -109,37 +115,53 @@ export class MessageService {
         field: 'replyToId',
       });
     }
-    const message = await this.queue.run(id, async () => {
-      const messageId = options.id ?? (await this.deps.ids.next());
-      const row: MessageRow = {
-        channel_id: id,
-        bucket: bucketOfId(messageId),
-        message_id: messageId,
-        sender_id: actor,
-        content,
-        message_type: messageType,
-        source,
-        reply_to_id: replyToId,
-        attachments: attachments.length > 0 ? JSON.stringify(attachments) : null,
-        edited_at: null,
-        deleted: false,
-        has_reactions: false,
-      };
-      if (this.deps.beforeStore) await this.deps.beforeStore(rowToMessage(row));
-      await this.deps.store.insert(row);
-      const stored = rowToMessage(row);
-      await this.publish({ type: 'message.created', channelId: id, message: messageToJson(stored) });
-      return stored;
-    });
-    if (this.deps.afterSend) {
-      await this.deps
-        .afterSend(message)
-        .catch((error: Error) =>
-          this.deps.logger.warn({ channelId: id, err: error }, 'post-send bookkeeping failed'),
+    const { feed, effects } = this.deps;
+    const message = await feed.sequence(id, async () => {
+      const ticket = effects.begin();
+      let effectId: bigint | null = null;
+      try {
+        const messageId = options.id ?? (await this.deps.ids.next());
+        // A caller's id was taken earlier, maybe below rows the outbox has read past: the effect takes its own.
+        const ownEffectId = options.id === undefined ? messageId : await this.deps.ids.next();
+        const row: MessageRow = {
+          channel_id: id,
+          bucket: bucketOfId(messageId),
+          message_id: messageId,
+          sender_id: actor,
+          content,
+          message_type: messageType,
+          source,
+          reply_to_id: replyToId,
+          attachments: attachments.length > 0 ? JSON.stringify(attachments) : null,
+          edited_at: null,
+          deleted: false,
+          has_reactions: false,
+        };
+        const stored = rowToMessage(row);
+        if (this.deps.beforeStore) await this.deps.beforeStore(stored);
+        // The message id doubles as its feed event id: both are this process's Snowflakes.
+        const event = feed.entry({ type: 'message.created', channelId: id, message: messageToJson(stored) }, messageId);
+        await this.deps.store.insert(
+          row,
+          [effects.entry(ownEffectId, id, messageId)],
+          // Your own message is read; this is why unread counts need not filter much.
+          [event.op, this.deps.reads.markOp(id, actor, messageId)],
         );
-    }
-    await this.changed('created', message);
+        effectId = ownEffectId;
+        await feed.announce(event.published);
+        return stored;
+      } finally {
+        effects.end(ticket, effectId);
+      }
+    });
+    this.background('read-mark housekeeping', this.deps.reads.maybeClearBelow(id, actor, message.id), id);
+    if (this.deps.afterSend) this.background('post-send bookkeeping', this.deps.afterSend(message), id);
     return message;
+  }
+
+  /** Work a caller does not wait for; a failure is logged, never lost silently. */
+  private background(what: string, work: Promise<void>, channelId: string): void {
+    work.catch((error: Error) => this.deps.logger.warn({ channelId, err: error }, `${what} failed`));
   }
 
   private maxLength(origin: 'telegram' | 'system' | undefined): number {
@@ -173,10 +195,9 @@ export class MessageService {
     if (content.length === 0 && !row.attachments)
       throw invalid('content', 'a message needs content or attachments');
     const editedAt = this.deps.clock.now();
-    await this.deps.store.update(id, messageId, { content, edited_at: editedAt });
+    await this.changeRow(id, messageId, { content, edited_at: editedAt });
     const message = rowToMessage({ ...row, content, edited_at: editedAt });
-    await this.publish({ type: 'message.edited', channelId: id, message: messageToJson(message) });
-    await this.changed('edited', message);
+    await this.deps.feed.publish({ type: 'message.edited', channelId: id, message: messageToJson(message) });
     return message;
   }
 
@@ -188,9 +209,8 @@ export class MessageService {
     if (row.sender_id !== actor && role === 'member')
       throw notAllowed('only the sender, an admin or an owner can delete');
     if (!row.deleted) {
-      await this.deps.store.update(id, messageId, { content: null, attachments: null, deleted: true });
-      await this.publish({ type: 'message.deleted', channelId: id, messageId: formatId(messageId) });
-      await this.changed('deleted', rowToMessage({ ...row, deleted: true }));
+      await this.changeRow(id, messageId, { content: null, attachments: null, deleted: true });
+      await this.deps.feed.publish({ type: 'message.deleted', channelId: id, messageId: formatId(messageId) });
     }
     return rowToMessage({ ...row, deleted: true });
   }
@@ -250,28 +270,22 @@ export class MessageService {
     return row;
   }
 
-  private async publish(event: Parameters<EventSink['publish']>[0]): Promise<void> {
-    // The store is the record; a failed publish must not fail the write the caller already made.
-    await this.deps.events
-      .publish(event)
-      .catch((error: Error) =>
-        this.deps.logger.warn(
-          { channelId: event.channelId, type: event.type, err: error },
-          'live event publish failed',
-        ),
-      );
-  }
-
-  private async changed(kind: 'created' | 'edited' | 'deleted', message: Message): Promise<void> {
-    if (!this.deps.afterChange) return;
-    await this.deps
-      .afterChange({ kind, message })
-      .catch((error: Error) =>
-        this.deps.logger.warn(
-          { channelId: message.channelId, change: kind, err: error },
-          'message change hook failed',
-        ),
-      );
+  /** Updates a stored message with its effects-outbox row, in one write. */
+  private async changeRow(
+    channelId: string,
+    messageId: bigint,
+    set: Parameters<MessageStore['update']>[2],
+  ): Promise<void> {
+    const { effects } = this.deps;
+    const ticket = effects.begin();
+    let effectId: bigint | null = null;
+    try {
+      const taken = await this.deps.ids.next();
+      await this.deps.store.update(channelId, messageId, set, [effects.entry(taken, channelId, messageId)]);
+      effectId = taken;
+    } finally {
+      effects.end(ticket, effectId);
+    }
   }
 }
 

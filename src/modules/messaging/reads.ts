@@ -1,4 +1,4 @@
-import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
+import { batchOp, type BatchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
 import type { Clock } from '../../shared/clock.js';
 import { bucketOfId } from './buckets.js';
 import type { ChatService } from './chats.js';
@@ -57,22 +57,31 @@ export class ReadService {
   }
 
   /**
-   * Moves the position without a membership check (the caller has done it, e.g. a send): one
-   * insert, no read, no condition. A mark older than the position is a row below it: harmless.
+   * Moves the position without a membership check (the caller has done it): one insert, no
+   * read, no condition. A mark older than the position is a row below it: harmless.
    */
   async advance(channelId: string, userId: string, messageId: bigint): Promise<void> {
-    const key = { channel_id: channelId, user_id: userId };
-    await this.engine.insert(messageReadMarksTable, {
-      ...key,
+    await this.engine.batch([this.markOp(channelId, userId, messageId)]);
+    await this.maybeClearBelow(channelId, userId, messageId);
+  }
+
+  /** The mark row of an advance, for a caller that writes it with its own rows (a send). */
+  markOp(channelId: string, userId: string, messageId: bigint): BatchOp {
+    return batchOp.insert(messageReadMarksTable, {
+      channel_id: channelId,
+      user_id: userId,
       message_id: messageId,
       marked_at: this.clock.now(),
     });
-    if (Math.random() * CLEAR_ONE_IN < 1) {
-      await this.engine.deleteSlice(messageReadMarksTable, {
-        key,
-        range: { column: 'message_id', lt: messageId },
-      });
-    }
+  }
+
+  /** Housekeeping after an advance: now and then, clears the marks below it. */
+  async maybeClearBelow(channelId: string, userId: string, messageId: bigint): Promise<void> {
+    if (Math.random() * CLEAR_ONE_IN >= 1) return;
+    await this.engine.deleteSlice(messageReadMarksTable, {
+      key: { channel_id: channelId, user_id: userId },
+      range: { column: 'message_id', lt: messageId },
+    });
   }
 
   async position(channelId: string, actor: string): Promise<bigint | null> {

@@ -1,6 +1,8 @@
+import { CachedFacts } from '../../ports/hot-state/cached-facts.js';
 import type { SwitchboardContext } from '../module.js';
 import { ChatService } from './chats.js';
 import { LiveEvents } from './events.js';
+import { MessageEffects } from './effects.js';
 import { ChannelFeed } from './feed.js';
 import { IdService } from './id-service.js';
 import { LiveCounters } from './live-counters.js';
@@ -33,6 +35,8 @@ export interface MessagingServices {
   /** The durable, replayable channel feed every other live event goes through (feed.ts). */
   feed: ChannelFeed;
   store: MessageStore;
+  /** The outbox of asynchronous effects of message changes (the search index; effects.ts). */
+  effects: MessageEffects;
   /** Full-text search of messages (FTS5 embedded, tsvector on PostgreSQL). */
   search: SearchService;
   /** Message templates with {{variables}}. */
@@ -68,7 +72,7 @@ export function createMessagingServices(
     logger,
     ...(options.time ? { time: options.time } : {}),
   });
-  const store = new MessageStore(engine);
+  const store = new MessageStore(engine, config.group_commit_writers);
   const events = new LiveEvents(hotState);
   const feed = new ChannelFeed({
     engine,
@@ -79,8 +83,14 @@ export function createMessagingServices(
     retentionSeconds: options.feedRetentionSeconds ?? config.feed_retention_seconds,
   });
   // A removed participant's open streams end at once, in this process or (Redis) any other.
-  const chats = new ChatService(context.relational, engine, clock, (channelId, userId) =>
-    events.publish({ type: 'member.removed', channelId, userId }),
+  const chats = new ChatService(
+    context.relational,
+    engine,
+    clock,
+    (channelId, userId) => events.publish({ type: 'member.removed', channelId, userId }),
+    config.role_cache_seconds > 0
+      ? new CachedFacts(hotState, { prefix: 'messaging:role', ttlSeconds: config.role_cache_seconds })
+      : undefined,
   );
   const reactions = new ReactionService(engine, store, chats, feed, clock, logger, config.reaction_limit);
   const reads = new ReadService(engine, chats, clock, config.unread_cap);
@@ -88,29 +98,35 @@ export function createMessagingServices(
   const search = new SearchService({ relational: context.relational, engine, store, chats, logger });
   // Assigned below: the bridge needs the message service, whose change hook needs the bridge.
   const late: { telegram?: TelegramBridge } = {};
+  const effects = new MessageEffects({
+    engine,
+    store,
+    target: search,
+    logger,
+    metrics: context.metrics,
+    workerId: () => ids.workerId,
+    lastMinted: () => ids.generator.lastId,
+    lagAlertSeconds: config.effects_lag_alert_seconds,
+  });
+  search.beforeSearch = () => effects.catchUp();
   const messages = new MessageService({
     engine,
     store,
     chats,
     reactions,
-    events: feed,
+    reads,
+    feed,
+    effects,
     ids,
     clock,
     logger,
     contentMaxLength: config.content_max_length,
-    async afterSend(message) {
-      // Your own message is read; this is why unread counts need not filter much.
-      await Promise.all([
-        reads.advance(message.channelId, message.senderId, message.id),
-        counters.messageSent(message.channelId),
-      ]);
-    },
     async beforeStore(message) {
       if (late.telegram) await late.telegram.onMessageSending(message);
     },
-    async afterChange(change) {
-      await search.onMessageChange(change);
-      if (change.kind === 'created') late.telegram?.onMessageCreated(change.message);
+    async afterSend(message) {
+      late.telegram?.onMessageCreated(message);
+      await counters.messageSent(message.channelId);
     },
   });
   const telegram = new TelegramBridge({
@@ -141,6 +157,7 @@ export function createMessagingServices(
     events,
     feed,
     store,
+    effects,
     search,
     templates: new TemplateService(context.relational, clock),
     telegram,

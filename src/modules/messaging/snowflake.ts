@@ -78,6 +78,14 @@ export class SnowflakeGenerator {
     this.workerId = workerId;
   }
 
+  /**
+   * The newest id minted so far (-1 before the first): every id minted later is larger. The
+   * effects outbox bounds its reads with it (effects.ts).
+   */
+  get lastId(): bigint {
+    return this.lastMs < 0 ? -1n : composeId(this.lastMs, this.workerId, this.sequence);
+  }
+
   async next(): Promise<bigint> {
     for (;;) {
       const result = this.tryNext();

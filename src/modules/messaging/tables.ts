@@ -222,6 +222,41 @@ export const telegramSyncStateTable = defineTable({
   partitionKey: ['channel_id'],
 });
 
+/**
+ * The outbox of a message's asynchronous effects (today: the search index; issue 19). A send,
+ * edit or delete writes one row here in the same write as the message change (one
+ * transaction embedded; one logged batch with the message on ScyllaDB), and the effects
+ * worker of the process holding the Snowflake worker id applies it afterwards, idempotently.
+ * Partitions are (worker id, hour of the effect id): only the process leasing a worker id
+ * writes its partitions, so the worker reads them in id order without contention. Rows expire
+ * after a day; progress is kept per worker id in message_effects_progress.
+ */
+export const messageEffectsTable = defineTable({
+  name: 'message_effects',
+  module: MODULE,
+  columns: {
+    worker_id: 'int',
+    hour: 'int',
+    effect_id: 'bigint',
+    channel_id: 'uuid',
+    message_id: 'bigint',
+  },
+  partitionKey: ['worker_id', 'hour'],
+  clusteringKey: [{ column: 'effect_id', order: 'ASC' }],
+  defaultTtlSeconds: 24 * 60 * 60,
+  compaction: { kind: 'time-window', windowSize: 1, windowUnit: 'HOURS' },
+  comment: 'Pending asynchronous effects of message changes, by (worker id, hour)',
+});
+
+/** How far each worker id's effects are applied: every effect id up to `done_through`. */
+export const messageEffectsProgressTable = defineTable({
+  name: 'message_effects_progress',
+  module: MODULE,
+  columns: { worker_id: 'int', done_through: 'bigint', updated_at: 'timestamp' },
+  partitionKey: ['worker_id'],
+  comment: 'Effects outbox progress per Snowflake worker id',
+});
+
 export const messagingTables = [
   messagesTable,
   channelBucketsTable,
@@ -236,4 +271,6 @@ export const messagingTables = [
   channelEventsTable,
   telegramMessageMappingTable,
   telegramSyncStateTable,
+  messageEffectsTable,
+  messageEffectsProgressTable,
 ] as const;

@@ -212,7 +212,8 @@ export interface WideColumnEngine {
    *
    * With `atomic: false` the caller says the rows need not agree: the embedded engine still
    * writes them in one transaction (cheaper there than several), ScyllaDB runs them as separate
-   * statements at once, skipping the batchlog (its extra writes and round trip) altogether.
+   * statements at once, skipping the batchlog (its extra writes and round trip) altogether;
+   * such a batch may mix counter increments with other writes.
    */
   batch(ops: readonly BatchOp[], options?: BatchOptions): Promise<void>;
 

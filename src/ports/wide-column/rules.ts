@@ -321,11 +321,19 @@ export function checkConditions(
   return { columns, values };
 }
 
-/** Counter operations may only be batched with counter operations (a CQL COUNTER BATCH). */
-export function checkBatch(ops: readonly BatchOp[]): 'logged' | 'counter' | 'empty' {
+/**
+ * In an atomic batch, counter operations may only be batched with counter operations (a CQL
+ * COUNTER BATCH). A non-atomic batch is separate statements on ScyllaDB, so it may mix them:
+ * 'mixed' says so.
+ */
+export function checkBatch(
+  ops: readonly BatchOp[],
+  atomic = true,
+): 'logged' | 'counter' | 'mixed' | 'empty' {
   if (ops.length === 0) return 'empty';
   const counters = ops.filter((op) => op.kind === 'increment').length;
   if (counters > 0 && counters !== ops.length) {
+    if (!atomic) return 'mixed';
     const first = ops.find((op) => op.kind === 'increment')!;
     throw rejectQuery(first.table, 'counter increments cannot be batched with other writes');
   }

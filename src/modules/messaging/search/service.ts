@@ -4,7 +4,7 @@ import type { RelationalStore } from '../../../ports/relational/store.js';
 import type { WideColumnEngine } from '../../../ports/wide-column/engine.js';
 import type { ChatService } from '../chats.js';
 import { scanMessages } from '../history.js';
-import { formatId } from '../ids.js';
+import type { EffectTarget } from '../effects.js';
 import { rowToMessage, type MessageStore } from '../message-store.js';
 import type { Message } from '../types.js';
 import { checkChannelId, checkLimit, checkUserId } from '../validation.js';
@@ -28,25 +28,23 @@ export interface SearchPage {
   nextBefore: bigint | null;
 }
 
-/** What changed, as the message service reports it after the store write. */
-export type MessageChange = { kind: 'created' | 'edited' | 'deleted'; message: Message };
-
 /**
  * Full-text search over messages, in the relational store (FTS5 embedded, tsvector and GIN
  * on PostgreSQL; see adapter.ts).
  *
- * Consistency: the message store (wide-column) is the record and is written first; the
- * index is then updated in the same service call, before it returns, so a search right
- * after a send, edit or delete sees it. If the index write fails the message change stands
- * (it is not undone), the failure is logged (ids only, never text) and counted in
- * `failures`, and `reindexChannel` rebuilds a channel's index from the store. Hits are
- * read back from the message store before they are returned, so a message deleted while its
- * index row lingers is still never returned, and the content shown is the current one.
+ * Consistency: the message store (wide-column) is the record. The index follows it
+ * asynchronously, through the effects outbox written with every send, edit and delete
+ * (effects.ts): usually within milliseconds, its lag in /metrics and /ready. A search first
+ * waits for the changes this process has written (`beforeSearch`), so a client that sends
+ * and then searches through the same service finds its message. Hits are read back from the
+ * message store before they are returned, so a message deleted while its index row lingers
+ * is never returned, and the content shown is the current one; `reindexChannel` rebuilds a
+ * channel's index from the store.
  */
-export class SearchService {
+export class SearchService implements EffectTarget {
   private readonly adapter: SearchAdapter;
-  /** Index writes that failed since start (for /metrics and tests); repaired by reindexChannel. */
-  failures = 0;
+  /** Set by the module once the effects outbox exists: waits for this process's pending changes. */
+  beforeSearch: () => Promise<void> = () => Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -64,31 +62,24 @@ export class SearchService {
     return this.deps.relational.db as Kysely<SearchDatabase>;
   }
 
-  /** Brings the index in line with one message change; failures are logged, not thrown. */
-  async onMessageChange(change: MessageChange): Promise<void> {
-    const { message } = change;
-    try {
-      await this.apply(message);
-    } catch (error) {
-      this.failures += 1;
-      this.deps.logger.warn(
-        {
-          channelId: message.channelId,
-          messageId: formatId(message.id),
-          change: change.kind,
-          err: error,
-        },
-        'search index update failed; run reindexChannel to repair',
-      );
-    }
+  /**
+   * Brings the index in line with these messages as they are now, in one transaction (the
+   * effects outbox calls it with a page of changes). Idempotent: an upsert or a delete by id.
+   */
+  async sync(changes: { channelId: string; messageId: bigint; message: Message | null }[]): Promise<void> {
+    await this.deps.relational.transaction(async (trx) => {
+      for (const change of changes) {
+        await this.apply(trx as Kysely<SearchDatabase>, change.messageId, change.message);
+      }
+    });
   }
 
-  private async apply(message: Message): Promise<void> {
-    if (message.deleted || message.content.trim().length === 0) {
-      await this.db.deleteFrom('message_search').where('message_id', '=', message.id).execute();
+  private async apply(db: Kysely<SearchDatabase>, messageId: bigint, message: Message | null): Promise<void> {
+    if (!message || message.deleted || message.content.trim().length === 0) {
+      await db.deleteFrom('message_search').where('message_id', '=', messageId).execute();
       return;
     }
-    await this.db
+    await db
       .insertInto('message_search')
       .values({
         message_id: message.id,
@@ -108,13 +99,16 @@ export class SearchService {
     const id = checkChannelId(channelId);
     const parsed = this.parse(query);
     await this.deps.chats.requireMember(id, actor);
+    await this.beforeSearch();
     return this.run({ channelId: id }, parsed);
   }
 
   /** Search every channel the actor is a participant of, newest first. */
   async acrossChannels(actor: string, query: SearchQuery): Promise<SearchPage> {
     const user = checkUserId(actor, 'actor');
-    return this.run({ memberId: user }, this.parse(query));
+    const parsed = this.parse(query);
+    await this.beforeSearch();
+    return this.run({ memberId: user }, parsed);
   }
 
   private parse(query: SearchQuery) {
@@ -154,7 +148,7 @@ export class SearchService {
     let indexed = 0;
     for await (const row of scanMessages(this.deps.engine, id, 'older')) {
       const message = rowToMessage(row);
-      await this.apply(message);
+      await this.apply(this.db, message.id, message);
       if (!message.deleted && message.content.trim().length > 0) indexed += 1;
     }
     return indexed;

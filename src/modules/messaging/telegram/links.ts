@@ -30,6 +30,7 @@ export class ChatLinks {
   private readonly configured = new Map<number, { botId: string; channelId: string }>();
   private readonly byChannel = new Map<string, { botId: string; chatId: number }>();
   private readonly knownMembers = new Set<string>();
+  private readonly storedLinks = new Map<string, { botId: string; chatId: number } | null>();
 
   constructor(
     private readonly relational: RelationalStore,
@@ -95,16 +96,27 @@ export class ChatLinks {
     return row ? { botId: row.bot_id, chatId, channelId: row.channel_id, created: false } : null;
   }
 
-  /** The Telegram chat a channel mirrors to, if any. */
+  /**
+   * The Telegram chat a channel mirrors to, if any; asked on every send. A channel's link is
+   * fixed when the channel is made: configured links come from the configuration, stored ones
+   * are written in the transaction that creates the channel (`resolve`), and none is ever
+   * removed. So the answer, "none" included, is kept per process without invalidation: a send
+   * to an unlinked channel costs no query.
+   */
   async ofChannel(channelId: string): Promise<{ botId: string; chatId: number } | null> {
     const configured = this.byChannel.get(channelId);
     if (configured) return configured;
+    const known = this.storedLinks.get(channelId);
+    if (known !== undefined) return known;
     const row = await this.db
       .selectFrom('telegram_chat_links')
       .select(['bot_id', 'telegram_chat_id'])
       .where('channel_id', '=', channelId)
       .executeTakeFirst();
-    return row ? { botId: row.bot_id, chatId: Number(row.telegram_chat_id) } : null;
+    const link = row ? { botId: row.bot_id, chatId: Number(row.telegram_chat_id) } : null;
+    if (this.storedLinks.size >= KNOWN_MEMBERS_MAX) this.storedLinks.clear();
+    this.storedLinks.set(channelId, link);
+    return link;
   }
 
   /**
@@ -125,6 +137,7 @@ export class ChatLinks {
       })
       .onConflict((oc) => oc.columns(['channel_id', 'user_id']).doNothing())
       .execute();
+    await this.chats.participantChanged(channelId, userId);
     if (this.knownMembers.size >= KNOWN_MEMBERS_MAX) this.knownMembers.clear();
     this.knownMembers.add(key);
   }

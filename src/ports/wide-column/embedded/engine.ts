@@ -6,6 +6,7 @@ import { SwitchboardError, isSwitchboardError } from '../../../errors/index.js';
 import type { PartitionKeyOf, PrimaryKeyOf, Row, RowInput, SliceKeyOf, TableDef } from '../declare.js';
 import type {
   BatchOp,
+  BatchOptions,
   ClusteringRange,
   CounterDeltas,
   HealthReport,
@@ -539,10 +540,10 @@ export class EmbeddedWideColumnEngine implements WideColumnEngine {
     }
   }
 
-  async batch(ops: readonly BatchOp[]): Promise<void> {
+  async batch(ops: readonly BatchOp[], options: BatchOptions = {}): Promise<void> {
     let current: TableDef | undefined;
     try {
-      if (checkBatch(ops) === 'empty') return;
+      if (checkBatch(ops, options.atomic !== false) === 'empty') return;
       const now = this.clock();
       // Each operation is validated and run in turn inside one transaction: an invalid one
       // throws, which rolls back everything before it, so a batch is whole or absent without

@@ -458,7 +458,7 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
   }
 
   async batch(ops: readonly BatchOp[], options: BatchOptions = {}): Promise<void> {
-    const kind = checkBatch(ops);
+    const kind = checkBatch(ops, options.atomic !== false);
     if (kind === 'empty') return;
     // Every operation is validated before anything is sent: a bad one fails the whole batch.
     const queries = ops.map((op): Query => {
@@ -477,12 +477,13 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
           return this.planIncrement(op.table, op.key, op.deltas);
       }
     });
-    if (options.atomic === false && queries.length > 1) {
+    if (options.atomic === false || queries.length === 1) {
       // Rows that need not agree: one statement each, all at once. No batchlog write and no
-      // coordinator holding the whole batch; each statement goes to its own replicas.
+      // coordinator holding the whole batch; each statement goes to its own replicas. A batch
+      // of one statement is that statement: nothing else to agree with.
       await Promise.all(
         queries.map((q, i) =>
-          this.executor.execute(q.query, q.params, kind === 'counter' ? 'counter' : 'write', {
+          this.executor.execute(q.query, q.params, ops[i]!.kind === 'increment' ? 'counter' : 'write', {
             table: ops[i]!.table.name,
             operation: 'batch',
           }),

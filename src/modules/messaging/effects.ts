@@ -1,0 +1,282 @@
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { batchOp, type BatchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
+import { getOrCreate } from '../../shared/metrics.js';
+import { decomposeId, idToTime, minIdAt } from './ids.js';
+import { rowToMessage, type MessageStore } from './message-store.js';
+import { messageEffectsProgressTable, messageEffectsTable } from './tables.js';
+import type { Message } from './types.js';
+
+const HOUR_MS = 60 * 60 * 1000;
+const PAGE = 500;
+/** How far back a worker id with no progress row is read: the outbox rows' lifetime. */
+const RETENTION_MS = 24 * HOUR_MS;
+const RETRY_MS = 1000;
+
+export function effectHour(effectId: bigint): number {
+  return Math.floor(idToTime(effectId).getTime() / HOUR_MS);
+}
+
+/** Where an applied effect goes: the search index (search/service.ts). */
+export interface EffectTarget {
+  /** Brings the target in line with these messages as they are now (null: no longer stored). */
+  sync(changes: { channelId: string; messageId: bigint; message: Message | null }[]): Promise<void>;
+}
+
+export interface EffectsHealth {
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * The asynchronous effects of message changes, from a durable outbox (issue 19). A send,
+ * edit or delete adds one row to message_effects in the same write as the change (`entry`);
+ * this applies it afterwards: it reads the message as it is *now* and syncs the target to
+ * it, so applying an effect twice, or an old effect after a newer one, changes nothing
+ * (exactly once in effect). Rows are read per worker id in effect-id order, and progress is
+ * stored per worker id after each page, so a crash between the message write and its effect
+ * is caught up from the stored progress when the worker id is leased again.
+ *
+ * Effect ids are Snowflakes, but writes commit out of id order (a slower send took a smaller
+ * id). So a writer takes a ticket before it takes its id (`begin`, holding the newest id
+ * minted at that moment: its own will be larger) and returns it after its write (`end`); a
+ * pass reads only up to the smallest open ticket, or to the newest id minted when no write is
+ * open, so progress never moves past a row that may still appear.
+ */
+export interface EffectTicket {
+  readonly floor: bigint;
+}
+
+export class MessageEffects {
+  /** Writes of changes that have not finished (committed or failed). */
+  private readonly open = new Set<EffectTicket>();
+  /** Worker ids whose partitions this process drains: its own, and any it wrote under. */
+  private readonly workerIds = new Set<number>();
+  private readonly progress = new Map<number, bigint>();
+  private running = false;
+  private pass: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private consecutiveFailures = 0;
+  private lastError = '';
+  /** Epoch ms of the oldest change known committed and not yet applied. */
+  private pendingSince: number | null = null;
+  private readonly applied: Counter;
+  private readonly failures: Counter;
+
+  constructor(
+    private readonly deps: {
+      engine: WideColumnEngine;
+      store: MessageStore;
+      target: EffectTarget;
+      logger: Logger;
+      metrics: Registry;
+      /** The worker id ids are minted with now (its partitions are drained from the start). */
+      workerId: () => number;
+      /** The newest id the process's generator has minted (-1n before the first). */
+      lastMinted: () => bigint;
+      /** Lag above which /ready reports the effects worker unhealthy. */
+      lagAlertSeconds: number;
+    },
+  ) {
+    const { metrics } = deps;
+    this.applied = getOrCreate(
+      metrics,
+      'switchboard_messaging_effects_applied_total',
+      () =>
+        new Counter({
+          name: 'switchboard_messaging_effects_applied_total',
+          help: 'Message-change effects (search index) applied from the outbox',
+          registers: [metrics],
+        }),
+    );
+    this.failures = getOrCreate(
+      metrics,
+      'switchboard_messaging_effects_failures_total',
+      () =>
+        new Counter({
+          name: 'switchboard_messaging_effects_failures_total',
+          help: 'Passes over the effects outbox that failed (retried)',
+          registers: [metrics],
+        }),
+    );
+    const lag = () => this.lagSeconds();
+    getOrCreate(
+      metrics,
+      'switchboard_messaging_effects_lag_seconds',
+      () =>
+        new Gauge({
+          name: 'switchboard_messaging_effects_lag_seconds',
+          help: 'Age of the oldest committed message change whose effects (search index) are not applied yet',
+          registers: [metrics],
+          collect() {
+            this.set(lag());
+          },
+        }),
+    );
+  }
+
+  /** Call before taking the change's id; pass the ticket to `end` whatever happens. */
+  begin(): EffectTicket {
+    const ticket = { floor: this.deps.lastMinted() };
+    this.open.add(ticket);
+    return ticket;
+  }
+
+  /** The change's write finished; `stored` is its effect id when its outbox row was written. */
+  end(ticket: EffectTicket, stored: bigint | null): void {
+    this.open.delete(ticket);
+    if (stored === null) return;
+    this.workerIds.add(decomposeId(stored).workerId);
+    this.pendingSince ??= Date.now();
+    if (this.running) this.trigger();
+  }
+
+  /** The outbox row of a change, for the caller's write. */
+  entry(effectId: bigint, channelId: string, messageId: bigint): BatchOp {
+    return batchOp.insert(messageEffectsTable, {
+      worker_id: decomposeId(effectId).workerId,
+      hour: effectHour(effectId),
+      effect_id: effectId,
+      channel_id: channelId,
+      message_id: messageId,
+    });
+  }
+
+  /** Starts applying effects as they are written, after catching up what is pending. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.trigger();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.pass;
+  }
+
+  /**
+   * Applies every effect this process has written so far, now, whether or not the worker runs
+   * (search calls it first, so a process reads its own writes; tests and embedders use it).
+   */
+  async catchUp(): Promise<void> {
+    this.trigger();
+    // A pass may have started before the latest writes: wait until one ran after them.
+    while (this.pass) await this.pass;
+  }
+
+  health(): EffectsHealth {
+    const lag = this.lagSeconds();
+    if (this.consecutiveFailures >= 2)
+      return { ok: false, detail: `${this.consecutiveFailures} passes failed in a row: ${this.lastError}` };
+    if (lag > this.deps.lagAlertSeconds)
+      return { ok: false, detail: `effects lag ${lag.toFixed(1)} s (alert above ${this.deps.lagAlertSeconds} s)` };
+    return { ok: true, detail: `lag ${lag.toFixed(3)} s` };
+  }
+
+  lagSeconds(): number {
+    return this.pendingSince === null ? 0 : Math.max(0, Date.now() - this.pendingSince) / 1000;
+  }
+
+  private trigger(): void {
+    if (this.pass) {
+      this.again = true;
+      return;
+    }
+    this.pass = this.runPasses().finally(() => {
+      this.pass = undefined;
+    });
+  }
+
+  private async runPasses(): Promise<void> {
+    do {
+      this.again = false;
+      const since = this.pendingSince;
+      this.pendingSince = null;
+      try {
+        // Read every row up to here: older ids are committed or failed, newer ones not yet readable.
+        let horizon = this.deps.lastMinted();
+        for (const ticket of this.open) if (ticket.floor < horizon) horizon = ticket.floor;
+        this.workerIds.add(this.deps.workerId());
+        for (const workerId of [...this.workerIds]) await this.drain(workerId, horizon);
+        this.consecutiveFailures = 0;
+      } catch (error) {
+        this.pendingSince = Math.min(since ?? Date.now(), this.pendingSince ?? Date.now());
+        this.consecutiveFailures += 1;
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.failures.inc();
+        this.deps.logger.warn(
+          { err: error, failures: this.consecutiveFailures },
+          'message effects pass failed; retrying',
+        );
+        if (this.running) {
+          this.timer = setTimeout(() => this.trigger(), RETRY_MS);
+          this.timer.unref?.();
+        }
+        return;
+      }
+    } while (this.again);
+  }
+
+  /** Applies worker `workerId`'s rows after its progress, through `horizon`. */
+  private async drain(workerId: number, horizon: bigint): Promise<void> {
+    let done = await this.progressOf(workerId);
+    if (horizon <= done) return;
+    for (let hour = effectHour(done); hour <= effectHour(horizon); hour += 1) {
+      for (;;) {
+        const page = await this.deps.engine.slice(messageEffectsTable, {
+          key: { worker_id: workerId, hour },
+          range: { column: 'effect_id', gt: done, lte: horizon },
+          order: 'ASC',
+          limit: PAGE,
+        });
+        if (page.rows.length === 0) break;
+        await this.apply(page.rows);
+        done = page.rows[page.rows.length - 1]!.effect_id;
+        await this.saveProgress(workerId, done);
+        if (page.rows.length < PAGE) break;
+      }
+    }
+    // Everything through the horizon is read; the next pass starts there (kept in memory only:
+    // after a restart the stored progress is re-read, which at worst re-applies idempotently).
+    this.progress.set(workerId, horizon);
+  }
+
+  private async apply(rows: { channel_id: string | null; message_id: bigint | null }[]): Promise<void> {
+    const distinct = new Map<string, { channelId: string; messageId: bigint }>();
+    for (const row of rows)
+      if (row.channel_id !== null && row.message_id !== null)
+        distinct.set(`${row.channel_id}:${row.message_id}`, {
+        channelId: row.channel_id,
+        messageId: row.message_id,
+      });
+    const changes = await Promise.all(
+      [...distinct.values()].map(async (c) => {
+        const row = await this.deps.store.get(c.channelId, c.messageId);
+        return { ...c, message: row ? rowToMessage(row) : null };
+      }),
+    );
+    await this.deps.target.sync(changes);
+    this.applied.inc(rows.length);
+  }
+
+  private async progressOf(workerId: number): Promise<bigint> {
+    const known = this.progress.get(workerId);
+    if (known !== undefined) return known;
+    const row = await this.deps.engine.get(messageEffectsProgressTable, { worker_id: workerId });
+    // Nothing applied yet: start where the oldest row still retained could be.
+    const done = row?.done_through ?? minIdAt(Date.now() - RETENTION_MS);
+    this.progress.set(workerId, done);
+    return done;
+  }
+
+  private async saveProgress(workerId: number, done: bigint): Promise<void> {
+    await this.deps.engine.update(
+      messageEffectsProgressTable,
+      { worker_id: workerId },
+      { done_through: done, updated_at: new Date() },
+    );
+    this.progress.set(workerId, done);
+  }
+}
