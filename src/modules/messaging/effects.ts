@@ -12,6 +12,17 @@ const PAGE = 500;
 /** How far back a worker id with no progress row is read: the outbox rows' lifetime. */
 const RETENTION_MS = 24 * HOUR_MS;
 const RETRY_MS = 1000;
+/**
+ * A running worker also passes this often with nothing written: rows a previous holder of the
+ * worker id wrote within the clock tolerance of now become readable only as time moves on.
+ */
+const IDLE_PASS_MS = 5000;
+/**
+ * A running worker starts a pass this long after a change commits, not at once: the changes
+ * committed meanwhile are applied together (one read per page, one index transaction), which
+ * is what keeps the worker cheap beside a busy send path.
+ */
+const GATHER_MS = 10;
 
 export function effectHour(effectId: bigint): number {
   return Math.floor(idToTime(effectId).getTime() / HOUR_MS);
@@ -57,6 +68,8 @@ export class MessageEffects {
   private pass: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
+  private idle: NodeJS.Timeout | undefined;
+  private gather: NodeJS.Timeout | undefined;
   private consecutiveFailures = 0;
   private lastError = '';
   /** Epoch ms of the oldest change known committed and not yet applied. */
@@ -75,6 +88,8 @@ export class MessageEffects {
       workerId: () => number;
       /** The newest id the process's generator has minted (-1n before the first). */
       lastMinted: () => bigint;
+      /** How far the generator's clock may step back (messaging.clock_backwards_tolerance_ms). */
+      backwardsToleranceMs: number;
       /** Lag above which /ready reports the effects worker unhealthy. */
       lagAlertSeconds: number;
     },
@@ -129,7 +144,13 @@ export class MessageEffects {
     if (stored === null) return;
     this.workerIds.add(decomposeId(stored).workerId);
     this.pendingSince ??= Date.now();
-    if (this.running) this.trigger();
+    if (this.running && !this.gather) {
+      this.gather = setTimeout(() => {
+        this.gather = undefined;
+        this.trigger();
+      }, GATHER_MS);
+      this.gather.unref?.();
+    }
   }
 
   /** The outbox row of a change, for the caller's write. */
@@ -147,23 +168,47 @@ export class MessageEffects {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.idle = setInterval(() => this.trigger(), IDLE_PASS_MS);
+    this.idle.unref?.();
     this.trigger();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    if (this.idle) clearInterval(this.idle);
+    if (this.gather) clearTimeout(this.gather);
+    this.gather = undefined;
     await this.pass;
   }
 
   /**
-   * Applies every effect this process has written so far, now, whether or not the worker runs
-   * (search calls it first, so a process reads its own writes; tests and embedders use it).
+   * One pass now, whether or not the worker runs: applies every change this process has
+   * written (search calls it first, so a process reads its own writes).
    */
-  async catchUp(): Promise<void> {
+  async applyPending(): Promise<void> {
     this.trigger();
     // A pass may have started before the latest writes: wait until one ran after them.
     while (this.pass) await this.pass;
+  }
+
+  /**
+   * Waits until every change written before the call, by this process or a previous holder
+   * of its worker id, is applied (after a restart that is up to the clock tolerance: see
+   * the horizon in runPasses). Throws when passes keep failing. For tests, tools and embedders.
+   */
+  async catchUp(): Promise<void> {
+    // Everything this process wrote is at or below the newest id it minted; before its first
+    // id, what a previous holder of the worker id left is below the clock.
+    const minted = this.deps.lastMinted();
+    const target = minted >= 0n ? minted : minIdAt(Date.now());
+    for (;;) {
+      await this.applyPending();
+      if (this.consecutiveFailures >= 3) throw new Error(`message effects are failing: ${this.lastError}`);
+      const behind = [...this.workerIds].some((w) => (this.progress.get(w) ?? -1n) < target);
+      if (!behind) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   health(): EffectsHealth {
@@ -195,8 +240,13 @@ export class MessageEffects {
       const since = this.pendingSince;
       this.pendingSince = null;
       try {
-        // Read every row up to here: older ids are committed or failed, newer ones not yet readable.
-        let horizon = this.deps.lastMinted();
+        // Read every row up to here: older ids are committed or failed, newer ones not yet
+        // minted. Ids minted from now on are above the newest minted so far, and above the
+        // clock less the generator's backwards tolerance (which also covers rows a previous
+        // holder of the worker id left before this process minted any).
+        const floor = minIdAt(Date.now() - this.deps.backwardsToleranceMs) - 1n;
+        const minted = this.deps.lastMinted();
+        let horizon = minted > floor ? minted : floor;
         for (const ticket of this.open) if (ticket.floor < horizon) horizon = ticket.floor;
         this.workerIds.add(this.deps.workerId());
         for (const workerId of [...this.workerIds]) await this.drain(workerId, horizon);

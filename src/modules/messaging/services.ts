@@ -106,9 +106,10 @@ export function createMessagingServices(
     metrics: context.metrics,
     workerId: () => ids.workerId,
     lastMinted: () => ids.generator.lastId,
+    backwardsToleranceMs: config.clock_backwards_tolerance_ms,
     lagAlertSeconds: config.effects_lag_alert_seconds,
   });
-  search.beforeSearch = () => effects.catchUp();
+  search.beforeSearch = () => effects.applyPending();
   const messages = new MessageService({
     engine,
     store,

@@ -12,9 +12,18 @@ export interface MessagingHarness {
 
 /** Messaging services on fresh embedded ports with the module's schema applied. */
 export async function messagingHarness(
-  options: { env?: NodeJS.ProcessEnv; time?: TimeSource; wrap?: (ctx: TestContext) => TestContext } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    time?: TimeSource;
+    wrap?: (ctx: TestContext) => TestContext;
+    /** Reopen this data directory (a restart, or a second instance on the same stores); kept at close. */
+    dataDir?: string;
+  } = {},
 ): Promise<MessagingHarness> {
-  const base = await createTestContext(options.env ? { env: options.env } : {});
+  const base = await createTestContext({
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
   await base.wideColumn.applySchema(messagingTables);
   await base.relational.migrate([{ module: 'messaging', migrations: messagingMigrations }]);
   const ctx = options.wrap ? options.wrap(base) : base;
@@ -23,6 +32,7 @@ export async function messagingHarness(
     ctx,
     svc,
     async close() {
+      await svc.effects.stop();
       await svc.ids.stop();
       await base.cleanup();
     },

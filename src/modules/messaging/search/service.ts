@@ -28,6 +28,19 @@ export interface SearchPage {
   nextBefore: bigint | null;
 }
 
+/** Rows per upsert statement: 5 parameters each, well under either engine's parameter limit. */
+const UPSERT_CHUNK = 200;
+
+function indexRow(message: Message) {
+  return {
+    message_id: message.id,
+    channel_id: message.channelId,
+    sender_id: message.senderId,
+    created_at: message.createdAt.toISOString(),
+    content: message.content,
+  };
+}
+
 /**
  * Full-text search over messages, in the relational store (FTS5 embedded, tsvector and GIN
  * on PostgreSQL; see adapter.ts).
@@ -64,13 +77,40 @@ export class SearchService implements EffectTarget {
 
   /**
    * Brings the index in line with these messages as they are now, in one transaction (the
-   * effects outbox calls it with a page of changes). Idempotent: an upsert or a delete by id.
+   * effects outbox calls it with a page of changes): one multi-row upsert and one delete, so
+   * a page costs two statements, not one per message. Idempotent: re-applying a page writes
+   * nothing (an upsert whose content is unchanged is skipped, which also spares the FTS
+   * triggers).
    */
   async sync(changes: { channelId: string; messageId: bigint; message: Message | null }[]): Promise<void> {
-    await this.deps.relational.transaction(async (trx) => {
-      for (const change of changes) {
-        await this.apply(trx as Kysely<SearchDatabase>, change.messageId, change.message);
+    const upserts = new Map<bigint, Message>();
+    const removals = new Set<bigint>();
+    for (const { messageId, message } of changes) {
+      if (!message || message.deleted || message.content.trim().length === 0) {
+        removals.add(messageId);
+        upserts.delete(messageId);
+      } else {
+        upserts.set(messageId, message);
+        removals.delete(messageId);
       }
+    }
+    await this.deps.relational.transaction(async (trx) => {
+      const db = trx as Kysely<SearchDatabase>;
+      const rows = [...upserts.values()].map(indexRow);
+      for (let i = 0; i < rows.length; i += UPSERT_CHUNK) {
+        await db
+          .insertInto('message_search')
+          .values(rows.slice(i, i + UPSERT_CHUNK))
+          .onConflict((oc) =>
+            oc
+              .column('message_id')
+              .doUpdateSet((eb) => ({ content: eb.ref('excluded.content') }))
+              .where((eb) => eb('message_search.content', '<>', eb.ref('excluded.content'))),
+          )
+          .execute();
+      }
+      if (removals.size > 0)
+        await db.deleteFrom('message_search').where('message_id', 'in', [...removals]).execute();
     });
   }
 
@@ -81,13 +121,7 @@ export class SearchService implements EffectTarget {
     }
     await db
       .insertInto('message_search')
-      .values({
-        message_id: message.id,
-        channel_id: message.channelId,
-        sender_id: message.senderId,
-        created_at: message.createdAt.toISOString(),
-        content: message.content,
-      })
+      .values(indexRow(message))
       .onConflict((oc) =>
         oc.column('message_id').doUpdateSet((eb) => ({ content: eb.ref('excluded.content') })),
       )
