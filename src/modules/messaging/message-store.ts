@@ -5,6 +5,7 @@ import { bucketOfId } from './buckets.js';
 import { idToTime } from './ids.js';
 import {
   channelBucketsTable,
+  channelMemberCountsTable,
   channelMessageCountsTable,
   channelMetadataTable,
   messagesTable,
@@ -62,6 +63,11 @@ export class MessageStore {
         { last_message_id: row.message_id, last_message_at: idToTime(row.message_id) },
       ),
       batchOp.increment(channelMessageCountsTable, { channel_id: row.channel_id }, { message_count: 1n }),
+      batchOp.increment(
+        channelMemberCountsTable,
+        { channel_id: row.channel_id, user_id: row.sender_id ?? '' },
+        { sent_count: 1n },
+      ),
       ...beside,
     ];
     if (this.group) {
@@ -98,6 +104,11 @@ export class MessageStore {
     const key = { channel_id: channelId, bucket: bucketOfId(id), message_id: id };
     if (bound.length === 0) await this.engine.update(messagesTable, key, set);
     else await this.engine.batch([batchOp.update(messagesTable, key, set), ...bound]);
+  }
+
+  /** Counts a deletion (unread counts use it as a bound, reads.ts). */
+  async countDeleted(channelId: string): Promise<void> {
+    await this.engine.increment(channelMessageCountsTable, { channel_id: channelId }, { deleted_count: 1n });
   }
 
   async metadata(channelId: string) {

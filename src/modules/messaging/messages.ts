@@ -210,6 +210,7 @@ export class MessageService {
       throw notAllowed('only the sender, an admin or an owner can delete');
     if (!row.deleted) {
       await this.changeRow(id, messageId, { content: null, attachments: null, deleted: true });
+      await this.deps.store.countDeleted(id);
       await this.deps.feed.publish({ type: 'message.deleted', channelId: id, messageId: formatId(messageId) });
     }
     return rowToMessage({ ...row, deleted: true });

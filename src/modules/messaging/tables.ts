@@ -61,11 +61,24 @@ export const channelMetadataTable = defineTable({
   comment: 'Denormalised channel info; message_count lives in channel_message_counts (counters cannot mix)',
 });
 
+/**
+ * Per-channel counters, moved in each send's and delete's write. With the per-member sent
+ * counts below and a read mark's snapshot they answer most unread counts without reading
+ * messages (reads.ts).
+ */
 export const channelMessageCountsTable = defineTable({
   name: 'channel_message_counts',
   module: MODULE,
-  columns: { channel_id: 'uuid', message_count: 'counter' },
+  columns: { channel_id: 'uuid', message_count: 'counter', deleted_count: 'counter' },
   partitionKey: ['channel_id'],
+});
+
+/** Messages each member has sent in a channel (their own messages are never unread to them). */
+export const channelMemberCountsTable = defineTable({
+  name: 'channel_member_counts',
+  module: MODULE,
+  columns: { channel_id: 'uuid', user_id: 'text', sent_count: 'counter' },
+  partitionKey: ['channel_id', 'user_id'],
 });
 
 export const messageReactionsTable = defineTable({
@@ -159,6 +172,14 @@ export const messageReadMarksTable = defineTable({
     user_id: 'text',
     message_id: 'bigint',
     marked_at: 'timestamp',
+    /**
+     * Counter snapshot at this mark, written by an explicit "read up to" (reads.ts): the
+     * channel's message count and deleted count, and the member's sent count, as of the
+     * marked message. Unset on the marks a send writes.
+     */
+    snap_messages: 'bigint',
+    snap_sent: 'bigint',
+    snap_deleted: 'bigint',
   },
   partitionKey: ['channel_id', 'user_id'],
   clusteringKey: [{ column: 'message_id', order: 'DESC' }],
@@ -262,6 +283,7 @@ export const messagingTables = [
   channelBucketsTable,
   channelMetadataTable,
   channelMessageCountsTable,
+  channelMemberCountsTable,
   messageReactionsTable,
   messageReactionCountsTable,
   pinnedMessagesTable,

@@ -129,6 +129,69 @@ describe('cached roles across two instances sharing hot state', () => {
   });
 });
 
+describe('unread counts from counters (no message read unless a deletion makes them a bound)', () => {
+  let h: MessagingHarness;
+  let messageReads = 0;
+  const counting = (engine: WideColumnEngine): WideColumnEngine =>
+    new Proxy(engine, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'slice' || typeof value !== 'function') return value;
+        return (table: { name: string }, ...rest: unknown[]) => {
+          if (table.name === messagesTable.name) messageReads += 1;
+          return (value as (...a: unknown[]) => unknown).call(target, table, ...rest);
+        };
+      },
+    });
+  beforeAll(async () => {
+    h = await messagingHarness({
+      env: { SWITCHBOARD_MESSAGING_UNREAD_CAP: '20' },
+      wrap: (ctx) => ({ ...ctx, wideColumn: counting(ctx.wideColumn) }),
+    });
+  });
+  afterAll(() => h.close());
+
+  async function unread(channelId: string, user: string) {
+    messageReads = 0;
+    const result = await h.svc.reads.unread(channelId, user);
+    return { count: result.count, display: result.display, messageReads };
+  }
+
+  it('answers 0 and "cap+" from counters, and exact counts in between, with deletions and own messages', async () => {
+    const { id } = await h.svc.chats.create('alice', {
+      title: 'counters',
+      kind: 'group',
+      participants: [{ userId: 'bob' }],
+    });
+    const first = [];
+    for (let i = 0; i < 5; i += 1) first.push(await h.svc.messages.send(id, 'alice', { content: `m${i}` }));
+    await h.svc.reads.markRead(id, 'bob', first[4]!.id);
+    expect(await unread(id, 'bob')).toEqual({ count: 0, display: '0', messageReads: 0 });
+    // A read up to an older message counts what follows it, also from counters.
+    await h.svc.messages.send(id, 'alice', { content: 'new one' });
+    expect(await unread(id, 'bob')).toEqual({ count: 1, display: '1', messageReads: 0 });
+    for (let i = 0; i < 30; i += 1) await h.svc.messages.send(id, 'alice', { content: `burst ${i}` });
+    expect(await unread(id, 'bob')).toEqual({ count: 20, display: '20+', messageReads: 0 });
+
+    // A deletion since the mark makes the counters a bound only: then it counts exactly.
+    const page = await h.svc.messages.history(id, 'bob', { limit: 3 });
+    await h.svc.reads.markRead(id, 'bob', page.messages[2]!.id);
+    expect(await unread(id, 'bob')).toMatchObject({ count: 2, messageReads: 0 });
+    await h.svc.messages.delete(id, 'alice', page.messages[0]!.id);
+    const afterDelete = await unread(id, 'bob');
+    expect(afterDelete.count).toBe(1);
+    expect(afterDelete.messageReads).toBeGreaterThan(0);
+    // Bob's own messages are never unread to him; alice's after them are.
+    await h.svc.messages.send(id, 'bob', { content: 'mine' });
+    await h.svc.messages.send(id, 'alice', { content: 'after mine' });
+    expect((await unread(id, 'bob')).count).toBe(1);
+    await h.svc.reads.markRead(id, 'bob', (await h.svc.messages.history(id, 'bob', { limit: 1 })).messages[0]!.id);
+    expect(await unread(id, 'bob')).toEqual({ count: 0, display: '0', messageReads: 0 });
+    await h.svc.messages.send(id, 'bob', { content: 'mine again' });
+    expect((await unread(id, 'bob')).count).toBe(0);
+  });
+});
+
 describe('effects outbox (search index)', () => {
   const open: MessagingHarness[] = [];
   afterEach(async () => {
