@@ -6976,6 +6976,8 @@ export interface operations {
                         }[];
                         display: string;
                         total: number;
+                        /** @description true when the user is in more channels than one answer counts (500, the most recently joined first) */
+                        truncated: boolean;
                     };
                 };
             };

@@ -202,12 +202,16 @@ export class ChatService {
     return rows.map((r) => ({ ...toChannel(r), role: r.role }));
   }
 
-  async channelIdsOf(actor: string): Promise<string[]> {
-    const rows = await this.db()
+  /** The user's channel ids, the most recently joined first, at most `limit`. */
+  async channelIdsOf(actor: string, limit?: number): Promise<string[]> {
+    let query = this.db()
       .selectFrom('messaging_participants')
       .select('channel_id')
       .where('user_id', '=', actor)
-      .execute();
+      .orderBy('joined_at', 'desc')
+      .orderBy('channel_id');
+    if (limit !== undefined) query = query.limit(limit);
+    const rows = await query.execute();
     return rows.map((r) => r.channel_id);
   }
 

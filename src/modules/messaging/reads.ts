@@ -24,6 +24,9 @@ const CLEAR_ONE_IN = 16;
 /** A snapshot is taken only when at most this many messages follow the marked one. */
 const SNAPSHOT_SCAN = 1000;
 
+/** Most channels one sidebar query counts. */
+export const SIDEBAR_MAX = 500;
+
 type Snapshot = { snap_messages: bigint; snap_sent: bigint; snap_deleted: bigint };
 
 /**
@@ -173,13 +176,20 @@ export class ReadService {
     return this.countFor(id, actor);
   }
 
-  /** Unread counts in every channel of the user, and their total (capped per channel). */
-  async unreadAll(actor: string): Promise<{ channels: UnreadCount[]; total: number; display: string }> {
-    const channelIds = await this.chats.channelIdsOf(actor);
-    const channels = await Promise.all(channelIds.map((id) => this.countFor(id, actor)));
+  /**
+   * Unread counts in the user's channels, and their total (capped per channel): the sidebar.
+   * Bounded: at most SIDEBAR_MAX channels, the most recently joined first; `truncated` says
+   * the user has more.
+   */
+  async unreadAll(
+    actor: string,
+  ): Promise<{ channels: UnreadCount[]; total: number; display: string; truncated: boolean }> {
+    const ids = await this.chats.channelIdsOf(actor, SIDEBAR_MAX + 1);
+    const truncated = ids.length > SIDEBAR_MAX;
+    const channels = await Promise.all(ids.slice(0, SIDEBAR_MAX).map((id) => this.countFor(id, actor)));
     const total = channels.reduce((sum, c) => sum + c.count, 0);
-    const capped = channels.some((c) => c.capped);
-    return { channels, total, display: capped ? `${total}+` : String(total) };
+    const capped = channels.some((c) => c.capped) || truncated;
+    return { channels, total, display: capped ? `${total}+` : String(total), truncated };
   }
 
   /**

@@ -7,6 +7,7 @@ import type { SwitchboardContext } from '../../module.js';
 import { formatId, parseId } from '../ids.js';
 import { messageToJson, pageToJson, pinToJson, unreadToJson } from '../serialize.js';
 import type { MessagingServices } from '../services.js';
+import { SIDEBAR_MAX } from '../reads.js';
 import { checkUserId } from '../validation.js';
 import { channelEventsRoute } from './events-route.js';
 import * as S from './schemas.js';
@@ -75,6 +76,9 @@ export function messagingRoutes(
             channels: Type.Array(S.UnreadView),
             total: Type.Integer(),
             display: Type.String(),
+            truncated: Type.Boolean({
+              description: `true when the user is in more channels than one answer counts (${SIDEBAR_MAX}, the most recently joined first)`,
+            }),
           }),
           ...errors,
         },
@@ -82,7 +86,12 @@ export function messagingRoutes(
     },
     async (request) => {
       const all = await reads.unreadAll(actorOf(request));
-      return { channels: all.channels.map(unreadToJson), total: all.total, display: all.display };
+      return {
+        channels: all.channels.map(unreadToJson),
+        total: all.total,
+        display: all.display,
+        truncated: all.truncated,
+      };
     },
   );
 
