@@ -99,6 +99,8 @@ export async function runScyllaMessagingBench(): Promise<{ results: ScenarioResu
       kind: 'group',
       participants: [{ userId: 'reader' }],
     });
+    // The effects worker runs as under `serve`: its reads and writes show in the per-send split.
+    await messaging.effects.start();
     const before = await storeTotals(switchboard.context.metrics);
     const warm = Math.min(1000, Math.floor(SENDS / 10));
     results.push(

@@ -30,13 +30,24 @@ export class CachedFacts {
     return `${this.options.prefix}:${id}`;
   }
 
-  /** The cached value, or `load()`'s (stored for the next reader unless a change raced it). */
+  /**
+   * The cached value, or `load()`'s (stored for the next reader unless a change raced it).
+   * With hot state unreachable the record answers directly: a cache outage costs speed, not
+   * availability (the outage itself shows in /ready through the hot-state port's health).
+   */
   async get(id: string, load: () => Promise<string>): Promise<string> {
     const key = this.key(id);
-    const seen = await this.hotState.get(key);
+    let seen: string | null;
+    try {
+      seen = await this.hotState.get(key);
+    } catch {
+      return load();
+    }
     if (seen !== null && !seen.startsWith(MARK)) return seen;
     const value = await load();
-    await this.hotState.compareAndSet(key, seen, value, { ttlSeconds: this.options.ttlSeconds });
+    await this.hotState
+      .compareAndSet(key, seen, value, { ttlSeconds: this.options.ttlSeconds })
+      .catch(() => undefined);
     return value;
   }
 
