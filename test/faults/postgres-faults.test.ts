@@ -87,8 +87,9 @@ describe.skipIf(!pgUrl)('PostgreSQL refusing connections under load (issue 23)',
       base,
       headers,
       channelId,
-      readOp: 'read',
-      readPath: `/v1/channels/${channelId}/messages?limit=20`,
+      // Listing channels needs PostgreSQL; sends and history do not (roles are cached, issue 19).
+      readOp: 'list',
+      readPath: '/v1/channels',
       instance: 'pg',
       outcomes,
       maxMs: 50_000,
@@ -121,7 +122,7 @@ describe.skipIf(!pgUrl)('PostgreSQL refusing connections under load (issue 23)',
       expect(await eventually(async () => (await ready()).failing.includes('relational'), 5_000)).toBe(true);
       figures['/ready 503 naming relational after, ms'] = Date.now() - cutAt;
       const blocked = await eventually(async () => {
-        const r = await call(base, 'POST', `/v1/channels/${channelId}/messages`, headers, { content: 'x' });
+        const r = await call(base, 'GET', '/v1/channels', headers);
         return (
           r.status === 503 &&
           errorOf(r.body).code === 'STORE_UNAVAILABLE' &&
@@ -155,12 +156,12 @@ describe.skipIf(!pgUrl)('PostgreSQL refusing connections under load (issue 23)',
           (await ready()).status === 200 &&
           (await call(base, 'POST', `/v1/channels/${channelId}/messages`, headers, { content: 'y' }))
             .status === 201 &&
-          (await call(base, 'GET', `/v1/channels/${channelId}/messages?limit=5`, headers)).status === 200,
+          (await call(base, 'GET', '/v1/channels', headers)).status === 200,
         20_000,
         100,
       );
       expect(recovered).toBe(true);
-      figures['recovered (ready, send, read), ms after connections allowed'] = Date.now() - restoredAt;
+      figures['recovered (ready, send, list), ms after connections allowed'] = Date.now() - restoredAt;
       // The revocation made elsewhere applies once the store answers.
       const revoked = await eventually(async () => {
         const r = await call(base, 'POST', '/v1/voice/sessions', revokableHeaders, {});
@@ -181,7 +182,10 @@ describe.skipIf(!pgUrl)('PostgreSQL refusing connections under load (issue 23)',
       expect(slowest).toBeLessThan(REQUEST_TIMEOUT_MS);
     });
     expect(outcomes.filter((o) => o.op === 'session' && o.status !== 201)).toEqual([]);
-    expect(outcomes.filter((o) => o.op === 'send' && o.status === 503).length).toBeGreaterThan(0);
+    // A member's role is cached in hot state, so a send needs no PostgreSQL at all (issue 19);
+    // its search-index effect waits in the outbox and catches up after.
+    expect(outcomes.filter((o) => o.op === 'send' && o.status !== 201)).toEqual([]);
+    expect(outcomes.filter((o) => o.op === 'list' && o.status === 503).length).toBeGreaterThan(0);
     expect(logs.filter((l) => l.includes('unhandled error'))).toEqual([]);
     // Logged once per outage (per failing code), not per request.
     const failed = outcomes.filter((o) => o.status === 503).length;
