@@ -53,7 +53,9 @@ function targets(results: readonly ScenarioResult[]): string[] {
   const unread = of('unread count (cap 99)');
   const sidebar = of(`unread sidebar (${SIDEBAR} channels)`);
   const pageP99 = Math.max(
-    ...results.filter((r) => r.scenario.startsWith('history') && r.subject === 'switchboard').map((r) => r.p99Ms),
+    ...results
+      .filter((r) => r.scenario.startsWith('history') && r.subject === 'switchboard')
+      .map((r) => r.p99Ms),
   );
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const ratio = costRatio(send, sendRaw);
@@ -312,7 +314,8 @@ export async function run(): Promise<void> {
         participants: [{ userId: 'member' }],
       });
       let last;
-      for (let m = 0; m < 5; m += 1) last = await messaging.messages.send(c.id, 'owner', { content: `s${m}` });
+      for (let m = 0; m < 5; m += 1)
+        last = await messaging.messages.send(c.id, 'owner', { content: `s${m}` });
       // Half read to the end, half with three unread.
       const history = await messaging.messages.history(c.id, 'member', { limit: 4 });
       await messaging.reads.markRead(c.id, 'member', k % 2 === 0 ? last!.id : history.messages[3]!.id);

@@ -220,7 +220,10 @@ export class MessageEffects {
     if (this.consecutiveFailures >= 2)
       return { ok: false, detail: `${this.consecutiveFailures} passes failed in a row: ${this.lastError}` };
     if (lag > this.deps.lagAlertSeconds)
-      return { ok: false, detail: `effects lag ${lag.toFixed(1)} s (alert above ${this.deps.lagAlertSeconds} s)` };
+      return {
+        ok: false,
+        detail: `effects lag ${lag.toFixed(1)} s (alert above ${this.deps.lagAlertSeconds} s)`,
+      };
     return { ok: true, detail: `lag ${lag.toFixed(3)} s` };
   }
 
@@ -303,9 +306,9 @@ export class MessageEffects {
     for (const row of rows)
       if (row.channel_id !== null && row.message_id !== null)
         distinct.set(`${row.channel_id}:${row.message_id}`, {
-        channelId: row.channel_id,
-        messageId: row.message_id,
-      });
+          channelId: row.channel_id,
+          messageId: row.message_id,
+        });
     const changes = await Promise.all(
       [...distinct.values()].map(async (c) => {
         const row = await this.deps.store.get(c.channelId, c.messageId);

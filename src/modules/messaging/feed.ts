@@ -102,12 +102,14 @@ export class ChannelFeed implements EventSink {
 
   /** Publishes a stored event live; a failure is logged (subscribers catch up by replay). */
   async announce(published: PublishedEvent): Promise<void> {
-    await this.deps.live.publish(published).catch((error: Error) =>
-      this.deps.logger.warn(
-        { channelId: published.channelId, type: published.type, err: error },
-        'live event publish failed',
-      ),
-    );
+    await this.deps.live
+      .publish(published)
+      .catch((error: Error) =>
+        this.deps.logger.warn(
+          { channelId: published.channelId, type: published.type, err: error },
+          'live event publish failed',
+        ),
+      );
   }
 
   /**

@@ -30,7 +30,8 @@ export class MessageStore {
     private readonly engine: WideColumnEngine,
     groupCommitWriters = 1,
   ) {
-    if (engine.kind === 'embedded' && groupCommitWriters > 1) this.group = new GroupCommit(engine, groupCommitWriters);
+    if (engine.kind === 'embedded' && groupCommitWriters > 1)
+      this.group = new GroupCommit(engine, groupCommitWriters);
   }
 
   /**

@@ -140,7 +140,10 @@ export class MessageService {
         const stored = rowToMessage(row);
         if (this.deps.beforeStore) await this.deps.beforeStore(stored);
         // The message id doubles as its feed event id: both are this process's Snowflakes.
-        const event = feed.entry({ type: 'message.created', channelId: id, message: messageToJson(stored) }, messageId);
+        const event = feed.entry(
+          { type: 'message.created', channelId: id, message: messageToJson(stored) },
+          messageId,
+        );
         await this.deps.store.insert(
           row,
           [effects.entry(ownEffectId, id, messageId)],
@@ -211,7 +214,11 @@ export class MessageService {
     if (!row.deleted) {
       await this.changeRow(id, messageId, { content: null, attachments: null, deleted: true });
       await this.deps.store.countDeleted(id);
-      await this.deps.feed.publish({ type: 'message.deleted', channelId: id, messageId: formatId(messageId) });
+      await this.deps.feed.publish({
+        type: 'message.deleted',
+        channelId: id,
+        messageId: formatId(messageId),
+      });
     }
     return rowToMessage({ ...row, deleted: true });
   }

@@ -204,8 +204,7 @@ export class ReadService {
     if (snapshot) {
       // Messages of others since the mark, counting the deleted ones; at most `deletions` of
       // them are gone. A snapshot is never high (snapshotAt), so `estimate` is never low.
-      const estimate =
-        counters.messages - snapshot.snap_messages - (counters.sent - snapshot.snap_sent);
+      const estimate = counters.messages - snapshot.snap_messages - (counters.sent - snapshot.snap_sent);
       const deletions = counters.deleted - snapshot.snap_deleted;
       // With no deletion since the snapshot the estimate is the count. (On a cluster a send
       // committing while the snapshot was taken can make it one high until the next mark.)

@@ -326,10 +326,7 @@ export function checkConditions(
  * COUNTER BATCH). A non-atomic batch is separate statements on ScyllaDB, so it may mix them:
  * 'mixed' says so.
  */
-export function checkBatch(
-  ops: readonly BatchOp[],
-  atomic = true,
-): 'logged' | 'counter' | 'mixed' | 'empty' {
+export function checkBatch(ops: readonly BatchOp[], atomic = true): 'logged' | 'counter' | 'mixed' | 'empty' {
   if (ops.length === 0) return 'empty';
   const counters = ops.filter((op) => op.kind === 'increment').length;
   if (counters > 0 && counters !== ops.length) {

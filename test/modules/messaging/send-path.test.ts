@@ -27,13 +27,15 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 function indexedIds(h: MessagingHarness, channelId: string): Promise<string[]> {
-  return (h.ctx.relational.db as Kysely<SearchDatabase>)
-    .selectFrom('message_search')
-    // As text: a 64-bit id read as a JS number would be rounded.
-    .select(sql<string>`cast(message_id as text)`.as('id'))
-    .where('channel_id', '=', channelId)
-    .execute()
-    .then((rows) => rows.map((r) => r.id).sort());
+  return (
+    (h.ctx.relational.db as Kysely<SearchDatabase>)
+      .selectFrom('message_search')
+      // As text: a 64-bit id read as a JS number would be rounded.
+      .select(sql<string>`cast(message_id as text)`.as('id'))
+      .where('channel_id', '=', channelId)
+      .execute()
+      .then((rows) => rows.map((r) => r.id).sort())
+  );
 }
 
 const dirs: string[] = [];
@@ -89,9 +91,9 @@ describe('cached roles', () => {
       return 'old';
     });
     expect(stale).toBe('old');
-    expect(await facts.get('k', async () => (loads += 1, 'new'))).toBe('new');
+    expect(await facts.get('k', async () => ((loads += 1), 'new'))).toBe('new');
     expect(loads).toBe(2);
-    expect(await facts.get('k', async () => (loads += 1, 'never'))).toBe('new');
+    expect(await facts.get('k', async () => ((loads += 1), 'never'))).toBe('new');
     expect(loads).toBe(2);
   });
 });
@@ -185,7 +187,11 @@ describe('unread counts from counters (no message read unless a deletion makes t
     await h.svc.messages.send(id, 'bob', { content: 'mine' });
     await h.svc.messages.send(id, 'alice', { content: 'after mine' });
     expect((await unread(id, 'bob')).count).toBe(1);
-    await h.svc.reads.markRead(id, 'bob', (await h.svc.messages.history(id, 'bob', { limit: 1 })).messages[0]!.id);
+    await h.svc.reads.markRead(
+      id,
+      'bob',
+      (await h.svc.messages.history(id, 'bob', { limit: 1 })).messages[0]!.id,
+    );
     expect(await unread(id, 'bob')).toEqual({ count: 0, display: '0', messageReads: 0 });
     await h.svc.messages.send(id, 'bob', { content: 'mine again' });
     expect((await unread(id, 'bob')).count).toBe(0);
@@ -215,7 +221,9 @@ describe('effects outbox (search index)', () => {
     await second.svc.effects.catchUp();
     const all = sent.map((m) => String(m.id)).sort();
     expect(await indexedIds(second, id)).toEqual(all);
-    expect((await second.svc.search.inChannel(id, 'alice', { q: 'pelican', limit: 100 })).messages).toHaveLength(30);
+    expect(
+      (await second.svc.search.inChannel(id, 'alice', { q: 'pelican', limit: 100 })).messages,
+    ).toHaveLength(30);
 
     // Progress lost (or a crash after the effect, before progress): every effect runs again, changing nothing.
     await second.ctx.wideColumn.update(
@@ -229,9 +237,9 @@ describe('effects outbox (search index)', () => {
     await third.svc.messages.delete(id, 'alice', sent[1]!.id);
     await third.svc.effects.catchUp();
     expect(await indexedIds(third, id)).toEqual(all.filter((m) => m !== String(sent[1]!.id)));
-    expect((await third.svc.search.inChannel(id, 'alice', { q: 'heron' })).messages.map((m) => m.id)).toEqual([
-      sent[0]!.id,
-    ]);
+    expect((await third.svc.search.inChannel(id, 'alice', { q: 'heron' })).messages.map((m) => m.id)).toEqual(
+      [sent[0]!.id],
+    );
   });
 
   it('applies a change whose write committed after a newer one (out of id order)', async () => {

@@ -110,7 +110,10 @@ export class SearchService implements EffectTarget {
           .execute();
       }
       if (removals.size > 0)
-        await db.deleteFrom('message_search').where('message_id', 'in', [...removals]).execute();
+        await db
+          .deleteFrom('message_search')
+          .where('message_id', 'in', [...removals])
+          .execute();
     });
   }
 
