@@ -43,13 +43,25 @@ function generateIds(): bigint[] {
   return ids;
 }
 
+const CONCURRENT_SCENARIO = `send, ${CONCURRENT} concurrent senders across ${CONCURRENT} channels`;
+
+function concurrentSends(subject: string) {
+  return {
+    suite: SUITE,
+    scenario: CONCURRENT_SCENARIO,
+    subject,
+    iterations: CONCURRENT_SENDS,
+    concurrency: CONCURRENT,
+  };
+}
+
 /** Issue 19's embedded targets, each met or not. */
 function targets(results: readonly ScenarioResult[]): string[] {
   const of = (scenario: string, subject = 'switchboard') =>
     results.find((r) => r.scenario === scenario && r.subject === subject)!;
   const send = of('send message');
   const sendRaw = of('send message', 'raw better-sqlite3');
-  const concurrent = of(`send, ${CONCURRENT} concurrent senders across ${CONCURRENT} channels`);
+  const concurrent = of(CONCURRENT_SCENARIO);
   const unread = of('unread count (cap 99)');
   const sidebar = of(`unread sidebar (${SIDEBAR} channels)`);
   const pageP99 = Math.max(
@@ -190,18 +202,10 @@ export async function run(): Promise<void> {
       ),
     );
     results.push(
-      await measure(
-        {
-          suite: SUITE,
-          scenario: `send, ${CONCURRENT} concurrent senders across ${CONCURRENT} channels`,
-          subject: 'switchboard',
-          iterations: CONCURRENT_SENDS,
-          concurrency: CONCURRENT,
-        },
-        (i) =>
-          messaging.messages.send(concurrentChannels[i % CONCURRENT]!.id, `writer-${i % CONCURRENT}`, {
-            content: `concurrent send ${i} with some ordinary chat text`,
-          }),
+      await measure(concurrentSends('switchboard'), (i) =>
+        messaging.messages.send(concurrentChannels[i % CONCURRENT]!.id, `writer-${i % CONCURRENT}`, {
+          content: `concurrent send ${i} with some ordinary chat text`,
+        }),
       ),
     );
     drainStart = performance.now();
@@ -232,13 +236,7 @@ export async function run(): Promise<void> {
     );
     results.push(
       await measure(
-        {
-          suite: SUITE,
-          scenario: `send, ${CONCURRENT} concurrent senders across ${CONCURRENT} channels`,
-          subject: 'raw better-sqlite3',
-          iterations: CONCURRENT_SENDS,
-          concurrency: CONCURRENT,
-        },
+        concurrentSends('raw better-sqlite3'),
         // better-sqlite3 is synchronous: concurrent callers simply take turns, one commit each.
         async (i) => rawSend(`channel-${i % CONCURRENT}`, i),
       ),
@@ -360,7 +358,7 @@ export async function run(): Promise<void> {
       table,
       '',
       `- ${ratio('send message')}`,
-      `- ${ratio(`send, ${CONCURRENT} concurrent senders across ${CONCURRENT} channels`)}`,
+      `- ${ratio(CONCURRENT_SCENARIO)}`,
       `- Search index (effects outbox, applied by the running worker): caught up ${sequentialDrainMs.toFixed(0)} ms after the last sequential send and ${concurrentDrainMs.toFixed(0)} ms after the last concurrent one; a search of one concurrent channel then found ${indexed.messages.length} messages (limit 100, of ${CONCURRENT_SENDS / CONCURRENT} sent).`,
       ...targets(results),
       `- ${ratio('history newest page (50)')}`,

@@ -1,3 +1,4 @@
+import { isSwitchboardError } from '../../../src/errors/index.js';
 import { createMessagingServices, type MessagingServices } from '../../../src/modules/messaging/index.js';
 import type { TimeSource } from '../../../src/modules/messaging/snowflake.js';
 import { messagingMigrations } from '../../../src/modules/messaging/migrations.js';
@@ -50,4 +51,15 @@ export class FakeTime implements TimeSource {
     this.sleeps.push(ms);
     this.current += Math.max(1, ms);
   }
+}
+
+/** The catalogue code a call fails with, or 'no error'; other errors are rethrown. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isSwitchboardError(error)) return error.code;
+    throw error;
+  }
+  return 'no error';
 }

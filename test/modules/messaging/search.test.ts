@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSwitchboardError } from '../../../src/errors/index.js';
 import { createMessagingServices, type MessagingServices } from '../../../src/modules/messaging/index.js';
 import { messagingMigrations } from '../../../src/modules/messaging/migrations.js';
 import { messagingTables } from '../../../src/modules/messaging/tables.js';
@@ -10,7 +9,7 @@ import type { RelationalStore } from '../../../src/ports/relational/store.js';
 import { createMetricsRegistry } from '../../../src/shared/metrics.js';
 import { createTestContext } from '../../helpers/context.js';
 import { postgresTestUrl } from '../../helpers/services.js';
-import { messagingHarness } from './helpers.js';
+import { codeOf, messagingHarness } from './helpers.js';
 
 interface SearchHarness {
   svc: MessagingServices;
@@ -48,16 +47,6 @@ async function postgresHarness(url: string): Promise<SearchHarness> {
       }
     },
   };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isSwitchboardError(error)) return error.code;
-    throw error;
-  }
-  return 'no error';
 }
 
 function searchSuite(label: string, open: () => Promise<SearchHarness>): void {

@@ -3,28 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isSwitchboardError } from '../../../src/errors/index.js';
 import { CachedFacts } from '../../../src/ports/hot-state/cached-facts.js';
 import type { BatchOp, WideColumnEngine } from '../../../src/ports/wide-column/engine.js';
 import type { Message } from '../../../src/modules/messaging/types.js';
 import type { SearchDatabase } from '../../../src/modules/messaging/search/migrations.js';
 import { messageEffectsProgressTable, messagesTable } from '../../../src/modules/messaging/tables.js';
-import { messagingHarness, type MessagingHarness } from './helpers.js';
+import { codeOf, messagingHarness, type MessagingHarness } from './helpers.js';
 
 /**
  * Issue 19's send path: cached roles invalidated from the next request on (one instance, and
  * two instances sharing Redis), and the search index applied from the effects outbox after
  * a crash, idempotently, and without losing a change whose write committed out of id order.
  */
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isSwitchboardError(error)) return error.code;
-    throw error;
-  }
-  return 'no error';
-}
 
 function indexedIds(h: MessagingHarness, channelId: string): Promise<string[]> {
   return (
