@@ -24,6 +24,7 @@ const SENDS = Number(process.env['SWITCHBOARD_BENCH_SCYLLA_SENDS'] ?? 2_000);
 const LONG_CHANNEL = 5_000;
 const CONCURRENT = 32;
 const READS = 2_000;
+const REACTIONS = 1_000;
 
 interface OpTotal {
   seconds: number;
@@ -217,6 +218,56 @@ export async function runScyllaMessagingBench(): Promise<{ results: ScenarioResu
         `- newest 50, ${name}: the replica read ${stats.liveRows} live rows and ${stats.tombstoneCells} tombstone cells (query tracing).`,
       );
     }
+
+    // Reactions keep their lightweight transaction (counts equal rows): what it costs.
+    const target = (await messaging.messages.history(short.id, 'reader', { limit: 1 })).messages[0]!;
+    // One new reaction per call (warm-up calls included): a different message of the long channel each time.
+    const reacted: bigint[] = [];
+    while (reacted.length < REACTIONS + REACTIONS / 10) {
+      const before = reacted.at(-1);
+      const page = await messaging.messages.history(long.id, 'reader', {
+        limit: 100,
+        ...(before !== undefined ? { before } : {}),
+      });
+      reacted.push(...page.messages.map((m) => m.id));
+    }
+    const reactionInsert = `INSERT INTO ${keyspace}.message_reactions (channel_id, message_id, emoji, user_id, reacted_at) VALUES (?, ?, ?, ?, ?)`;
+    const reactionRow = (i: number, tag: string) => [short.id, target.id, '👍', `${tag}-${i}`, new Date()];
+    results.push(
+      await measure(
+        { suite: SUITE, scenario: 'cluster: reaction add', subject: 'switchboard', iterations: REACTIONS },
+        (i) => messaging.reactions.add(long.id, 'reader', reacted[i]!, '👍'),
+      ),
+    );
+    results.push(
+      await measure(
+        {
+          suite: SUITE,
+          scenario: 'cluster: reaction add',
+          subject: 'raw cassandra-driver, INSERT IF NOT EXISTS',
+          iterations: REACTIONS,
+        },
+        (i) => raw.execute(`${reactionInsert} IF NOT EXISTS`, reactionRow(i, 'lwt'), write),
+      ),
+    );
+    results.push(
+      await measure(
+        {
+          suite: SUITE,
+          scenario: 'cluster: reaction add',
+          subject: 'raw cassandra-driver, plain INSERT',
+          iterations: REACTIONS,
+        },
+        (i) => raw.execute(reactionInsert, reactionRow(i, 'plain'), write),
+      ),
+    );
+    const reaction = (subject: string) =>
+      results.find((r) => r.scenario === 'cluster: reaction add' && r.subject === subject)!;
+    const lwt = reaction('raw cassandra-driver, INSERT IF NOT EXISTS');
+    const plain = reaction('raw cassandra-driver, plain INSERT');
+    notes.push(
+      `- Reaction add keeps \`IF NOT EXISTS\` (a Paxos round) so reaction counts equal rows: the raw conditional insert's p50 is ${(lwt.p50Ms / plain.p50Ms).toFixed(1)}× the plain insert's (${lwt.p50Ms.toFixed(2)} vs ${plain.p50Ms.toFixed(2)} ms); switchboard's add (claim, counter, feed event) p50 ${reaction('switchboard').p50Ms.toFixed(2)} ms.`,
+    );
 
     const pair = (scenario: string) => {
       const s = results.find((r) => r.scenario === scenario && r.subject === 'switchboard')!;
