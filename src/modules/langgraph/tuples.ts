@@ -135,9 +135,12 @@ export class TupleReader {
 
   /** The writes of a checkpoint in LangGraph's order (task path, task id, index). */
   private async writeRows(threadId: string, ns: string, checkpointId: string): Promise<WriteRow[]> {
-    const rows = await rowsOf(this.engine, lgWrites, {
-      key: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId },
-    });
+    // Nearly always one page (often an empty one), read without rowsOf's paging loop: a list()
+    // reads this for every checkpoint, and the loop's promise hops cost about as much as the read.
+    const key = { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId };
+    const first = await this.engine.slice(lgWrites, { key, limit: 500 });
+    const rows = first.nextPageToken === null ? first.rows : await rowsOf(this.engine, lgWrites, { key });
+    if (rows.length < 2) return rows;
     return rows
       .map((row) => ({ row, key: writesSortKey(row.task_path ?? '', row.task_id, row.idx) }))
       .sort((a, b) => compareWritesSortKeys(a.key, b.key))
@@ -150,6 +153,7 @@ export class TupleReader {
     checkpointId: string,
   ): Promise<CheckpointPendingWrite[]> {
     const rows = await this.writeRows(threadId, ns, checkpointId);
+    if (rows.length === 0) return [];
     return Promise.all(
       rows.map(
         async (row) =>
