@@ -67,7 +67,9 @@ export class HeadCache {
     const previous = this.heads.get(headKey(threadId, ns));
     const blobs: HeadBlobs =
       previous !== undefined && previous.checkpointId === parentId ? previous.blobs : new Map();
-    for (const [channel, version, blob] of changed) blobs.set(channel, { version, blob });
+    // A copy: the serde may have returned the caller's own array (a "bytes" value).
+    for (const [channel, version, blob] of changed)
+      blobs.set(channel, { version, blob: { type: blob.type, bytes: blob.bytes.slice() } });
     this.set(threadId, ns, checkpointId, blobs);
   }
 

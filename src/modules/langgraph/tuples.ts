@@ -95,7 +95,9 @@ export class TupleReader {
             : (options.blobs?.(channel, version) ?? (await this.readBlob(threadId, ns, channel, version)));
         if (blob === undefined) return undefined;
         found.set(channel, { version, blob });
-        return [channel, await this.load(blob.type, blob.bytes)] as const;
+        // The serde gets a copy: a blob may be cached or shared by several checkpoints, and a
+        // serde may hand its input back as the value (JsonPlusSerializer does for "bytes").
+        return [channel, await this.load(blob.type, blob.bytes.slice())] as const;
       }),
     );
     if (options.remember) this.heads.remember(threadId, ns, row.checkpoint_id, found);

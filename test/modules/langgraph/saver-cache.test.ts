@@ -56,6 +56,25 @@ describe('SwitchboardSaver caches and bulk reads (issue 20)', () => {
     expect(values(await a.getTuple(config))).toEqual({ topic: 'new' });
   });
 
+  it('hands out copies: changing a value read or written does not change what is cached', async () => {
+    const saver = new SwitchboardSaver(context.wideColumn);
+    const config = { configurable: { thread_id: 'bytes-thread', checkpoint_ns: '' } };
+    const audio = new Uint8Array([1, 2, 3]);
+    await saver.put(
+      config,
+      checkpoint({ audio }, { audio: 1 }),
+      { source: 'input', step: 0, parents: {} },
+      {
+        audio: 1,
+      },
+    );
+    audio[0] = 9;
+    const read = values(await saver.getTuple(config))?.audio as Uint8Array;
+    expect([...read]).toEqual([1, 2, 3]);
+    read[1] = 9;
+    expect([...(values(await saver.getTuple(config))?.audio as Uint8Array)]).toEqual([1, 2, 3]);
+  });
+
   it('indexes a thread again when its next checkpoint follows a deletion by another process', async () => {
     const [a, b] = [new SwitchboardSaver(context.wideColumn), new SwitchboardSaver(context.wideColumn)];
     const config = { configurable: { thread_id: 'deleted-meanwhile', checkpoint_ns: '' } };
