@@ -1,18 +1,13 @@
 import type { RunnableConfig } from '@langchain/core/runnables';
 import {
   BaseCheckpointSaver,
-  compareWritesSortKeys,
   copyCheckpoint,
   getCheckpointId,
-  maxChannelVersion,
-  TASKS,
   WRITES_IDX_MAP,
-  writesSortKey,
   type ChannelVersions,
   type Checkpoint,
   type CheckpointListOptions,
   type CheckpointMetadata,
-  type CheckpointPendingWrite,
   type CheckpointTuple,
   type PendingWrite,
   type SerializerProtocol,
@@ -20,6 +15,8 @@ import {
 import type { Row } from '../../ports/wide-column/declare.js';
 import { batchOp, type BatchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
 import { allRows, rowsOf } from '../../ports/wide-column/rows.js';
+import { HeadCache, stored } from './blob-cache.js';
+import { TupleReader, type BlobSource } from './tuples.js';
 import { lgBlobs, lgCheckpoints, lgNamespaces, lgThreads, lgWrites } from './tables.js';
 import { allShardRows, shardOf, ttlOption } from './shards.js';
 
@@ -27,12 +24,18 @@ export interface SwitchboardSaverOptions {
   serde?: SerializerProtocol;
   /** Expire checkpoints and writes this long after they are written (default: never). */
   ttlSeconds?: number;
+  /**
+   * Bytes of channel values kept in memory for the latest checkpoint of recently used thread
+   * namespaces (blob-cache.ts; default 32 MiB, 0: none). Not used with `ttlSeconds`: a value
+   * expiring in the store before the checkpoint naming it must not outlive it here.
+   */
+  cacheBytes?: number;
 }
 
 type CheckpointRow = Row<typeof lgCheckpoints>;
-type WriteRow = Row<typeof lgWrites>;
 /** Checkpoints of a list() assembled concurrently. */
 const ASSEMBLE_AT_ONCE = 16;
+const DEFAULT_CACHE_BYTES = 32 * 2 ** 20;
 
 /**
  * A LangGraph.js checkpoint saver on Switchboard's wide-column port: the embedded engine on
@@ -47,6 +50,8 @@ const ASSEMBLE_AT_ONCE = 16;
  */
 export class SwitchboardSaver extends BaseCheckpointSaver {
   private readonly ttl: { ttlSeconds?: number };
+  private readonly heads: HeadCache;
+  private readonly tuples: TupleReader;
 
   constructor(
     private readonly engine: WideColumnEngine,
@@ -54,6 +59,10 @@ export class SwitchboardSaver extends BaseCheckpointSaver {
   ) {
     super(options.serde);
     this.ttl = ttlOption(options.ttlSeconds);
+    this.heads = new HeadCache(
+      options.ttlSeconds !== undefined ? 0 : (options.cacheBytes ?? DEFAULT_CACHE_BYTES),
+    );
+    this.tuples = new TupleReader(engine, this.serde, this.heads, () => this.getNextVersion(undefined));
   }
 
   /** A saver on an open Switchboard's wide-column port (its tables come with `schema apply`). */
@@ -78,7 +87,7 @@ export class SwitchboardSaver extends BaseCheckpointSaver {
             limit: 1,
           })
         ).rows[0];
-    return row ? this.toTuple(row) : undefined;
+    return row ? this.tuples.toTuple(row, { remember: true }) : undefined;
   }
 
   async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
@@ -88,6 +97,9 @@ export class SwitchboardSaver extends BaseCheckpointSaver {
     const onlyId = getCheckpointId(config);
     const beforeId = before?.configurable?.checkpoint_id as string | undefined;
     const threadId = config.configurable?.thread_id as string | undefined;
+    // Listing everything needs (nearly) every value of the namespace: past the first few
+    // checkpoints, its blobs are read in one pass instead of a point read per channel each.
+    const readsAll = options.limit === undefined && filter === undefined && !onlyId;
     const threads = threadId !== undefined ? [threadId] : await this.listThreads();
     for (const thread of threads) {
       const namespaces = onlyNs !== undefined ? [onlyNs] : await this.namespaces(thread);
@@ -105,15 +117,22 @@ export class SwitchboardSaver extends BaseCheckpointSaver {
         );
         // Tuples are assembled (channel values, pending writes) a few at a time, concurrently.
         let pending: { row: CheckpointRow; metadata: CheckpointMetadata }[] = [];
+        let blobs: BlobSource | undefined;
+        let flushed = false;
         const flush = async function* (this: SwitchboardSaver) {
-          const tuples = await Promise.all(pending.map(({ row, metadata }) => this.toTuple(row, metadata)));
+          if (readsAll && flushed && blobs === undefined)
+            blobs = await this.tuples.namespaceBlobs(thread, ns);
+          const tuples = await Promise.all(
+            pending.map(({ row, metadata }) => this.tuples.toTuple(row, { metadata, blobs })),
+          );
           pending = [];
+          flushed = true;
           yield* tuples;
         }.bind(this);
         for await (const row of rows) {
           if (remaining <= 0) break;
           if (onlyId && row.checkpoint_id !== onlyId) continue;
-          const metadata = await this.load<CheckpointMetadata>(row.metadata_type, row.metadata);
+          const metadata = await this.tuples.load<CheckpointMetadata>(row.metadata_type, row.metadata);
           if (
             filter &&
             !Object.entries(filter).every(([k, v]) => (metadata as Record<string, unknown>)[k] === v)
@@ -176,9 +195,19 @@ export class SwitchboardSaver extends BaseCheckpointSaver {
         },
         this.ttl,
       ),
+      // Written with every checkpoint, so a thread deleted by another process is indexed again
+      // by its next checkpoint; rewriting an unchanged index row costs the embedded engine a
+      // key lookup and no page write (sql.ts).
       batchOp.insert(lgNamespaces, { thread_id: threadId, checkpoint_ns: ns }, this.ttl),
       batchOp.insert(lgThreads, { shard: shardOf(threadId), thread_id: threadId }, this.ttl),
     ]);
+    this.heads.advance(
+      threadId,
+      ns,
+      parent,
+      checkpoint.id,
+      changed.map(([channel, version], i) => [channel, String(version), stored(blobs[i]!)]),
+    );
     return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id } };
   }
 
@@ -213,6 +242,14 @@ export class SwitchboardSaver extends BaseCheckpointSaver {
   }
 
   async deleteThread(threadId: string): Promise<void> {
+    try {
+      await this.deletePartitions(threadId);
+    } finally {
+      this.heads.forget(threadId);
+    }
+  }
+
+  private async deletePartitions(threadId: string): Promise<void> {
     const namespaces = await this.namespaces(threadId);
     for (const ns of namespaces) {
       // Writes first: a crash midway leaves checkpoints whose writes are gone, never writes
@@ -231,101 +268,6 @@ export class SwitchboardSaver extends BaseCheckpointSaver {
     }
     await this.engine.deletePartition(lgNamespaces, { thread_id: threadId });
     await this.engine.delete(lgThreads, { shard: shardOf(threadId), thread_id: threadId });
-  }
-
-  private async toTuple(row: CheckpointRow, loadedMetadata?: CheckpointMetadata): Promise<CheckpointTuple> {
-    const threadId = row.thread_id;
-    const ns = row.checkpoint_ns;
-    const checkpoint = await this.load<Checkpoint>(row.checkpoint_type, row.checkpoint);
-    checkpoint.channel_values = await this.channelValues(threadId, ns, checkpoint.channel_versions);
-    const parent = row.parent_checkpoint_id ?? undefined;
-    // Checkpoints before format 4 kept pending sends as writes of the parent: fold them in.
-    if (checkpoint.v < 4 && parent !== undefined)
-      await this.migratePendingSends(checkpoint, threadId, ns, parent);
-    const [metadata, pendingWrites] = await Promise.all([
-      loadedMetadata ?? this.load<CheckpointMetadata>(row.metadata_type, row.metadata),
-      this.pendingWrites(threadId, ns, row.checkpoint_id),
-    ]);
-    const tuple: CheckpointTuple = {
-      config: { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: row.checkpoint_id } },
-      checkpoint,
-      metadata,
-      pendingWrites,
-    };
-    if (parent !== undefined) {
-      tuple.parentConfig = {
-        configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: parent },
-      };
-    }
-    return tuple;
-  }
-
-  /** The values of the channel versions a checkpoint names, one point read each (in parallel). */
-  private async channelValues(
-    threadId: string,
-    ns: string,
-    versions: Record<string, string | number>,
-  ): Promise<Record<string, unknown>> {
-    const entries = await Promise.all(
-      Object.entries(versions).map(async ([channel, version]) => {
-        const blob = await this.engine.get(lgBlobs, {
-          thread_id: threadId,
-          checkpoint_ns: ns,
-          channel,
-          version: String(version),
-        });
-        return blob ? ([channel, await this.load(blob.value_type, blob.value)] as const) : undefined;
-      }),
-    );
-    return Object.fromEntries(entries.filter((e) => e !== undefined));
-  }
-
-  /** The writes of a checkpoint in LangGraph's order (task path, task id, index). */
-  private async writeRows(threadId: string, ns: string, checkpointId: string): Promise<WriteRow[]> {
-    const rows = await rowsOf(this.engine, lgWrites, {
-      key: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId },
-    });
-    return rows
-      .map((row) => ({ row, key: writesSortKey(row.task_path ?? '', row.task_id, row.idx) }))
-      .sort((a, b) => compareWritesSortKeys(a.key, b.key))
-      .map(({ row }) => row);
-  }
-
-  private async pendingWrites(
-    threadId: string,
-    ns: string,
-    checkpointId: string,
-  ): Promise<CheckpointPendingWrite[]> {
-    const rows = await this.writeRows(threadId, ns, checkpointId);
-    return Promise.all(
-      rows.map(
-        async (row) =>
-          [
-            row.task_id,
-            row.channel ?? '',
-            await this.load(row.value_type, row.value),
-          ] as CheckpointPendingWrite,
-      ),
-    );
-  }
-
-  private async migratePendingSends(checkpoint: Checkpoint, threadId: string, ns: string, parent: string) {
-    const sends = await Promise.all(
-      (await this.writeRows(threadId, ns, parent))
-        .filter((row) => row.channel === TASKS)
-        .map((row) => this.load(row.value_type, row.value)),
-    );
-    const values = checkpoint.channel_values as Record<string, unknown>;
-    values[TASKS] = sends;
-    const versions = checkpoint.channel_versions as Record<string, string | number>;
-    versions[TASKS] =
-      Object.keys(versions).length > 0
-        ? maxChannelVersion(...Object.values(versions))
-        : this.getNextVersion(undefined);
-  }
-
-  private load<T>(type: string | null, bytes: Uint8Array | null): Promise<T> {
-    return this.serde.loadsTyped(type ?? 'json', bytes ?? new Uint8Array()) as Promise<T>;
   }
 
   private async namespaces(threadId: string): Promise<string[]> {

@@ -1,5 +1,8 @@
 import type { Row, TableDef } from './declare.js';
-import type { SliceQuery, WideColumnEngine } from './engine.js';
+import type { Page, SliceQuery, WideColumnEngine } from './engine.js';
+
+/** Rows per page unless the caller says otherwise. */
+const PAGE_SIZE = 500;
 
 /**
  * Every row of a slice, page after page (`pageSize` rows per round trip), read lazily: a
@@ -9,7 +12,7 @@ export async function* allRows<T extends TableDef>(
   engine: WideColumnEngine,
   table: T,
   query: Omit<SliceQuery<T>, 'pageToken' | 'limit'>,
-  pageSize = 500,
+  pageSize = PAGE_SIZE,
 ): AsyncGenerator<Row<T>> {
   let pageToken: string | null = null;
   do {
@@ -23,13 +26,27 @@ export async function* allRows<T extends TableDef>(
   } while (pageToken !== null);
 }
 
-/** Every row of a slice as an array (for slices known to be small). */
+/**
+ * Every row of a slice as an array (for slices known to be small). Pages are read in a plain
+ * loop rather than through `allRows`: an async generator costs a few promise hops per row and
+ * per page, which more than doubled the cost of reading a small partition on the embedded
+ * engine (~6 µs instead of ~2.5 µs for an empty one).
+ */
 export async function rowsOf<T extends TableDef>(
   engine: WideColumnEngine,
   table: T,
   query: Omit<SliceQuery<T>, 'pageToken' | 'limit'>,
 ): Promise<Row<T>[]> {
   const rows: Row<T>[] = [];
-  for await (const row of allRows(engine, table, query)) rows.push(row);
+  let pageToken: string | null = null;
+  do {
+    const page: Page<Row<T>> = await engine.slice(table, {
+      ...query,
+      limit: PAGE_SIZE,
+      pageToken,
+    } as SliceQuery<T>);
+    for (const row of page.rows) rows.push(row);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== null);
   return rows;
 }

@@ -88,21 +88,30 @@ function upsertSql(shape: TableShape, columns: readonly string[], withMarker: bo
   const names = key.map(q);
   const values = key.map(() => '?');
   const sets: string[] = [];
+  const changes: string[] = [];
+  const assign = (column: string, value: string) => {
+    sets.push(`${q(column)} = ${value}`);
+    changes.push(`${q(column)} IS NOT ${value}`);
+  };
   if (withMarker) {
     names.push(q(MARKER), q(MARKER_EXP));
     values.push('1', '@exp');
-    sets.push(`${q(MARKER)} = 1`, `${q(MARKER_EXP)} = excluded.${q(MARKER_EXP)}`);
+    assign(MARKER, '1');
+    assign(MARKER_EXP, `excluded.${q(MARKER_EXP)}`);
   }
   for (const c of columns) {
     names.push(q(c), q(expColumn(c)));
     values.push('?', '@exp');
-    sets.push(`${q(c)} = excluded.${q(c)}`, `${q(expColumn(c))} = excluded.${q(expColumn(c))}`);
+    assign(c, `excluded.${q(c)}`);
+    assign(expColumn(c), `excluded.${q(expColumn(c))}`);
   }
   // An UPDATE naming no cell never happens (rules.checkSet refuses it); an INSERT of only the
-  // key still sets the marker, so `sets` is never empty.
+  // key still sets the marker, so `sets` is never empty. A write that would leave the row as
+  // it is (an index row written again, without TTL) is skipped by the WHERE: the same result,
+  // but its page is not dirtied, so the commit writes no WAL frame for it.
   return (
     `INSERT INTO ${q(shape.name)} (${names.join(', ')}) VALUES (${values.join(', ')}) ` +
-    `ON CONFLICT (${key.map(q).join(', ')}) DO UPDATE SET ${sets.join(', ')}`
+    `ON CONFLICT (${key.map(q).join(', ')}) DO UPDATE SET ${sets.join(', ')} WHERE ${changes.join(' OR ')}`
   );
 }
 
