@@ -302,19 +302,26 @@ export class MessageEffects {
   }
 
   private async apply(rows: { channel_id: string | null; message_id: bigint | null }[]): Promise<void> {
-    const distinct = new Map<string, { channelId: string; messageId: bigint }>();
-    for (const row of rows)
-      if (row.channel_id !== null && row.message_id !== null)
-        distinct.set(`${row.channel_id}:${row.message_id}`, {
-          channelId: row.channel_id,
-          messageId: row.message_id,
-        });
-    const changes = await Promise.all(
-      [...distinct.values()].map(async (c) => {
-        const row = await this.deps.store.get(c.channelId, c.messageId);
-        return { ...c, message: row ? rowToMessage(row) : null };
-      }),
-    );
+    // Distinct messages per channel: an effect syncs a message to its current state, so one
+    // read serves every row of it in the page.
+    const byChannel = new Map<string, Set<bigint>>();
+    for (const row of rows) {
+      if (row.channel_id === null || row.message_id === null) continue;
+      const ids = byChannel.get(row.channel_id) ?? new Set<bigint>();
+      ids.add(row.message_id);
+      byChannel.set(row.channel_id, ids);
+    }
+    const changes = (
+      await Promise.all(
+        [...byChannel].map(async ([channelId, ids]) => {
+          const stored = await this.deps.store.getMany(channelId, [...ids]);
+          return [...ids].map((messageId) => {
+            const row = stored.get(messageId);
+            return { channelId, messageId, message: row ? rowToMessage(row) : null };
+          });
+        }),
+      )
+    ).flat();
     await this.deps.target.sync(changes);
     this.applied.inc(rows.length);
   }

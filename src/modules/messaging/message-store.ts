@@ -16,6 +16,8 @@ import type { Attachment } from './validation.js';
 export type MessageRow = Row<typeof messagesTable>;
 
 const KNOWN_BUCKETS_MAX = 50_000;
+/** From this many ids in one bucket, getMany reads their range in one slice. */
+const RANGE_READ_MIN = 4;
 
 /**
  * Store access for messages and their channel bookkeeping (wide-column only, no rules).
@@ -83,6 +85,45 @@ export class MessageStore {
   private remember(marker: string): void {
     if (this.knownBuckets.size >= KNOWN_BUCKETS_MAX) this.knownBuckets.clear();
     this.knownBuckets.add(marker);
+  }
+
+  /**
+   * Several messages of one channel by id (the effects worker's page). Ids of one bucket are
+   * read with one slice over their range when there are a few of them (a send burst is a run
+   * of nearby ids), the rest point by point; ids not stored are absent from the map.
+   */
+  async getMany(channelId: string, ids: readonly bigint[]): Promise<Map<bigint, MessageRow>> {
+    const found = new Map<bigint, MessageRow>();
+    const byBucket = new Map<number, bigint[]>();
+    for (const id of ids) {
+      const bucket = bucketOfId(id);
+      byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), id]);
+    }
+    await Promise.all(
+      [...byBucket].map(async ([bucket, wanted]) => {
+        if (wanted.length >= RANGE_READ_MIN) {
+          const sorted = [...wanted].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          const page = await this.engine.slice(messagesTable, {
+            key: { channel_id: channelId, bucket },
+            range: { column: 'message_id', gte: sorted[0]!, lte: sorted[sorted.length - 1]! },
+            order: 'ASC',
+            // Other writers' messages may sit between them: read a few more, then fall back.
+            limit: Math.min(wanted.length * 4, 1000),
+          });
+          const want = new Set(wanted);
+          for (const row of page.rows) if (want.has(row.message_id)) found.set(row.message_id, row);
+        }
+        await Promise.all(
+          wanted
+            .filter((id) => !found.has(id))
+            .map(async (id) => {
+              const row = await this.get(channelId, id);
+              if (row) found.set(id, row);
+            }),
+        );
+      }),
+    );
+    return found;
   }
 
   async get(channelId: string, id: bigint): Promise<MessageRow | null> {
