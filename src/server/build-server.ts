@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Switchboard } from '../app/create-switchboard.js';
 import { keyGuard } from '../auth/guard.js';
 import { registerDocs } from './docs.js';
+import { dashboardRoutes } from './dashboard.js';
 import { clientErrorHandler, frameworkErrors, trackRoutes } from './edge/client-errors.js';
 import { installJsonBodyParser } from './edge/json-body.js';
 import { installPageTokens, pageTokenSecret } from './edge/page-tokens.js';
@@ -26,6 +27,8 @@ export interface BuildServerOptions {
    * (`switchboard consume`), so they can still be probed and scraped.
    */
   opsOnly?: boolean;
+  /** Where the built dashboard is (default: dist/dashboard, see dashboard.ts). */
+  dashboardDir?: string;
 }
 
 /**
@@ -81,6 +84,7 @@ export async function buildServer(
     ...(config.server.docs_requires_key ? { guard: keyGuard(keys, { scope: 'read' }) } : {}),
   });
   opsRoutes(app, switchboard);
+  dashboardRoutes(app, options.dashboardDir);
 
   await app.register(
     async (v1) => {
