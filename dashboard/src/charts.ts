@@ -41,7 +41,10 @@ export class LineChart {
         height: this.options.height ?? Math.max(180, Math.round(width / 3.2)),
         cursor: { drag: { x: false, y: false } },
         legend: { show: true },
-        scales: { x: { time: true } },
+        // One point (the first poll) would make uPlot span years: show at least a minute around it.
+        scales: {
+          x: { time: true, range: (_u, min, max) => (max - min < 60 ? [max - 60, max + 5] : [min, max]) },
+        },
         axes: [
           { stroke: '#9aa4b2', grid: { stroke: '#2a3140' } },
           { stroke: '#9aa4b2', grid: { stroke: '#2a3140' }, label: this.options.yLabel ?? '', size: 60 },

@@ -167,15 +167,18 @@ export function callCenterPage(container: HTMLElement, params: string[]): () => 
         ),
       );
       scheduleSnapshot();
+      if (type === 'call.ended') callEnded();
     },
   });
 
-  const stopAnalytics = every(ANALYTICS_MS, async () => {
+  const loadAnalytics = async () => {
     const now = new Date();
     const midnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     try {
+      // To the end of the day, not now: a simulated day (`simulate callcenter`) stamps calls ahead of the wall clock.
+      const tomorrow = new Date(midnight.getTime() + 86_400_000);
       const a = await getJson<Analytics>(
-        `/v1/callcenter/analytics?from=${midnight.toISOString()}&to=${new Date(now.getTime() + 60_000).toISOString()}`,
+        `/v1/callcenter/analytics?from=${midnight.toISOString()}&to=${tomorrow.toISOString()}`,
       );
       if (a.overall.total === 0) return level.empty('No calls today yet.');
       level.ready();
@@ -200,12 +203,26 @@ export function callCenterPage(container: HTMLElement, params: string[]): () => 
     } catch (error) {
       level.error(`Today's figures could not be read: ${errorText(error)}`);
     }
-  });
+  };
+  const stopAnalytics = every(ANALYTICS_MS, loadAnalytics);
+  // An ended call changes today's figures: reread them then, at most every 5 s.
+  let lastAnalytics = 0;
+  let analyticsTimer: ReturnType<typeof setTimeout> | undefined;
+  const callEnded = () => {
+    if (analyticsTimer) return;
+    const wait = Math.max(0, lastAnalytics + 5_000 - Date.now());
+    analyticsTimer = setTimeout(() => {
+      analyticsTimer = undefined;
+      lastAnalytics = Date.now();
+      void loadAnalytics();
+    }, wait);
+  };
 
   return () => {
     stream.close();
     stopAnalytics();
     clearTimeout(pending);
+    clearTimeout(analyticsTimer);
     chart.destroy();
   };
 }
