@@ -1123,6 +1123,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messaging/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The busiest channels by messages per minute, and the Telegram bridge outbox
+         * @description Looks at the newest `scan` channels (default 500; `truncated` says there are more): messages this minute and last minute from the live counters, the total for the busiest. `telegram` is the bridge: linked chats, sends pending and failed, the age of the oldest pending send (the lag), the last failure and updates ignored in the last hour.
+         */
+        get: operations["messaging.getActivity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/presence": {
         parameters: {
             query?: never;
@@ -9838,6 +9858,96 @@ export interface operations {
             };
             /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "messaging.getActivity": {
+        parameters: {
+            query?: {
+                limit?: number;
+                scan?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        at: string;
+                        busiest: {
+                            channelId: string;
+                            kind: string;
+                            messagesLastMinute: number;
+                            messagesThisMinute: number;
+                            messagesTotal: number;
+                            title: string;
+                        }[];
+                        messagesLastMinute: number;
+                        messagesThisMinute: number;
+                        scanned: number;
+                        telegram: {
+                            failed: number;
+                            ignoredUpdatesLastHour: number;
+                            lastError: string | null;
+                            linkedChats: number;
+                            oldestPendingSeconds: number | null;
+                            pending: number;
+                        };
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

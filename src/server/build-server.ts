@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Switchboard } from '../app/create-switchboard.js';
 import { keyGuard } from '../auth/guard.js';
 import { registerDocs } from './docs.js';
+import { dashboardApiRoutes } from './dashboard-api.js';
 import { dashboardRoutes } from './dashboard.js';
 import { clientErrorHandler, frameworkErrors, trackRoutes } from './edge/client-errors.js';
 import { installJsonBodyParser } from './edge/json-body.js';
@@ -96,6 +97,7 @@ export async function buildServer(
           await m.routes!(scope, switchboard.services[m.name], context);
         });
       }
+      await v1.register(async (scope) => dashboardApiRoutes(scope, switchboard));
       if (options.routes) await v1.register(async (scope) => options.routes!(scope));
     },
     { prefix: '/v1' },
