@@ -58,7 +58,10 @@ export async function openBrowser(origin: string): Promise<Browser> {
     if (message.type() !== 'error') return;
     const status = /status of (\d{3})/.exec(message.text())?.[1];
     if (status && allowed.has(Number(status))) return;
-    consoleErrors.push(message.text());
+    // /ready answers 503 whenever a port or worker fails (on a loaded machine a health check can
+    // miss ready_timeout_ms): that is its report, which the overview shows, not a page error.
+    if (status === '503' && new URL(message.location().url || origin).pathname === '/ready') return;
+    consoleErrors.push(`${message.text()} (${message.location().url})`);
   });
   page.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
   context.on('request', (request) => {
