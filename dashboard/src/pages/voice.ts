@@ -149,7 +149,8 @@ export function voicePage(container: HTMLElement, params: string[]): () => void 
     }
 
     try {
-      const recent = await getJson<Recent>(`/v1/interactions/recent?minutes=60&to=${to}&limit=10`);
+      // The last hour plus the few minutes ahead that `to` reaches (AHEAD_MS).
+      const recent = await getJson<Recent>(`/v1/interactions/recent?minutes=65&to=${to}&limit=10`);
       if (recent.errors.length === 0)
         errors.empty('No invalid events or processing failures in the last hour.');
       else {
