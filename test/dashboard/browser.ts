@@ -37,8 +37,12 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Headless Chromium with a fresh profile, watching the console and every request. */
-export async function openBrowser(origin: string): Promise<Browser> {
+/**
+ * Headless Chromium with a fresh profile, watching the console and every request. `origin` is
+ * read when a request is made, so the browser can start before the service has its port.
+ */
+export async function openBrowser(serviceOrigin: string | (() => string)): Promise<Browser> {
+  const originOf = typeof serviceOrigin === 'string' ? () => serviceOrigin : serviceOrigin;
   const profile = mkdtempSync(join(tmpdir(), 'switchboard-chromium-'));
   mkdirSync(SCREENSHOTS, { recursive: true });
   const context = await chromium.launchPersistentContext(profile, {
@@ -60,13 +64,13 @@ export async function openBrowser(origin: string): Promise<Browser> {
     if (status && allowed.has(Number(status))) return;
     // /ready answers 503 whenever a port or worker fails (on a loaded machine a health check can
     // miss ready_timeout_ms): that is its report, which the overview shows, not a page error.
-    if (status === '503' && new URL(message.location().url || origin).pathname === '/ready') return;
+    if (status === '503' && new URL(message.location().url || originOf()).pathname === '/ready') return;
     consoleErrors.push(`${message.text()} (${message.location().url})`);
   });
   page.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
   context.on('request', (request) => {
     const url = request.url();
-    if (!url.startsWith(`${origin}/`) && !url.startsWith('data:')) foreignRequests.push(url);
+    if (!url.startsWith(`${originOf()}/`) && !url.startsWith('data:')) foreignRequests.push(url);
   });
   return {
     page,

@@ -85,6 +85,13 @@ describe.skipIf(missing !== undefined)(
         build({ configFile: join(ROOT, 'dashboard/vite.config.ts'), logLevel: 'error' }),
       ]);
       expect(schema.code, schema.stderr).toBe(0);
+      // Chromium starts while the service does: nothing is requested before `origin` is set.
+      const browserStarted = openBrowser(() => origin);
+      // If anything below fails, afterAll still closes the browser.
+      void browserStarted.then(
+        (b) => (browser = b),
+        () => {},
+      );
       served = await serveCli(cwd, env);
       origin = served.address;
       expect(served.adminKey, 'serve prints the bootstrap admin key on an empty store').toBeDefined();
@@ -129,7 +136,7 @@ describe.skipIf(missing !== undefined)(
         ],
         { cwd, env, timeoutMs: 90_000 },
       );
-      browser = await openBrowser(origin);
+      browser = await browserStarted;
     }, 120_000);
 
     afterAll(async () => {
