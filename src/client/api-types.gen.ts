@@ -1017,6 +1017,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/interactions/recent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The slowest sessions, events per stage and errors by stage and code over a recent window
+         * @description The window is `minutes` back from `to` (default now), at most 360. Sessions are ranked by their worst turn: the STT, LLM and TTS latencies of one turn summed. `truncated` says a stage or the error log had more rows in the window than one request reads (50 000 per stage, 10 000 errors).
+         */
+        get: operations["interactions.getRecent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/interactions/sessions/{sessionId}": {
         parameters: {
             query?: never;
@@ -1095,6 +1115,26 @@ export interface paths {
         };
         /** Search the messages of every channel the acting user belongs to, newest first */
         get: operations["messaging.searchMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messaging/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The busiest channels by messages per minute, and the Telegram bridge outbox
+         * @description Looks at the newest `scan` channels (default 500; `truncated` says there are more): messages this minute and last minute from the live counters, the total for the busiest. `telegram` is the bridge: linked chats, sends pending and failed, the age of the oldest pending send (the lag), the last failure and updates ignored in the last hour.
+         */
+        get: operations["messaging.getActivity"];
         put?: never;
         post?: never;
         delete?: never;
@@ -9131,6 +9171,97 @@ export interface operations {
             };
         };
     };
+    "interactions.getRecent": {
+        parameters: {
+            query?: {
+                limit?: number;
+                minutes?: number;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        errors: {
+                            code: string;
+                            count: number;
+                            stage: string;
+                        }[];
+                        events: {
+                            llm: number;
+                            stt: number;
+                            tts: number;
+                        };
+                        from: string;
+                        slowest_sessions: {
+                            events: number;
+                            last_event_at: string;
+                            mean_turn_ms: number;
+                            session_id: string;
+                            turns: number;
+                            worst_turn_ms: number;
+                        }[];
+                        to: string;
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, BAD_REQUEST, INVALID_ID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden: FORBIDDEN_SCOPE */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     "interactions.listSessionEvents": {
         parameters: {
             query?: {
@@ -9729,6 +9860,96 @@ export interface operations {
             };
             /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "messaging.getActivity": {
+        parameters: {
+            query?: {
+                limit?: number;
+                scan?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A request the edge refuses: REQUEST_TIMEOUT, HEADERS_TOO_LARGE, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A store or the service unavailable: SCHEMA_NOT_APPLIED, QUERY_REJECTED, STORE_UNAVAILABLE, STORE_TIMEOUT, CIRCUIT_OPEN, SHUTTING_DOWN, INTERNAL, WORKER_ID_IN_USE, CLOCK_MOVED_BACKWARDS, CONTENDED, ID_LEASE_UNAVAILABLE, TRANSACTION_MISUSE, TRANSACTION_ABORTED */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        at: string;
+                        busiest: {
+                            channelId: string;
+                            kind: string;
+                            messagesLastMinute: number;
+                            messagesThisMinute: number;
+                            messagesTotal: number;
+                            title: string;
+                        }[];
+                        messagesLastMinute: number;
+                        messagesThisMinute: number;
+                        scanned: number;
+                        telegram: {
+                            failed: number;
+                            ignoredUpdatesLastHour: number;
+                            lastError: string | null;
+                            linkedChats: number;
+                            oldestPendingSeconds: number | null;
+                            pending: number;
+                        };
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request: VALUE_INVALID, VALIDATION_FAILED, MALFORMED_JSON, JSON_TOO_DEEP, INVALID_PAGE_TOKEN, INVALID_USER_ID, BAD_REQUEST, CONTENT_TOO_LONG, INVALID_ID, TEMPLATE_VARIABLE_MISSING, RESERVED_VALUE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, API_KEY_REVOKED, TELEGRAM_SECRET_INVALID */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden: FORBIDDEN_SCOPE, NOT_A_MEMBER, NOT_ALLOWED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,6 +2,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Switchboard } from '../app/create-switchboard.js';
 import { keyGuard } from '../auth/guard.js';
 import { registerDocs } from './docs.js';
+import { dashboardApiRoutes } from './dashboard-api.js';
+import { dashboardRoutes } from './dashboard.js';
 import { clientErrorHandler, frameworkErrors, trackRoutes } from './edge/client-errors.js';
 import { installJsonBodyParser } from './edge/json-body.js';
 import { installPageTokens, pageTokenSecret } from './edge/page-tokens.js';
@@ -26,6 +28,8 @@ export interface BuildServerOptions {
    * (`switchboard consume`), so they can still be probed and scraped.
    */
   opsOnly?: boolean;
+  /** Where the built dashboard is (default: dist/dashboard, see dashboard.ts). */
+  dashboardDir?: string;
 }
 
 /**
@@ -81,6 +85,7 @@ export async function buildServer(
     ...(config.server.docs_requires_key ? { guard: keyGuard(keys, { scope: 'read' }) } : {}),
   });
   opsRoutes(app, switchboard);
+  dashboardRoutes(app, options.dashboardDir);
 
   await app.register(
     async (v1) => {
@@ -92,6 +97,7 @@ export async function buildServer(
           await m.routes!(scope, switchboard.services[m.name], context);
         });
       }
+      await v1.register(async (scope) => dashboardApiRoutes(scope, switchboard));
       if (options.routes) await v1.register(async (scope) => options.routes!(scope));
     },
     { prefix: '/v1' },

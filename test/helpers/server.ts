@@ -36,6 +36,8 @@ export interface TestServerOptions {
   /** Extra routes under /v1 (behind the key guard), e.g. a route that throws. */
   routes?: BuildServerOptions['routes'];
   bodyLimit?: number;
+  /** Where the built dashboard is (default: dist/dashboard). */
+  dashboardDir?: string;
   /** Do not create the admin key (to test the bootstrap key on an empty store). */
   noAdminKey?: boolean;
 }
@@ -62,6 +64,7 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
     app = await buildServer(switchboard, {
       ...(options.routes ? { routes: options.routes } : {}),
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+      ...(options.dashboardDir ? { dashboardDir: options.dashboardDir } : {}),
     });
   } catch (error) {
     await switchboard.close();

@@ -4,6 +4,7 @@ import { defaultInstance, type LoggingConsumer } from './consumer.js';
 import { interactionMetrics } from './metrics.js';
 import { InteractionPublisher } from './publisher.js';
 import { InteractionQueries } from './queries.js';
+import { recentRoute } from './recent-route.js';
 import { interactionRoutes } from './routes.js';
 import { interactionTables } from './tables.js';
 import { ThreadedConsumer } from './thread/threaded-consumer.js';
@@ -72,6 +73,9 @@ export const interactionsModule: ModuleDefinition<InteractionServices> = {
   tables: interactionTables,
   topics: interactionTopicSpecs,
   createServices: createInteractionServices,
-  routes: (app, services) => interactionRoutes(app, services),
+  routes: (app, services, context) => {
+    interactionRoutes(app, services);
+    recentRoute(app, services, context.wideColumn);
+  },
   workers: (services, context) => (context.config.interactions.consumer_enabled ? [services.consumer] : []),
 };
