@@ -16,6 +16,7 @@ export async function openHotState(
       keyPrefix: config.redis.key_prefix,
       connectTimeoutMs: config.redis.connect_timeout_ms,
       registry: deps.registry,
+      ...(deps.logger ? { logger: deps.logger } : {}),
     });
     deps.logger?.info(
       { port: 'hot_state', adapter: 'redis', keyPrefix: config.redis.key_prefix },

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createClient, ErrorReply } from 'redis';
 import { SwitchboardError } from '../../errors/index.js';
@@ -19,6 +20,7 @@ export interface RedisHotStateOptions {
   keyPrefix?: string;
   connectTimeoutMs?: number;
   registry?: Registry;
+  logger?: Logger;
 }
 
 type Client = ReturnType<typeof createClient>;
@@ -28,6 +30,9 @@ type Client = ReturnType<typeof createClient>;
  * down (no offline queue: a typing indicator queued for a minute is worse than an error), and
  * the client reconnects on its own with capped backoff, so health() recovers without a restart.
  */
+/** The watchdog pings at least this often apart (and at most every connect timeout). */
+const WATCHDOG_MIN_MS = 1000;
+
 export async function createRedisHotState(options: RedisHotStateOptions): Promise<HotState> {
   const prefix = options.keyPrefix ?? 'switchboard:';
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
@@ -57,8 +62,52 @@ export async function createRedisHotState(options: RedisHotStateOptions): Promis
   }
   established = true;
 
-  let subscriber: Promise<Client> | undefined;
+  // node-redis 5.9 can mark a connection ready whose socket was reset while it connected
+  // (seen through a proxy that accepts and then resets, as a proxy or load balancer in front
+  // of a restarting Redis does): with no handshake to fail, it reports ready, every command
+  // then waits for a reply that never comes, and it never reconnects. A ping with no answer
+  // while the client says it is ready is that dead connection: drop it and connect again.
   let closed = false;
+  let reviving = false;
+  const revive = () => {
+    if (reviving || closed || !client.isReady) return;
+    reviving = true;
+    options.logger?.warn(
+      { port: 'hot_state' },
+      'redis: no answer on a connection marked ready; reconnecting',
+    );
+    client.destroy();
+    client
+      .connect()
+      .catch(() => {})
+      .finally(() => {
+        reviving = false;
+      });
+  };
+  const ping = async (): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          revive();
+          reject(new Error(`no PONG within ${connectTimeoutMs} ms`));
+        }, connectTimeoutMs);
+      });
+      const pong = client.ping();
+      pong.catch(() => {});
+      await Promise.race([pong, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  // Commands from the app would otherwise hang until /ready is asked: watch on our own.
+  const watchdog = setInterval(
+    () => void ping().catch(() => {}),
+    Math.max(WATCHDOG_MIN_MS, connectTimeoutMs),
+  );
+  watchdog.unref();
+
+  let subscriber: Promise<Client> | undefined;
   const subscriberClient = (): Promise<Client> => {
     // Pub/sub needs its own connection: a subscribed connection accepts no other commands.
     subscriber ??= (async () => {
@@ -183,17 +232,8 @@ export async function createRedisHotState(options: RedisHotStateOptions): Promis
 
     async health() {
       const started = performance.now();
-      let timer: NodeJS.Timeout | undefined;
       try {
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no PONG within ${connectTimeoutMs} ms`)),
-            connectTimeoutMs,
-          );
-        });
-        const ping = client.ping();
-        ping.catch(() => {});
-        await Promise.race([ping, timeout]);
+        await ping();
         return { ok: true, detail: 'redis', latencyMs: performance.now() - started };
       } catch (error) {
         return {
@@ -201,13 +241,12 @@ export async function createRedisHotState(options: RedisHotStateOptions): Promis
           detail: `redis: ${error instanceof Error ? error.message : String(error)}`,
           latencyMs: performance.now() - started,
         };
-      } finally {
-        clearTimeout(timer);
       }
     },
 
     async close() {
       closed = true;
+      clearInterval(watchdog);
       const sub = subscriber;
       subscriber = undefined;
       await Promise.all([
