@@ -41,9 +41,18 @@ export class LineChart {
         height: this.options.height ?? Math.max(180, Math.round(width / 3.2)),
         cursor: { drag: { x: false, y: false } },
         legend: { show: true },
-        // One point (the first poll) would make uPlot span years: show at least a minute around it.
+        // uPlot widens a single time point by 86,400 "ms" — about 2.7 years with x in seconds —
+        // before asking us, so the first poll alone spanned years: show a minute up to it.
         scales: {
-          x: { time: true, range: (_u, min, max) => (max - min < 60 ? [max - 60, max + 5] : [min, max]) },
+          x: {
+            time: true,
+            range: (u, min, max) => {
+              const xs = u.data[0];
+              if (xs.length >= 2 && max - min >= 60) return [min, max];
+              const last = xs.length > 0 ? xs[xs.length - 1]! : max;
+              return [last - 60, last + 5];
+            },
+          },
         },
         axes: [
           { stroke: '#9aa4b2', grid: { stroke: '#2a3140' } },

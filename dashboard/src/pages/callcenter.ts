@@ -112,7 +112,9 @@ export function callCenterPage(container: HTMLElement, params: string[]): () => 
           ),
         );
       }
-      history.t.push(Math.round(Date.parse(rt.at) / 1000));
+      // When it was read, on this screen's clock: `at` follows the events' clock, which a
+      // simulator may run fast (the chart then spanned years).
+      history.t.push(Math.round(Date.now() / 1000));
       history.depth.push(rt.queues.reduce((a, q) => a + q.depth, 0));
       history.wait.push(Math.max(0, ...rt.queues.map((q) => q.longestWaitSeconds)));
       for (const a of [history.t, history.depth, history.wait]) a.splice(0, Math.max(0, a.length - 720));
