@@ -1,3 +1,4 @@
+import type { paths } from '../../src/client/api-types.gen.js';
 /**
  * The dashboard's only way to the service: same origin, the API key from this tab's
  * sessionStorage (never localStorage, never a cookie: it goes when the tab does) sent as
@@ -39,6 +40,16 @@ async function failure(res: Response): Promise<ApiError> {
 }
 
 /** GET a JSON route. `okStatuses` lets /ready's 503 (a valid report of what fails) through. */
+/**
+ * The JSON body of a GET route's 200 answer, from the types generated from the service's
+ * OpenAPI document (src/client), so the pages never restate a response shape by hand.
+ */
+export type ResponseOf<P extends keyof paths> = paths[P] extends {
+  get: { responses: { 200: { content: { 'application/json': infer T } } } };
+}
+  ? T
+  : never;
+
 export async function getJson<T>(path: string, okStatuses: number[] = [], key?: string): Promise<T> {
   const res = await fetch(path, { headers: headers(key) });
   if (res.ok || okStatuses.includes(res.status)) return (await res.json()) as T;

@@ -1,31 +1,9 @@
-import { every, getJson } from '../api.js';
+import { every, getJson, type ResponseOf } from '../api.js';
 import { LineChart } from '../charts.js';
 import { Panel, errorText, h, num, table } from '../dom.js';
 import { figure } from './overview.js';
 
-interface Activity {
-  at: string;
-  scanned: number;
-  truncated: boolean;
-  messagesThisMinute: number;
-  messagesLastMinute: number;
-  busiest: {
-    channelId: string;
-    title: string;
-    kind: string;
-    messagesThisMinute: number;
-    messagesLastMinute: number;
-    messagesTotal: number;
-  }[];
-  telegram: {
-    linkedChats: number;
-    pending: number;
-    failed: number;
-    oldestPendingSeconds: number | null;
-    lastError: string | null;
-    ignoredUpdatesLastHour: number;
-  };
-}
+type Activity = ResponseOf<'/v1/messaging/activity'>;
 
 /**
  * Messaging: the channel streams are per channel and members only, so there is no stream of

@@ -1,4 +1,4 @@
-import { every, getJson } from '../api.js';
+import { every, getJson, type ResponseOf } from '../api.js';
 import { LineChart } from '../charts.js';
 import { Panel, errorText, h, ms, num, pct, table } from '../dom.js';
 import { figure } from './overview.js';
@@ -17,19 +17,7 @@ interface Latency {
   overall: Stats;
   buckets: (Stats & { start: string })[];
 }
-interface Recent {
-  events: Record<Stage, number>;
-  slowest_sessions: {
-    session_id: string;
-    events: number;
-    turns: number;
-    worst_turn_ms: number;
-    mean_turn_ms: number;
-    last_event_at: string;
-  }[];
-  errors: { stage: string; code: string; count: number }[];
-  truncated: boolean;
-}
+type Recent = ResponseOf<'/v1/interactions/recent'>;
 interface Interaction {
   event_id: string;
   stage: Stage;
