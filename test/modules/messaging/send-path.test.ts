@@ -236,6 +236,8 @@ describe('effects outbox (search index)', () => {
     let release: (() => void) | undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let slowChannel = '';
+    let reached: (() => void) | undefined;
+    const atGate = new Promise<void>((resolve) => (reached = resolve));
     // Holds the write of the slow channel's message until the test lets it go.
     const slowWrites = (engine: WideColumnEngine): WideColumnEngine =>
       new Proxy(engine, {
@@ -246,7 +248,10 @@ describe('effects outbox (search index)', () => {
             const slow = ops.some(
               (op) => op.table === messagesTable && op.kind === 'insert' && op.row.channel_id === slowChannel,
             );
-            if (slow) await gate;
+            if (slow) {
+              reached!();
+              await gate;
+            }
             return (value as (o: BatchOp[], p?: unknown) => Promise<void>).call(target, ops, options);
           };
         },
@@ -261,7 +266,8 @@ describe('effects outbox (search index)', () => {
     const fast = await h.svc.chats.create('alice', { title: 'fast', kind: 'group' });
     slowChannel = slow.id;
     const older = h.svc.messages.send(slow.id, 'alice', { content: 'older but slower' });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The older send has its id and its write is held: only now does the newer one start.
+    await atGate;
     const newer = await h.svc.messages.send(fast.id, 'alice', { content: 'newer but faster' });
     await h.svc.effects.applyPending();
     // The newer change waits behind the older write still in flight: progress cannot pass it.
