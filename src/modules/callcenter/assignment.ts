@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { SwitchboardError } from '../../errors/index.js';
 import {
   agentHoldsCallSkills,
+  agentHoldsSkills,
   forUpdate,
   inTransaction,
   lockAgent,
@@ -9,7 +10,14 @@ import {
   type Core,
 } from './core.js';
 import type { CallCenterEvent } from './events.js';
-import { activeFromRow, type ActiveRow, type AgentRow, type QueueRow, type Trx } from './rows.js';
+import {
+  activeFromRow,
+  parseSkills,
+  type ActiveRow,
+  type AgentRow,
+  type QueueRow,
+  type Trx,
+} from './rows.js';
 import type { ActiveCall } from './types.js';
 import { checkId, checkName } from './validate.js';
 
@@ -75,7 +83,7 @@ export class AssignmentService {
           .where('a.status', '=', 'available')
           .where(sql<boolean>`a.current_calls < a.max_calls`)
           .$if(call.skip_agent_id !== null, (q) => q.where('a.agent_id', '<>', call.skip_agent_id ?? ''))
-          .where(agentHoldsCallSkills(sql.ref('a.agent_id'), sql.val(callId)))
+          .where(agentHoldsSkills(sql.ref('a.agent_id'), parseSkills(call.required_skills)))
           .orderBy('a.available_since')
           .orderBy('a.agent_id')
           .limit(1),
@@ -118,7 +126,7 @@ export class AssignmentService {
         .selectFrom('cc_agents as a')
         .select('a.agent_id')
         .where('a.agent_id', '=', agentId)
-        .where(agentHoldsCallSkills(sql.ref('a.agent_id'), sql.val(callId)))
+        .where(agentHoldsSkills(sql.ref('a.agent_id'), parseSkills(call.required_skills)))
         .executeTakeFirst();
       if (!matched) {
         throw new SwitchboardError(

@@ -4,7 +4,7 @@ import type { Dialect, RelationalStore } from '../../ports/relational/store.js';
 import type { Clock } from '../../shared/clock.js';
 import type { CallCenterEvent, CallCenterEvents } from './events.js';
 import { activeFromRow, iso, ms, type ActiveRow, type AgentRow, type Trx } from './rows.js';
-import type { AgentStatus } from './types.js';
+import type { AgentStatus, Skills } from './types.js';
 
 /**
  * What the call-center services share: the store, the clock, live events, and the few
@@ -83,6 +83,23 @@ export function agentHoldsCallSkills(
     and not exists (
       select 1 from cc_agent_skills s
       where s.agent_id = ${agentId} and s.skill = cs.skill and s.level >= cs.min_level))`;
+}
+
+/**
+ * "The agent holds every one of these skills at its level", for a call whose needs are
+ * already read (the locked queue row's `required_skills`): one primary-key probe of
+ * `cc_agent_skills` per skill, with the skills as parameters. Routing walks the agents in
+ * `cc_agents_routing` order and stops at the first that passes; the correlated form above
+ * left the planner free to hash all of `cc_call_skills` per assignment instead, which it
+ * did on tables not yet analysed (11 ms a statement under 32 callers against 0.3 ms).
+ */
+export function agentHoldsSkills(agentId: Expression<string>, skills: Skills): Expression<SqlBool> {
+  const probes = Object.entries(skills).map(
+    ([skill, level]) => sql<SqlBool>`exists (
+      select 1 from cc_agent_skills s
+      where s.agent_id = ${agentId} and s.skill = ${skill} and s.level >= ${level})`,
+  );
+  return probes.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`(${sql.join(probes, sql` and `)})`;
 }
 
 /** An agent's status after its call count changes, and when it became available. */
