@@ -343,8 +343,9 @@ export async function run(): Promise<void> {
   recordResults(
     SUITE,
     `${AGENTS} agents (capacity ${MAX_CALLS} each) through the call-center services (validation, state machine,
-one transaction per operation, live events published), ${CONCURRENCY} concurrent callers unless the row says 1.
-A status update is a checked available ⇄ away move (lock, check, write); a heartbeat is one UPDATE; an
+live events published), ${CONCURRENCY} concurrent callers unless the row says 1. A status update is a checked
+available ⇄ away move (lock, check, write); the changes asked for in one turn of the event loop share one
+transaction (status-changes.ts), each checked on its own. A heartbeat is one UPDATE. An
 assignment routes one waiting call to the longest-available agent holding its skills, one transaction of five
 statements (lock the call; find and lock the agent, SKIP LOCKED on PostgreSQL; delete it from the queue; insert
 the active call; update the agent). Two baselines on the same store: one trivial statement in one transaction

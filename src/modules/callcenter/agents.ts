@@ -2,7 +2,6 @@ import { SwitchboardError, isSwitchboardError } from '../../errors/index.js';
 import { forUpdate, inTransaction, lockAgent, requeue, type Core } from './core.js';
 import { finishWrapUp } from './records.js';
 import { agentFromRow, type AgentRow, type Db, type Trx } from './rows.js';
-import { checkMove } from './status-machine.js';
 import {
   AGENT_STATUSES,
   type Agent,
@@ -14,14 +13,21 @@ import {
 import { MAX_CALLS_PER_AGENT, checkId, checkInt, checkSkills, checkText } from './validate.js';
 import type { CallCenterEvent } from './events.js';
 import type { HotPresence } from './hybrid/presence.js';
+import { StatusChanges } from './status-changes.js';
 
 /** Agents: create, update, list, status changes through the state machine, heartbeats. */
 export class AgentService {
   /** `presence`: the hybrid shape's hot-state heartbeats; absent, heartbeats are relational writes. */
+  private readonly statusChanges: StatusChanges;
+
   constructor(
     private readonly core: Core,
     private readonly presence?: HotPresence,
-  ) {}
+  ) {
+    this.statusChanges = new StatusChanges(core, (trx, row, to, now, emit, options) =>
+      this.move(trx, row, to, now, emit, options),
+    );
+  }
 
   private get db(): Db {
     return this.core.store.db as Db;
@@ -190,15 +196,8 @@ export class AgentService {
         },
       );
     }
-    const now = this.core.clock.now();
-    return inTransaction(this.core, async (trx, emit) => {
-      const row = await lockAgent(this.core, trx, agentId);
-      const from = row.status as AgentStatus;
-      checkMove(from, status, { by: 'api', currentCalls: row.current_calls, force: options.force === true });
-      return this.move(trx, row, status, now, emit, {
-        withdraw: status === 'offline' ? 'agent-offline' : null,
-      });
-    });
+    // Concurrent changes share a transaction (status-changes.ts); each is checked on its own.
+    return this.statusChanges.request(agentId, status, options.force === true);
   }
 
   /**
