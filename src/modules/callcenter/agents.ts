@@ -1,5 +1,5 @@
 import { SwitchboardError, isSwitchboardError } from '../../errors/index.js';
-import { forUpdate, inTransaction, lockAgent, requeue, type Core } from './core.js';
+import { agentNotFound, forUpdate, inTransaction, lockAgent, requeue, type Core } from './core.js';
 import { finishWrapUp } from './records.js';
 import { agentFromRow, type AgentRow, type Db, type Trx } from './rows.js';
 import {
@@ -85,7 +85,7 @@ export class AgentService {
       .selectAll()
       .where('agent_id', '=', agentId)
       .executeTakeFirst();
-    if (!row) throw new SwitchboardError('AGENT_NOT_FOUND', `No agent "${agentId}"`, { field: 'agentId' });
+    if (!row) throw agentNotFound(agentId);
     return agentFromRow(row);
   }
 
@@ -277,7 +277,7 @@ export class AgentService {
       .where('agent_id', '=', agentId)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) {
-      throw new SwitchboardError('AGENT_NOT_FOUND', `No agent "${agentId}"`, { field: 'agentId' });
+      throw agentNotFound(agentId);
     }
     return { agentId, lastHeartbeatAt: now };
   }

@@ -65,8 +65,13 @@ export async function lockAgent(core: Core, trx: Trx, agentId: string): Promise<
     core,
     trx.selectFrom('cc_agents').selectAll().where('agent_id', '=', agentId),
   ).executeTakeFirst();
-  if (!row) throw new SwitchboardError('AGENT_NOT_FOUND', `No agent "${agentId}"`, { field: 'agentId' });
+  if (!row) throw agentNotFound(agentId);
   return row;
+}
+
+/** The one AGENT_NOT_FOUND every call-center path answers with (callers re-field it where needed). */
+export function agentNotFound(agentId: string): SwitchboardError {
+  return new SwitchboardError('AGENT_NOT_FOUND', `No agent "${agentId}"`, { field: 'agentId' });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { SwitchboardError } from '../../errors/index.js';
 import type { CallCenterEvent } from './events.js';
-import { forUpdate, inTransaction, type Core } from './core.js';
+import { agentNotFound, forUpdate, inTransaction, type Core } from './core.js';
 import type { AgentRow, Trx } from './rows.js';
 import { checkMove } from './status-machine.js';
 import type { Agent, AgentStatus } from './types.js';
@@ -135,10 +135,7 @@ export class StatusChanges {
       for (const request of [...group].sort((a, b) => (a.agentId < b.agentId ? -1 : 1))) {
         const row = byId.get(request.agentId);
         if (!row) {
-          outcomes.set(
-            request,
-            new SwitchboardError('AGENT_NOT_FOUND', `No agent "${request.agentId}"`, { field: 'agentId' }),
-          );
+          outcomes.set(request, agentNotFound(request.agentId));
           continue;
         }
         try {

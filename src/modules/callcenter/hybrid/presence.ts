@@ -1,8 +1,8 @@
-import { SwitchboardError } from '../../../errors/index.js';
 import type { EventLog } from '../../../ports/event-log/log.js';
 import type { HotState } from '../../../ports/hot-state/store.js';
 import type { RelationalStore } from '../../../ports/relational/store.js';
 import type { Clock } from '../../../shared/clock.js';
+import { agentNotFound } from '../core.js';
 import type { Db } from '../rows.js';
 
 /** What the hybrid shape publishes for a heartbeat; the sync consumer applies it. */
@@ -49,7 +49,7 @@ export class HotPresence {
         .select('agent_id')
         .where('agent_id', '=', agentId)
         .executeTakeFirst();
-      if (!row) throw new SwitchboardError('AGENT_NOT_FOUND', `No agent "${agentId}"`, { field: 'agentId' });
+      if (!row) throw agentNotFound(agentId);
       this.known.add(agentId);
     }
     const at = this.deps.clock.now().toISOString();
