@@ -17,16 +17,14 @@ import { StatusChanges } from './status-changes.js';
 
 /** Agents: create, update, list, status changes through the state machine, heartbeats. */
 export class AgentService {
-  /** `presence`: the hybrid shape's hot-state heartbeats; absent, heartbeats are relational writes. */
   private readonly statusChanges: StatusChanges;
 
+  /** `presence`: the hybrid shape's hot-state heartbeats; absent, heartbeats are relational writes. */
   constructor(
     private readonly core: Core,
     private readonly presence?: HotPresence,
   ) {
-    this.statusChanges = new StatusChanges(core, (trx, row, to, now, emit, options) =>
-      this.move(trx, row, to, now, emit, options),
-    );
+    this.statusChanges = new StatusChanges(core, (...move) => this.move(...move));
   }
 
   private get db(): Db {

@@ -1,19 +1,11 @@
 import { SwitchboardError } from '../../errors/index.js';
-import type { CallCenterEvent } from './events.js';
+import type { AgentService } from './agents.js';
 import { agentNotFound, forUpdate, inTransaction, type Core } from './core.js';
-import type { AgentRow, Trx } from './rows.js';
 import { checkMove } from './status-machine.js';
 import type { Agent, AgentStatus } from './types.js';
 
-/** Applies a move the state machine allowed, inside the caller's transaction (AgentService.move). */
-export type ApplyMove = (
-  trx: Trx,
-  row: AgentRow,
-  to: AgentStatus,
-  now: Date,
-  emit: (event: CallCenterEvent) => void,
-  options: { withdraw: 'agent-offline' | null },
-) => Promise<Agent>;
+/** Applies a move the state machine allowed, inside the caller's transaction. */
+export type ApplyMove = AgentService['move'];
 
 interface Request {
   agentId: string;
@@ -124,15 +116,17 @@ export class StatusChanges {
   private run(group: readonly Request[]): Promise<(Agent | SwitchboardError)[]> {
     const now = this.core.clock.now();
     return inTransaction(this.core, async (trx, emit) => {
-      const ids = group.map((r) => r.agentId).sort();
+      // In agent id order: the locking read takes the agents in that order, and a forced
+      // offline locks the agent's calls only after every agent lock.
+      const ordered = [...group].sort((a, b) => (a.agentId < b.agentId ? -1 : 1));
+      const ids = ordered.map((r) => r.agentId);
       const rows = await forUpdate(
         this.core,
         trx.selectFrom('cc_agents').selectAll().where('agent_id', 'in', ids).orderBy('agent_id'),
       ).execute();
       const byId = new Map(rows.map((row) => [row.agent_id, row]));
       const outcomes = new Map<Request, Agent | SwitchboardError>();
-      // In agent id order: a forced offline locks the agent's calls, after every agent lock.
-      for (const request of [...group].sort((a, b) => (a.agentId < b.agentId ? -1 : 1))) {
+      for (const request of ordered) {
         const row = byId.get(request.agentId);
         if (!row) {
           outcomes.set(request, agentNotFound(request.agentId));
