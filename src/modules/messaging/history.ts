@@ -1,6 +1,6 @@
 import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
 import { allRows } from '../../ports/wide-column/rows.js';
-import { bucketOfId } from './buckets.js';
+import { bucketOfId, bucketOfTime } from './buckets.js';
 import type { MessageRow } from './message-store.js';
 import { channelBucketsTable, messagesTable } from './tables.js';
 
@@ -18,6 +18,8 @@ export interface ScanFrom {
   id?: bigint;
   /** Whether the anchor itself is included. */
   inclusive?: boolean;
+  /** Epoch ms now by the clock ids are minted with, to guess the newest bucket (default Date.now()). */
+  now?: number;
 }
 
 const BUCKET_PAGE = 64;
@@ -69,20 +71,35 @@ export async function* scanMessages(
         : from.inclusive
           ? { gte: anchor }
           : { gt: anchor };
-  for await (const bucket of bucketsOf(engine, channelId, direction, anchor)) {
+  const query = (bucket: number) => {
     // The bound only narrows the anchor's own bucket; in the others every id is already on the right side.
     const range =
       bound && bucket === bucketOfId(anchor!) ? { column: 'message_id' as const, ...bound } : undefined;
-    yield* allRows(
-      engine,
-      messagesTable,
-      {
-        key: { channel_id: channelId, bucket },
-        ...(range ? { range } : {}),
-        order: direction === 'older' ? 'DESC' : 'ASC',
-      },
-      batch,
-    );
+    return {
+      key: { channel_id: channelId, bucket },
+      ...(range ? { range } : {}),
+      order: direction === 'older' ? ('DESC' as const) : ('ASC' as const),
+    };
+  };
+  // The first bucket is nearly always known before channel_buckets answers: the anchor's own,
+  // or for the newest page the current one (an active channel's). Its first page is read at
+  // the same time as the bucket list, which on ScyllaDB takes a round trip out of the
+  // sequence; it is used only if the list's first bucket is that one. A wrong guess costs one
+  // read of an empty partition, never a wrong page.
+  const guess =
+    anchor !== undefined
+      ? bucketOfId(anchor)
+      : direction === 'older'
+        ? bucketOfTime(from.now ?? Date.now())
+        : undefined;
+  let early =
+    guess === undefined ? undefined : engine.slice(messagesTable, { ...query(guess), limit: batch });
+  // Unused (a wrong guess, or the caller stopped first), its failure must not go unhandled.
+  early?.catch(() => {});
+  for await (const bucket of bucketsOf(engine, channelId, direction, anchor)) {
+    const first = bucket === guess ? early : undefined;
+    early = undefined;
+    yield* allRows(engine, messagesTable, query(bucket), batch, first);
   }
 }
 

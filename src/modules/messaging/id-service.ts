@@ -53,6 +53,10 @@ export class IdService {
     return this.lease;
   }
 
+  now(): number {
+    return this.generator.now();
+  }
+
   async next(): Promise<bigint> {
     const lease = await this.start();
     await lease.ensureMintable();

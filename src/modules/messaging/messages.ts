@@ -36,6 +36,8 @@ export const TELEGRAM_TEXT_MAX = 4096;
 
 export interface IdSource {
   next(): Promise<bigint>;
+  /** Epoch milliseconds by the clock ids are minted with. */
+  now(): number;
 }
 
 export interface MessageServiceDeps {
@@ -261,7 +263,7 @@ export class MessageService {
       hasNewer = newer.more;
     } else {
       const [older, newer] = await Promise.all([
-        collect(engine, id, 'older', { id: query.before }, limit),
+        collect(engine, id, 'older', { id: query.before, now: this.deps.ids.now() }, limit),
         query.before === undefined ? false : exists('newer', query.before),
       ]);
       rows = older.rows;

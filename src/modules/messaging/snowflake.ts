@@ -86,6 +86,11 @@ export class SnowflakeGenerator {
     return this.lastMs < 0 ? -1n : composeId(this.lastMs, this.workerId, this.sequence);
   }
 
+  /** Epoch milliseconds by the generator's time source. */
+  now(): number {
+    return this.time.now();
+  }
+
   async next(): Promise<bigint> {
     for (;;) {
       const result = this.tryNext();

@@ -6,21 +6,27 @@ const PAGE_SIZE = 500;
 
 /**
  * Every row of a slice, page after page (`pageSize` rows per round trip), read lazily: a
- * caller that stops early reads no further page.
+ * caller that stops early reads no further page. `firstPage`: the first page, already
+ * requested by the caller with the same query and `pageSize` (a read started early).
  */
 export async function* allRows<T extends TableDef>(
   engine: WideColumnEngine,
   table: T,
   query: Omit<SliceQuery<T>, 'pageToken' | 'limit'>,
   pageSize = PAGE_SIZE,
+  firstPage?: Promise<Page<Row<T>>>,
 ): AsyncGenerator<Row<T>> {
   let pageToken: string | null = null;
+  let next = firstPage;
   do {
-    const page: { rows: Row<T>[]; nextPageToken: string | null } = await engine.slice(table, {
-      ...query,
-      limit: pageSize,
-      pageToken,
-    } as SliceQuery<T>);
+    const page: Page<Row<T>> =
+      (await next) ??
+      (await engine.slice(table, {
+        ...query,
+        limit: pageSize,
+        pageToken,
+      } as SliceQuery<T>));
+    next = undefined;
     yield* page.rows;
     pageToken = page.nextPageToken;
   } while (pageToken !== null);

@@ -23,6 +23,7 @@ describe('history across buckets', () => {
   let channelId: string;
   let all: bigint[]; // oldest first
   let messageSlices = 0;
+  let reads: string[] = [];
   const time = new FakeTime(SNOWFLAKE_EPOCH_MS + 50 * BUCKET_MS + 1000);
 
   beforeAll(async () => {
@@ -31,9 +32,14 @@ describe('history across buckets', () => {
       wrap: (ctx) => {
         const engine = ctx.wideColumn;
         const counted: WideColumnEngine = Object.create(engine) as WideColumnEngine;
-        counted.slice = (table, query) => {
+        counted.slice = async (table, query) => {
           if (table.name === messagesTable.name) messageSlices += 1;
-          return engine.slice(table, query);
+          reads.push(`${table.name} start`);
+          try {
+            return await engine.slice(table, query);
+          } finally {
+            reads.push(`${table.name} end`);
+          }
         };
         return { ...ctx, wideColumn: counted };
       },
@@ -140,6 +146,22 @@ describe('history across buckets', () => {
     const page = await h.svc.messages.history(channelId, 'bob', { limit: 20 });
     expect(page.messages.length).toBe(20);
     expect(messageSlices).toBeLessThanOrEqual(2);
+  });
+
+  it('reads the newest page at the same time as the bucket list, not after it', async () => {
+    reads = [];
+    const page = await h.svc.messages.history(channelId, 'bob', { limit: 5 });
+    expect(ids(page)).toEqual(newestFirst(all).slice(0, 5));
+    // On ScyllaDB each read is a round trip: the page does not wait for the list to come back.
+    expect(reads.indexOf('messages start')).toBeGreaterThanOrEqual(0);
+    expect(reads.indexOf('messages start')).toBeLessThan(reads.indexOf('channel_buckets end'));
+    // And the page read early is the one used: one messages read in all.
+    expect(reads.filter((r) => r === 'messages start')).toHaveLength(1);
+
+    reads = [];
+    const before = await h.svc.messages.history(channelId, 'bob', { limit: 5, before: all[20]! });
+    expect(ids(before)).toEqual(newestFirst(all.slice(0, 20)).slice(0, 5));
+    expect(reads.indexOf('messages start')).toBeLessThan(reads.indexOf('channel_buckets end'));
   });
 
   it('bounds limits: default 50, at most 100, and a bad limit names the field', async () => {
