@@ -42,6 +42,15 @@ export const coreSections = {
     reconnect_max_ms: f.int(5000, 100, 600_000),
     /** Connections per host in the local data center. */
     pool_size: f.int(2, 1, 64),
+    /**
+     * Speculative execution: an idempotent statement (plain reads and writes; never a counter
+     * or a lightweight transaction) still unanswered after this long is also sent to the next
+     * replica, and the first answer wins. Cuts the tail when one replica stalls (GC, compaction)
+     * at the price of extra load; 0 (default): off.
+     */
+    speculative_delay_ms: f.int(0, 0, 60_000),
+    /** Most extra executions of one statement when speculative execution is on. */
+    speculative_max_executions: f.int(1, 1, 10),
     breaker_failure_threshold: f.int(5, 1, 10_000),
     breaker_reset_ms: f.int(5000, 10, 3_600_000),
   },

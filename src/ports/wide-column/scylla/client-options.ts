@@ -60,6 +60,15 @@ export function clientOptions(config: ScyllaConfig): ClientOptions {
         config.reconnect_max_ms,
         false,
       ),
+      // The driver speculates only for statements marked idempotent (executor.ts marks each).
+      ...(config.speculative_delay_ms > 0
+        ? {
+            speculativeExecution: new policies.speculativeExecution.ConstantSpeculativeExecutionPolicy(
+              config.speculative_delay_ms,
+              config.speculative_max_executions,
+            ),
+          }
+        : {}),
     },
     socketOptions: {
       connectTimeout: config.connect_timeout_ms,
