@@ -85,13 +85,16 @@ export async function* scanMessages(
   // or for the newest page the current one (an active channel's). Its first page is read at
   // the same time as the bucket list, which on ScyllaDB takes a round trip out of the
   // sequence; it is used only if the list's first bucket is that one. A wrong guess costs one
-  // read of an empty partition, never a wrong page.
+  // read (of an empty partition, for the current bucket of a quiet channel), never a wrong
+  // page. The embedded engine has no round trip to save, so it reads in sequence.
   const guess =
-    anchor !== undefined
-      ? bucketOfId(anchor)
-      : direction === 'older'
-        ? bucketOfTime(from.now ?? Date.now())
-        : undefined;
+    engine.kind === 'embedded'
+      ? undefined
+      : anchor !== undefined
+        ? bucketOfId(anchor)
+        : direction === 'older'
+          ? bucketOfTime(from.now ?? Date.now())
+          : undefined;
   let early =
     guess === undefined ? undefined : engine.slice(messagesTable, { ...query(guess), limit: batch });
   // Unused (a wrong guess, or the caller stopped first), its failure must not go unhandled.

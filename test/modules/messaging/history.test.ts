@@ -148,20 +148,22 @@ describe('history across buckets', () => {
     expect(messageSlices).toBeLessThanOrEqual(2);
   });
 
-  it('reads the newest page at the same time as the bucket list, not after it', async () => {
+  it('reads a page in one messages read, on ScyllaDB at the same time as the bucket list', async () => {
+    // On ScyllaDB each read is a round trip: the page does not wait for the list to come back.
+    // The embedded engine has none to save and reads in sequence.
+    const overlapped = h.ctx.wideColumn.kind !== 'embedded';
+    const pageStartsFirst = () => reads.indexOf('messages start') < reads.indexOf('channel_buckets end');
     reads = [];
     const page = await h.svc.messages.history(channelId, 'bob', { limit: 5 });
     expect(ids(page)).toEqual(newestFirst(all).slice(0, 5));
-    // On ScyllaDB each read is a round trip: the page does not wait for the list to come back.
-    expect(reads.indexOf('messages start')).toBeGreaterThanOrEqual(0);
-    expect(reads.indexOf('messages start')).toBeLessThan(reads.indexOf('channel_buckets end'));
-    // And the page read early is the one used: one messages read in all.
+    expect(pageStartsFirst()).toBe(overlapped);
+    // The page read early is the one used: one messages read in all.
     expect(reads.filter((r) => r === 'messages start')).toHaveLength(1);
 
     reads = [];
     const before = await h.svc.messages.history(channelId, 'bob', { limit: 5, before: all[20]! });
     expect(ids(before)).toEqual(newestFirst(all.slice(0, 20)).slice(0, 5));
-    expect(reads.indexOf('messages start')).toBeLessThan(reads.indexOf('channel_buckets end'));
+    expect(pageStartsFirst()).toBe(overlapped);
   });
 
   it('bounds limits: default 50, at most 100, and a bad limit names the field', async () => {
