@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 
 /**
- * The baseline for what a send writes, as opposed to one INSERT (issue 19): the same seven
- * rows a switchboard send stores on the embedded engine (the message, its effects-outbox row,
- * the channel's last-message fields, the channel and member counters, the feed event, the
- * sender's read mark) by hand-written better-sqlite3 statements in one transaction. The
+ * The baseline for what a send writes, as opposed to one INSERT (issue 19): the same six rows
+ * a switchboard send stores on the embedded engine (the message, its effects-outbox row, the
+ * channel and member counters, the feed event, the sender's read mark) by hand-written
+ * better-sqlite3 statements in one transaction. The
  * distance from it to the service is the engine's and the service's own cost; the distance
  * from the single INSERT to it is what the send's rows cost.
  */
@@ -16,7 +16,6 @@ export function rawSendShape(
       PRIMARY KEY (channel_id, bucket, message_id)) WITHOUT ROWID;
     CREATE TABLE shape_effects (worker_id INTEGER, hour INTEGER, effect_id INTEGER, channel_id TEXT,
       message_id INTEGER, PRIMARY KEY (worker_id, hour, effect_id)) WITHOUT ROWID;
-    CREATE TABLE shape_metadata (channel_id TEXT PRIMARY KEY, last_message_id INTEGER, last_message_at INTEGER) WITHOUT ROWID;
     CREATE TABLE shape_counts (channel_id TEXT PRIMARY KEY, message_count INTEGER) WITHOUT ROWID;
     CREATE TABLE shape_member_counts (channel_id TEXT, user_id TEXT, sent_count INTEGER,
       PRIMARY KEY (channel_id, user_id)) WITHOUT ROWID;
@@ -26,9 +25,6 @@ export function rawSendShape(
       PRIMARY KEY (channel_id, user_id, message_id)) WITHOUT ROWID;`);
   const message = raw.prepare('INSERT INTO shape_messages VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0)');
   const effect = raw.prepare('INSERT INTO shape_effects VALUES (?, ?, ?, ?, ?)');
-  const metadata = raw.prepare(
-    'INSERT INTO shape_metadata VALUES (?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET last_message_id = excluded.last_message_id, last_message_at = excluded.last_message_at',
-  );
   const count = raw.prepare(
     'INSERT INTO shape_counts VALUES (?, 1) ON CONFLICT (channel_id) DO UPDATE SET message_count = message_count + 1',
   );
@@ -41,7 +37,6 @@ export function rawSendShape(
     const now = Date.now();
     message.run(channelId, 1, id, 'writer', content, 'text', 'api');
     effect.run(1, Math.floor(now / 3_600_000), id, channelId, id);
-    metadata.run(channelId, id, now);
     count.run(channelId);
     memberCount.run(channelId, 'writer');
     const payload = {

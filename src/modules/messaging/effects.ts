@@ -32,10 +32,22 @@ export function effectHour(effectId: bigint): number {
   return Math.floor(idToTime(effectId).getTime() / HOUR_MS);
 }
 
-/** Where an applied effect goes: the search index (search/service.ts). */
+/** Where an applied effect goes: the search index (search/service.ts), the channel's last message (last-message.ts). */
 export interface EffectTarget {
   /** Brings the target in line with these messages as they are now (null: no longer stored). */
   sync(changes: { channelId: string; messageId: bigint; message: Message | null }[]): Promise<void>;
+}
+
+/**
+ * Several targets as one: a page counts as applied only when every target took it, and a
+ * failed page is applied again to all of them (each is idempotent).
+ */
+export function allTargets(...targets: EffectTarget[]): EffectTarget {
+  return {
+    async sync(changes) {
+      await Promise.all(targets.map((target) => target.sync(changes)));
+    },
+  };
 }
 
 export interface EffectsHealth {

@@ -45,8 +45,8 @@ export class MessageStore {
    * Then everything else in one write, with no read before it:
    * - embedded: one transaction, shared with concurrent sends (group commit, group-commit.ts);
    * - ScyllaDB: the message and `bound` as one logged batch (they must agree), and at the same
-   *   time the channel's last-message fields, its counter and `beside` as separate statements
-   *   (they need not agree: last writer wins, and history never reads them).
+   *   time the channel's and the sender's counters and `beside` as separate statements (they
+   *   need not agree, and history never reads them).
    */
   async insert(row: MessageRow, bound: readonly BatchOp[], beside: readonly BatchOp[]): Promise<void> {
     const bucket = row.bucket;
@@ -57,14 +57,8 @@ export class MessageStore {
     }
     // A new message: absent values (no reply, no attachments, never edited) stay unset.
     const together = [batchOp.insert(messagesTable, newRow(row)), ...bound];
+    // The channel's last-message fields follow from the effects outbox (last-message.ts).
     const loose = [
-      batchOp.update(
-        channelMetadataTable,
-        { channel_id: row.channel_id },
-        // Ids are time-ordered and sends per channel are serialised in this process, so the
-        // newest id is written last; across processes it can lag briefly.
-        { last_message_id: row.message_id, last_message_at: idToTime(row.message_id) },
-      ),
       batchOp.increment(channelMessageCountsTable, { channel_id: row.channel_id }, { message_count: 1n }),
       batchOp.increment(
         channelMemberCountsTable,

@@ -2,9 +2,10 @@ import { CachedFacts } from '../../ports/hot-state/cached-facts.js';
 import type { SwitchboardContext } from '../module.js';
 import { ChatService } from './chats.js';
 import { LiveEvents } from './events.js';
-import { MessageEffects } from './effects.js';
+import { allTargets, MessageEffects } from './effects.js';
 import { ChannelFeed } from './feed.js';
 import { IdService } from './id-service.js';
+import { ChannelLastMessage } from './last-message.js';
 import { LiveCounters } from './live-counters.js';
 import { MessageStore } from './message-store.js';
 import { MessageService } from './messages.js';
@@ -101,7 +102,7 @@ export function createMessagingServices(
   const effects = new MessageEffects({
     engine,
     store,
-    target: search,
+    target: allTargets(search, new ChannelLastMessage(engine)),
     logger,
     metrics: context.metrics,
     workerId: () => ids.workerId,

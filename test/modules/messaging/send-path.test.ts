@@ -7,7 +7,11 @@ import { CachedFacts } from '../../../src/ports/hot-state/cached-facts.js';
 import type { BatchOp, WideColumnEngine } from '../../../src/ports/wide-column/engine.js';
 import type { Message } from '../../../src/modules/messaging/types.js';
 import type { SearchDatabase } from '../../../src/modules/messaging/search/migrations.js';
-import { messageEffectsProgressTable, messagesTable } from '../../../src/modules/messaging/tables.js';
+import {
+  channelMetadataTable,
+  messageEffectsProgressTable,
+  messagesTable,
+} from '../../../src/modules/messaging/tables.js';
 import { codeOf, messagingHarness, type MessagingHarness } from './helpers.js';
 
 /**
@@ -230,6 +234,47 @@ describe('effects outbox (search index)', () => {
     expect((await third.svc.search.inChannel(id, 'alice', { q: 'heron' })).messages.map((m) => m.id)).toEqual(
       [sent[0]!.id],
     );
+  });
+
+  it("keeps the channel's last message from the outbox: caught up after a crash, never moved back", async () => {
+    const dir = sharedDir();
+    const first = await messagingHarness({ dataDir: dir });
+    const { id } = await first.svc.chats.create('alice', { title: 'last', kind: 'group' });
+    const sent: Message[] = [];
+    for (let i = 0; i < 5; i += 1)
+      sent.push(await first.svc.messages.send(id, 'alice', { content: `m${i}` }));
+    const lastOf = async (h: MessagingHarness) => {
+      const row = await h.ctx.wideColumn.get(channelMetadataTable, { channel_id: id });
+      return { id: row?.last_message_id ?? null, at: row?.last_message_at ?? null };
+    };
+    // Not part of the send's write any more: nothing applied the effects before this "crash".
+    expect((await lastOf(first)).id).toBeNull();
+    await first.close();
+
+    const second = await messagingHarness({ dataDir: dir });
+    open.push(second);
+    await second.svc.effects.catchUp();
+    expect(await lastOf(second)).toEqual({ id: sent[4]!.id, at: sent[4]!.createdAt });
+    // An edit of an older message is a change of that message, not a newer last message.
+    await second.svc.messages.edit(id, 'alice', sent[1]!.id, { content: 'edited' });
+    await second.svc.effects.catchUp();
+    expect((await lastOf(second)).id).toBe(sent[4]!.id);
+
+    // Every effect applied again by a process that remembers nothing: still the newest.
+    await second.ctx.wideColumn.update(
+      messageEffectsProgressTable,
+      { worker_id: 0 },
+      { done_through: 0n, updated_at: new Date() },
+    );
+    await second.close();
+    open.pop();
+    const third = await messagingHarness({ dataDir: dir });
+    open.push(third);
+    await third.svc.effects.catchUp();
+    expect((await lastOf(third)).id).toBe(sent[4]!.id);
+    const newer = await third.svc.messages.send(id, 'alice', { content: 'newest' });
+    await third.svc.effects.catchUp();
+    expect((await lastOf(third)).id).toBe(newer.id);
   });
 
   it('applies a change whose write committed after a newer one (out of id order)', async () => {

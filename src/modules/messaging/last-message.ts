@@ -1,0 +1,69 @@
+import { batchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
+import type { EffectTarget } from './effects.js';
+import { idToTime } from './ids.js';
+import { channelMetadataTable } from './tables.js';
+import type { Message } from './types.js';
+
+/** Channels whose newest written id this process remembers (beyond it, one read per channel). */
+const REMEMBERED_MAX = 50_000;
+
+/**
+ * The channel's last-message fields (`channel_metadata.last_message_id` / `last_message_at`),
+ * kept from the effects outbox instead of in every send's write (issue 19): nothing a caller
+ * relies on when a send returns reads them, so they may lag by the effects lag, and a busy
+ * channel's page of sends costs one write instead of one per message.
+ *
+ * Applying is idempotent and only moves forward: per channel, the newest id among the page's
+ * stored messages is written only when it is newer than what the row holds (read once per
+ * channel per process, then remembered), so a replayed page or an edit of an older message
+ * changes nothing. Two processes writing one channel can briefly leave the older of their two
+ * ids (last writer wins) until the channel's next send.
+ */
+export class ChannelLastMessage implements EffectTarget {
+  private readonly newest = new Map<string, bigint>();
+
+  constructor(private readonly engine: WideColumnEngine) {}
+
+  async sync(changes: { channelId: string; messageId: bigint; message: Message | null }[]): Promise<void> {
+    const candidates = new Map<string, bigint>();
+    for (const { channelId, messageId, message } of changes) {
+      // A message no longer stored (its write failed) was never the last one.
+      if (message === null) continue;
+      const best = candidates.get(channelId);
+      if (best === undefined || messageId > best) candidates.set(channelId, messageId);
+    }
+    const moved = (
+      await Promise.all(
+        [...candidates].map(async ([channelId, id]) => {
+          const known = this.newest.get(channelId) ?? (await this.stored(channelId));
+          return known !== null && known >= id ? [] : [[channelId, id] as const];
+        }),
+      )
+    ).flat();
+    if (moved.length === 0) return;
+    // One write for the page: one transaction embedded, concurrent statements on ScyllaDB.
+    await this.engine.batch(
+      moved.map(([channelId, id]) =>
+        batchOp.update(
+          channelMetadataTable,
+          { channel_id: channelId },
+          { last_message_id: id, last_message_at: idToTime(id) },
+        ),
+      ),
+      { atomic: false },
+    );
+    for (const [channelId, id] of moved) this.remember(channelId, id);
+  }
+
+  private async stored(channelId: string): Promise<bigint | null> {
+    const row = await this.engine.get(channelMetadataTable, { channel_id: channelId });
+    const id = row?.last_message_id ?? null;
+    if (id !== null) this.remember(channelId, id);
+    return id;
+  }
+
+  private remember(channelId: string, id: bigint): void {
+    if (this.newest.size >= REMEMBERED_MAX && !this.newest.has(channelId)) this.newest.clear();
+    this.newest.set(channelId, id);
+  }
+}
