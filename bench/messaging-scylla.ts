@@ -11,6 +11,7 @@ import { bucketOfId } from '../src/modules/messaging/buckets.js';
 import { clientOptions, consistencyOf } from '../src/ports/wide-column/scylla/client-options.js';
 import { tracedRead } from '../test/helpers/cql-tracing.js';
 import { costRatio, measure, type ScenarioResult } from './lib.js';
+import { perOperation, storeTotals } from './store-split.js';
 
 /**
  * Messaging on ScyllaDB/Cassandra (issue 22): the messaging service with its wide-column store on
@@ -25,44 +26,6 @@ const LONG_CHANNEL = 5_000;
 const CONCURRENT = 32;
 const READS = 2_000;
 const REACTIONS = 1_000;
-
-interface OpTotal {
-  seconds: number;
-  count: number;
-}
-
-/** Wide-column time by `table operation`, from the service's own metrics (sum and count). */
-async function storeTotals(registry: {
-  getSingleMetricAsString(name: string): Promise<string>;
-}): Promise<Map<string, OpTotal>> {
-  const text = await registry.getSingleMetricAsString('switchboard_store_operation_seconds');
-  const out = new Map<string, OpTotal>();
-  for (const line of text.split('\n')) {
-    const m = /^switchboard_store_operation_seconds_(sum|count)\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
-    if (!m) continue;
-    const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    const key = `${labels['table']} ${labels['operation']}`;
-    const total = out.get(key) ?? { seconds: 0, count: 0 };
-    if (m[1] === 'sum') total.seconds += Number(m[3]);
-    else total.count += Number(m[3]);
-    out.set(key, total);
-  }
-  return out;
-}
-
-/** Per send, the wide-column calls made between two snapshots: count and ms each. */
-function perSend(before: Map<string, OpTotal>, after: Map<string, OpTotal>, sends: number): string[] {
-  const rows: string[] = [];
-  for (const [key, a] of after) {
-    const b = before.get(key) ?? { seconds: 0, count: 0 };
-    const count = a.count - b.count;
-    if (count <= 0) continue;
-    rows.push(
-      `${key}: ${(count / sends).toFixed(2)} calls, ${(((a.seconds - b.seconds) * 1000) / sends).toFixed(2)} ms`,
-    );
-  }
-  return rows;
-}
 
 /** Writes per subject before anything is measured (see the note it prints). */
 const WARM_UP = Number(process.env['SWITCHBOARD_BENCH_SCYLLA_WARM_UP'] ?? 3_000);
@@ -138,7 +101,7 @@ export async function runScyllaMessagingBench(): Promise<{ results: ScenarioResu
         (i) => messaging.messages.send(long.id, 'writer', { content: `message ${i}` }),
       ),
     );
-    const steps = perSend(before, await storeTotals(switchboard.context.metrics), SENDS + warm);
+    const steps = perOperation(before, await storeTotals(switchboard.context.metrics), SENDS + warm);
     const rawChannel = randomUUID();
     let rawId = 1n << 40n;
     results.push(
@@ -304,7 +267,7 @@ export async function runScyllaMessagingBench(): Promise<{ results: ScenarioResu
     };
     const seq = pair('cluster: send, one at a time');
     notes.push(
-      `- Where a sequential send's time goes on the cluster (wide-column calls per send, from the service's own store metrics; the rest is the embedded relational and hot-state work and Node): ${steps.join('; ')}.`,
+      `- Where a sequential send's time goes on the cluster (store calls per send from the service's own metrics, costliest first: wide-column by table and operation, "*" for a batch, and the relational statements of the search index; the effects worker's share included; the rest is hot state and Node): ${steps.join('; ')}.`,
     );
     notes.unshift(
       `- Send, one at a time: p50 ${(seq.s.p50Ms / seq.b.p50Ms).toFixed(1)}× the single INSERT's (target ≤ 2×: ${seq.s.p50Ms <= 2 * seq.b.p50Ms ? 'met' : 'NOT met'}); p99 ${seq.s.p99Ms.toFixed(2)} ms (target ≤ 5 ms: ${seq.s.p99Ms <= 5 ? 'met' : 'NOT met'}); ${costRatio(seq.s, seq.b).toFixed(1)}× the raw cost per operation.`,

@@ -11,6 +11,7 @@ import { composeId, SNOWFLAKE_EPOCH_MS } from '../src/modules/messaging/ids.js';
 import { channelBucketsTable, channelMetadataTable, messagesTable } from '../src/modules/messaging/tables.js';
 import { batchOp, type BatchOp } from '../src/ports/wide-column/engine.js';
 import { rawSendShape } from './messaging-raw-send.js';
+import { perOperation, storeTotals } from './store-split.js';
 import { costRatio, formatTable, measure, recordResults, type ScenarioResult } from './lib.js';
 
 /**
@@ -190,6 +191,7 @@ export async function run(): Promise<void> {
 
     // Sends, with the effects worker running as `serve` runs it (the search index follows).
     await messaging.effects.start();
+    const storeBefore = await storeTotals(switchboard.context.metrics);
     results.push(
       await measure(
         { suite: SUITE, scenario: 'send message', subject: 'switchboard', iterations: SENDS },
@@ -202,6 +204,12 @@ export async function run(): Promise<void> {
     let drainStart = performance.now();
     await messaging.effects.catchUp();
     const sequentialDrainMs = performance.now() - drainStart;
+    // Per send, warm-up sends (measure's default) and their effects included.
+    const sendSteps = perOperation(
+      storeBefore,
+      await storeTotals(switchboard.context.metrics),
+      SENDS + Math.min(1000, Math.floor(SENDS / 10)),
+    );
     const concurrentChannels = await Promise.all(
       Array.from({ length: CONCURRENT }, (_, k) =>
         messaging.chats.create(`writer-${k}`, { title: `concurrent ${k}`, kind: 'group' }),
@@ -375,6 +383,7 @@ export async function run(): Promise<void> {
       '',
       `- ${ratio('send message')}`,
       `- ${ratio(CONCURRENT_SCENARIO)}`,
+      `- Where a sequential send's store time goes embedded (per send, from the service's own metrics, costliest first: wide-column by table and operation, "*" for a batch, i.e. the send's group-commit write; the effects worker's reads and writes and the search index's relational statements included; the rest is the service, hot state and Node): ${sendSteps.join('; ')}.`,
       `- Search index (effects outbox, applied by the running worker): caught up ${sequentialDrainMs.toFixed(0)} ms after the last sequential send and ${concurrentDrainMs.toFixed(0)} ms after the last concurrent one; a search of one concurrent channel then found ${indexed.messages.length} messages (limit 100, of ${CONCURRENT_SENDS / CONCURRENT} sent).`,
       ...targets(results),
       `- ${ratio('history newest page (50)')}`,
