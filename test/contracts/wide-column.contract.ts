@@ -616,6 +616,34 @@ export function wideColumnContract(
         expect(await engine.get(kv, { k, c: 1 })).toBeNull();
       });
 
+      it('keeps a conditional update made right after a plain write of the same cell, under load', async () => {
+        // Many writes in flight make a driver hand out many timestamps per millisecond; a
+        // Paxos round's ballot comes from the coordinator's clock. Plain writes to a table
+        // that takes conditional writes are timestamped by the coordinator (executor.ts), so
+        // the later conditional write is the one that stays.
+        let stop = false;
+        let n = 0;
+        const noise = (async () => {
+          while (!stop)
+            await Promise.all(
+              Array.from({ length: 20 }, () => engine.insert(kv, { k: id('noise'), c: (n += 1), v: 'x' })),
+            );
+        })();
+        const lost: string[] = [];
+        try {
+          for (let i = 0; i < 200; i += 1) {
+            const k = id('mix');
+            await engine.insert(kv, { k, c: 1, v: 'a' });
+            expect((await engine.update(kv, { k, c: 1 }, { v: 'b' }, { ifExists: true })).applied).toBe(true);
+            if ((await engine.get(kv, { k, c: 1 }))?.v !== 'b') lost.push(k);
+          }
+        } finally {
+          stop = true;
+          await noise;
+        }
+        expect(lost).toEqual([]);
+      });
+
       it('IF column = value applies only when every condition holds', async () => {
         const k = id('ifc');
         await engine.insert(kv, { k, c: 1, v: 'draft', n: 1 });

@@ -110,6 +110,11 @@ function shapeOf(slice: CheckedSlice): ClusteringShape {
   } as ClusteringShape;
 }
 
+/** The class of a plain write to `table` (executor.ts: why a table with LWTs differs). */
+function plainWrite(table: TableDef): 'write' | 'lwt-table-write' {
+  return table.usesLwt === true ? 'lwt-table-write' : 'write';
+}
+
 export class ScyllaWideColumnEngine implements WideColumnEngine {
   readonly kind = 'scylladb' as const;
   private readonly keyspace: string;
@@ -281,7 +286,7 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
     );
     const params = this.encodeAll(table, columns, [...keyValues, ...regularValues]);
     if (withTtl) params.push(ttl);
-    return { query, params, kind: ifNotExists ? 'lwt' : 'write', keyValues };
+    return { query, params, kind: ifNotExists ? 'lwt' : plainWrite(table), keyValues };
   }
 
   async insert<T extends TableDef>(
@@ -332,7 +337,7 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
       ...this.encodeKey(table, keyValues),
       ...condValues,
     );
-    return { query, params, kind: cond.kind === 'none' ? 'write' : 'lwt', keyValues };
+    return { query, params, kind: cond.kind === 'none' ? plainWrite(table) : 'lwt', keyValues };
   }
 
   async update<T extends TableDef>(
@@ -366,7 +371,7 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
     const query = this.statement(table, `d|${ifExists ? 1 : 0}`, () =>
       deleteRowCql(this.keyspace, table, { ifExists }),
     );
-    return { query, params: this.encodeKey(table, keyValues), kind: ifExists ? 'lwt' : 'write' };
+    return { query, params: this.encodeKey(table, keyValues), kind: ifExists ? 'lwt' : plainWrite(table) };
   }
 
   async delete<T extends TableDef>(
@@ -399,7 +404,7 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
       `ds|${shape.prefixLength}|${shape.lower ?? ''}|${shape.upper ?? ''}`,
       () => deleteSliceCql(this.keyspace, table, shape),
     );
-    await this.executor.execute(cql, this.sliceParams(table, slice), 'write', {
+    await this.executor.execute(cql, this.sliceParams(table, slice), plainWrite(table), {
       table: table.name,
       operation: 'deleteSlice',
     });
@@ -421,7 +426,11 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
       }
     }
     const query = this.statement(table, 'dp', () => deletePartitionCql(this.keyspace, table));
-    return { query, params: this.encodeAll(table, table.partitionKey, slice.partition), kind: 'write' };
+    return {
+      query,
+      params: this.encodeAll(table, table.partitionKey, slice.partition),
+      kind: plainWrite(table),
+    };
   }
 
   async deletePartition<T extends TableDef>(table: T, key: PartitionKeyOf<T>): Promise<void> {
@@ -483,10 +492,15 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
       // of one statement is that statement: nothing else to agree with.
       await Promise.all(
         queries.map((q, i) =>
-          this.executor.execute(q.query, q.params, ops[i]!.kind === 'increment' ? 'counter' : 'write', {
-            table: ops[i]!.table.name,
-            operation: 'batch',
-          }),
+          this.executor.execute(
+            q.query,
+            q.params,
+            ops[i]!.kind === 'increment' ? 'counter' : plainWrite(ops[i]!.table),
+            {
+              table: ops[i]!.table.name,
+              operation: 'batch',
+            },
+          ),
         ),
       );
       return;
@@ -496,6 +510,7 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
       queries.map((q) => ({ query: q.query, params: q.params })),
       kind === 'counter',
       { table: tables, operation: 'batch' },
+      ops.some((op) => op.table.usesLwt === true),
     );
   }
 
