@@ -9,10 +9,14 @@ import type { Message } from './types.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 /**
- * Rows per page. Embedded, a page is applied synchronously on the event loop the sends run on;
- * small pages with a yield between them keep a busy pass from holding a send back (its p99).
+ * Rows per page: one search-index transaction each. The index's cost is mostly per transaction
+ * (SQLite FTS5 writes a new segment at each commit and merges segments as they pile up), so
+ * larger pages are cheaper per message and interrupt the sends on the same event loop less
+ * often: 100 -> 500 rows (with GATHER_MS 10 -> 50) took 64 concurrent embedded senders from
+ * about 7,300 to 10,800 messages/s and the p99 of sends one at a time from about 1.1 to
+ * 0.35 ms (scratch measurement, same run).
  */
-const PAGE = 100;
+const PAGE = 500;
 /** How far back a worker id with no progress row is read: the outbox rows' lifetime. */
 const RETENTION_MS = 24 * HOUR_MS;
 const RETRY_MS = 1000;
@@ -24,9 +28,11 @@ const IDLE_PASS_MS = 5000;
 /**
  * A running worker starts a pass this long after a change commits, not at once: the changes
  * committed meanwhile are applied together (one read per page, one index transaction), which
- * is what keeps the worker cheap beside a busy send path.
+ * is what keeps the worker cheap beside a busy send path. It is most of the search index's
+ * lag behind a send on another instance (a search applies its own instance's pending changes
+ * first).
  */
-const GATHER_MS = 10;
+const GATHER_MS = 50;
 
 export function effectHour(effectId: bigint): number {
   return Math.floor(idToTime(effectId).getTime() / HOUR_MS);
