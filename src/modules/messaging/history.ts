@@ -1,5 +1,5 @@
 import type { WideColumnEngine } from '../../ports/wide-column/engine.js';
-import { allRows } from '../../ports/wide-column/rows.js';
+import { allPages, allRows } from '../../ports/wide-column/rows.js';
 import { bucketOfId, bucketOfTime } from './buckets.js';
 import type { MessageRow } from './message-store.js';
 import { channelBucketsTable, messagesTable } from './tables.js';
@@ -50,16 +50,17 @@ async function* bucketsOf(
 }
 
 /**
- * Yields message rows from `from` in `direction`, reading `batch` rows per store query.
- * Callers stop iterating when they have enough; nothing beyond the current query is read.
+ * The pages of message rows from `from` in `direction` (one store query each, `batch` rows
+ * at most, never empty). Callers stop iterating when they have enough; nothing beyond the
+ * current query is read.
  */
-export async function* scanMessages(
+export async function* scanPages(
   engine: WideColumnEngine,
   channelId: string,
   direction: Direction,
   from: ScanFrom = {},
   batch = 100,
-): AsyncGenerator<MessageRow> {
+): AsyncGenerator<MessageRow[]> {
   const anchor = from.id;
   const bound =
     anchor === undefined
@@ -102,8 +103,22 @@ export async function* scanMessages(
   for await (const bucket of bucketsOf(engine, channelId, direction, anchor)) {
     const first = bucket === guess ? early : undefined;
     early = undefined;
-    yield* allRows(engine, messagesTable, query(bucket), batch, first);
+    yield* allPages(engine, messagesTable, query(bucket), batch, first);
   }
+}
+
+/**
+ * Yields message rows from `from` in `direction`, reading `batch` rows per store query.
+ * Callers stop iterating when they have enough; nothing beyond the current query is read.
+ */
+export async function* scanMessages(
+  engine: WideColumnEngine,
+  channelId: string,
+  direction: Direction,
+  from: ScanFrom = {},
+  batch = 100,
+): AsyncGenerator<MessageRow> {
+  for await (const rows of scanPages(engine, channelId, direction, from, batch)) yield* rows;
 }
 
 /** Up to `limit` rows from `from` in `direction`, and whether more exist beyond them. */
@@ -115,10 +130,13 @@ export async function collect(
   limit: number,
 ): Promise<{ rows: MessageRow[]; more: boolean }> {
   const rows: MessageRow[] = [];
-  // One extra row answers "is there more" without a second query.
-  for await (const row of scanMessages(engine, channelId, direction, from, limit + 1)) {
-    if (rows.length === limit) return { rows, more: true };
-    rows.push(row);
+  // One extra row answers "is there more" without a second query. Pages, not rows: a page of
+  // 50 read row by row through the generators cost about as much again as reading it.
+  for await (const page of scanPages(engine, channelId, direction, from, limit + 1)) {
+    for (const row of page) {
+      if (rows.length === limit) return { rows, more: true };
+      rows.push(row);
+    }
   }
   return { rows, more: false };
 }
