@@ -63,6 +63,15 @@ export const kv = defineTable({
   usesLwt: true,
 });
 
+/** kv without lightweight transactions: its plain writes keep the driver's timestamps, so it batches with other such tables. */
+export const kvPlain = defineTable({
+  name: 'sbc_kv_plain',
+  module: M,
+  columns: { k: 'text', c: 'int', v: 'text', n: 'int', extra: 'text' },
+  partitionKey: ['k'],
+  clusteringKey: [{ column: 'c', order: 'ASC' }],
+});
+
 export const counters = defineTable({
   name: 'sbc_counters',
   module: M,
@@ -131,6 +140,7 @@ export const CONTRACT_TABLES: readonly TableDef[] = [
   allTypes,
   events,
   kv,
+  kvPlain,
   counters,
   expiring,
   names,
@@ -686,15 +696,15 @@ export function wideColumnContract(
     describe('batches', () => {
       it('applies writes across tables together', async () => {
         const k = id('batch');
-        await engine.insert(kv, { k, c: 9, v: 'to delete' });
+        await engine.insert(kvPlain, { k, c: 9, v: 'to delete' });
         await engine.batch([
-          batchOp.insert(kv, { k, c: 1, v: 'one' }),
-          batchOp.update(kv, { k, c: 2 }, { v: 'two' }),
-          batchOp.delete(kv, { k, c: 9 }),
+          batchOp.insert(kvPlain, { k, c: 1, v: 'one' }),
+          batchOp.update(kvPlain, { k, c: 2 }, { v: 'two' }),
+          batchOp.delete(kvPlain, { k, c: 9 }),
           batchOp.insert(allTypes, { id: k, t: 'batched' }),
           batchOp.insert(names, { p: k, name: 'n' }),
         ]);
-        expect((await readAll(engine, kv, { key: { k } })).map((r) => r.v)).toEqual(['one', 'two']);
+        expect((await readAll(engine, kvPlain, { key: { k } })).map((r) => r.v)).toEqual(['one', 'two']);
         expect((await engine.get(allTypes, { id: k }))!.t).toBe('batched');
         expect(await engine.get(names, { p: k, name: 'n' })).toEqual({ p: k, name: 'n' });
       });
@@ -703,20 +713,20 @@ export function wideColumnContract(
         const k = id('batchbad');
         await expectCode(
           engine.batch([
-            batchOp.insert(kv, { k, c: 1, v: 'one' }),
+            batchOp.insert(kvPlain, { k, c: 1, v: 'one' }),
             batchOp.insert(allTypes, { id: k, t: 'x' }),
-            batchOp.insert(kv, { k, c: 2, n: 'not a number' as never }),
+            batchOp.insert(kvPlain, { k, c: 2, n: 'not a number' as never }),
           ]),
           'VALUE_INVALID',
         );
         await expectCode(
           engine.batch([
-            batchOp.insert(kv, { k, c: 1, v: 'one' }),
-            batchOp.insert(kv, { k, nope: 1 } as never),
+            batchOp.insert(kvPlain, { k, c: 1, v: 'one' }),
+            batchOp.insert(kvPlain, { k, nope: 1 } as never),
           ]),
           'QUERY_REJECTED',
         );
-        expect(await engine.get(kv, { k, c: 1 })).toBeNull();
+        expect(await engine.get(kvPlain, { k, c: 1 })).toBeNull();
         expect(await engine.get(allTypes, { id: k })).toBeNull();
       });
 
@@ -857,6 +867,25 @@ export function wideColumnContract(
         );
         expect((await engine.get(counters, { page, day: '2024-01-01' }))!.views).toBe(2n);
         expect(await engine.get(kv, { k: page, c: 1 })).toBeNull();
+      });
+
+      it('keeps one timestamp source per logged batch: an LWT table only with tables declared serverTimestamps', async () => {
+        const k = id('tsmix');
+        await expectCode(
+          engine.batch([batchOp.insert(kv, { k, c: 1, v: 'x' }), batchOp.insert(names, { p: k, name: 'n' })]),
+          'QUERY_REJECTED',
+        );
+        expect(await engine.get(kv, { k, c: 1 })).toBeNull();
+        expect(await engine.get(names, { p: k, name: 'n' })).toBeNull();
+        // Rows that need not agree are separate statements, each with its table's own source.
+        await engine.batch(
+          [batchOp.insert(kv, { k, c: 1, v: 'x' }), batchOp.insert(names, { p: k, name: 'n' })],
+          {
+            atomic: false,
+          },
+        );
+        expect((await engine.get(kv, { k, c: 1 }))!.v).toBe('x');
+        expect((await engine.get(names, { p: k, name: 'n' }))!.name).toBe('n');
       });
 
       it('mixes counter increments with other writes only in a non-atomic batch', async () => {

@@ -51,7 +51,10 @@ export interface EffectTarget {
 export function allTargets(...targets: EffectTarget[]): EffectTarget {
   return {
     async sync(changes) {
-      await Promise.all(targets.map((target) => target.sync(changes)));
+      // Every target finishes before the page counts as failed: a retry must not overlap a write still in flight.
+      const outcomes = await Promise.allSettled(targets.map((target) => target.sync(changes)));
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
     },
   };
 }

@@ -13,11 +13,13 @@ const REMEMBERED_MAX = 50_000;
  * relies on when a send returns reads them, so they may lag by the effects lag, and a busy
  * channel's page of sends costs one write instead of one per message.
  *
- * Applying is idempotent and only moves forward: per channel, the newest id among the page's
- * stored messages is written only when it is newer than what the row holds (read once per
- * channel per process, then remembered), so a replayed page or an edit of an older message
- * changes nothing. Two processes writing one channel can briefly leave the older of their two
- * ids (last writer wins) until the channel's next send.
+ * Applying is idempotent and moves forward only as far as this process knows: per channel,
+ * the newest id among the page's stored messages is written only when it is newer than what
+ * the row held when this process last read or wrote it (read once per channel per process,
+ * then remembered), so a replayed page or an edit of an older message changes nothing. When
+ * several processes write one channel, one that remembers an older value can put an older id
+ * back (last writer wins); it stays until a newer message's effect is applied. Nothing in
+ * Switchboard reads these fields; a reader that needs the exact newest message reads history.
  */
 export class ChannelLastMessage implements EffectTarget {
   private readonly newest = new Map<string, bigint>();

@@ -71,9 +71,9 @@ export interface MessageServiceDeps {
  *
  * What a send does before it returns (issue 19): the membership check (cached role), the
  * Snowflake id, the Telegram outbox row when the channel is linked (cached link), then one
- * write holding the message, its feed event, the sender's read mark, the channel's
- * last-message fields and counter, and its effects-outbox row; then the live publish. The
- * search index follows from the outbox (effects.ts). Sends within one channel run in the
+ * write holding the message, its feed event, the sender's read mark, the channel's and the
+ * sender's counters, and its effects-outbox row; then the live publish. The search index and
+ * the channel's last-message fields follow from the outbox (effects.ts). Sends within one channel run in the
  * feed's order in this process, so ids are stored and published in id order and a live
  * subscriber sees them in order.
  */

@@ -91,6 +91,8 @@ export const smsBySession = defineTable({
   partitionKey: ['session_id'],
   clusteringKey: [{ column: 'message_id', order: 'DESC' }],
   comment: 'Index of SMS by session',
+  // Written in one logged batch with an LWT table: the same timestamp source (declare.ts).
+  serverTimestamps: true,
 });
 
 /** How many partitions the due-delivery queue is spread over (each poll reads all of them). */
@@ -117,6 +119,8 @@ export const smsPending = defineTable({
   ],
   defaultTtlSeconds: 7 * DAY_SECONDS,
   comment: 'SMS due for simulated delivery, by bucket and due time',
+  // Written in one logged batch with an LWT table: the same timestamp source (declare.ts).
+  serverTimestamps: true,
 });
 
 export const goldPrices = defineTable({
@@ -189,6 +193,8 @@ export const appointmentsById = defineTable({
   },
   partitionKey: ['appointment_id'],
   comment: 'Appointment id → customer phone',
+  // Written in one logged batch with an LWT table: the same timestamp source (declare.ts).
+  serverTimestamps: true,
 });
 
 /** A branch's day sheet, in slot order. */
@@ -210,6 +216,8 @@ export const appointmentsByBranchDate = defineTable({
     { column: 'appointment_id', order: 'ASC' },
   ],
   comment: 'Appointments of a branch on a day, by time',
+  // Written in one logged batch with an LWT table: the same timestamp source (declare.ts).
+  serverTimestamps: true,
 });
 
 /**

@@ -28,6 +28,13 @@ export interface TableSpec<
   /** Whether the table is used with lightweight transactions (IF ...). Drives vendor options (tablets). */
   usesLwt?: boolean;
   /**
+   * Plain writes timestamped by the ScyllaDB coordinator instead of the driver (always so with
+   * `usesLwt`: see scylla/executor.ts). Declare it on a table written in one logged batch with
+   * an LWT table, so that each table has one timestamp source for all its writes; a logged
+   * batch may not mix the two kinds (QUERY_REJECTED).
+   */
+  serverTimestamps?: boolean;
+  /**
    * How the embedded (SQLite) engine stores rows (ScyllaDB has no such choice and ignores it).
    * `clustered` (default): rows live in the primary-key b-tree (`WITHOUT ROWID`), best for
    * small rows and range reads. `appended`: rows are appended to a rowid table and only a small
@@ -64,6 +71,8 @@ export interface TableDef<
   readonly compaction: Compaction | undefined;
   readonly isCounterTable: boolean;
   readonly usesLwt: boolean;
+  /** Plain writes take the coordinator's timestamp (true with usesLwt). */
+  readonly serverTimestamps: boolean;
   readonly embeddedLayout: 'clustered' | 'appended';
   readonly comment: string | undefined;
   /** Partition key columns followed by clustering columns. */
@@ -190,6 +199,7 @@ export function defineTable<
     compaction,
     isCounterTable,
     usesLwt: spec.usesLwt ?? false,
+    serverTimestamps: (spec.usesLwt ?? false) || (spec.serverTimestamps ?? false),
     embeddedLayout: spec.embeddedLayout ?? 'clustered',
     comment: spec.comment,
     primaryKey: [...spec.partitionKey, ...clustering.map((c) => c.column)],

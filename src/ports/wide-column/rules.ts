@@ -334,5 +334,16 @@ export function checkBatch(ops: readonly BatchOp[], atomic = true): 'logged' | '
     const first = ops.find((op) => op.kind === 'increment')!;
     throw rejectQuery(first.table, 'counter increments cannot be batched with other writes');
   }
+  if (atomic && counters === 0) {
+    // One timestamp source per logged batch, and per table (declare.ts serverTimestamps).
+    const server = ops.filter((op) => op.table.serverTimestamps);
+    if (server.length > 0 && server.length !== ops.length) {
+      const plain = ops.find((op) => !op.table.serverTimestamps)!;
+      throw rejectQuery(
+        plain.table,
+        `a logged batch with "${server[0]!.table.name}" (coordinator timestamps) may only hold tables declared serverTimestamps`,
+      );
+    }
+  }
   return counters > 0 ? 'counter' : 'logged';
 }

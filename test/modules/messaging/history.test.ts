@@ -164,6 +164,8 @@ describe('history across buckets', () => {
     const before = await h.svc.messages.history(channelId, 'bob', { limit: 5, before: all[20]! });
     expect(ids(before)).toEqual(newestFirst(all.slice(0, 20)).slice(0, 5));
     expect(pageStartsFirst()).toBe(overlapped);
+    // The page and the look past it for newer messages: one messages read each.
+    expect(reads.filter((r) => r === 'messages start')).toHaveLength(2);
   });
 
   it('bounds limits: default 50, at most 100, and a bad limit names the field', async () => {

@@ -272,6 +272,10 @@ describe('effects outbox (search index)', () => {
     open.push(third);
     await third.svc.effects.catchUp();
     expect((await lastOf(third)).id).toBe(sent[4]!.id);
+    // A page holding only an older message's edit does not move it back (the newest id is written only when newer).
+    await third.svc.messages.edit(id, 'alice', sent[0]!.id, { content: 'edited too' });
+    await third.svc.effects.catchUp();
+    expect((await lastOf(third)).id).toBe(sent[4]!.id);
     const newer = await third.svc.messages.send(id, 'alice', { content: 'newest' });
     await third.svc.effects.catchUp();
     expect((await lastOf(third)).id).toBe(newer.id);

@@ -111,8 +111,8 @@ function shapeOf(slice: CheckedSlice): ClusteringShape {
 }
 
 /** The class of a plain write to `table` (executor.ts: why a table with LWTs differs). */
-function plainWrite(table: TableDef): 'write' | 'lwt-table-write' {
-  return table.usesLwt === true ? 'lwt-table-write' : 'write';
+function plainWrite(table: TableDef): 'write' | 'server-time-write' {
+  return table.serverTimestamps ? 'server-time-write' : 'write';
 }
 
 export class ScyllaWideColumnEngine implements WideColumnEngine {
@@ -510,7 +510,8 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
       queries.map((q) => ({ query: q.query, params: q.params })),
       kind === 'counter',
       { table: tables, operation: 'batch' },
-      ops.some((op) => op.table.usesLwt === true),
+      // checkBatch let through only batches whose tables all agree.
+      ops[0]!.table.serverTimestamps,
     );
   }
 

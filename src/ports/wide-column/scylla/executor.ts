@@ -24,16 +24,19 @@ export type ResultSet = driverTypes.ResultSet;
  * - counter: increments, consistency_write, not idempotent (a retry would count twice);
  * - serial: a linearizable read at consistency_serial (sees every committed or in-progress
  *   Paxos round), to learn what a conditional write saw; idempotent;
- * - lwt-table-write: a plain write to a table that also takes conditional writes: as `write`,
- *   but timestamped by the coordinator instead of the driver. A Paxos round's cells carry its
- *   ballot, taken from the coordinator's clock at millisecond precision, while the driver's
- *   timestamps add a counter of the microseconds it handed out within the millisecond: a
- *   conditional update just after a plain write of the same cell could carry the smaller
- *   timestamp, report "applied", and be shadowed by the older value (Cassandra 5: 312 of
- *   1,500 such updates lost under load, scratch measurement; 0 with coordinator timestamps).
- *   One coordinator orders its plain timestamps and its ballots together.
+ * - server-time-write: a plain write to a table that also takes conditional writes (or is
+ *   declared `serverTimestamps`), timestamped by the coordinator instead of the driver. A Paxos
+ *   round's cells carry its ballot, taken from the coordinator's clock at millisecond
+ *   precision, while the driver's timestamps add a counter of the microseconds it handed out
+ *   within the millisecond: a conditional update just after a plain write of the same cell
+ *   could carry the smaller timestamp, report "applied", and be shadowed by the older value
+ *   (Cassandra 5: 312 of 1,500 such updates lost under load, scratch measurement; 0 with
+ *   coordinator timestamps). A coordinator orders its own plain timestamps and ballots; across
+ *   replicas the order rests on the nodes' clocks, as Paxos ballots already do. Not
+ *   idempotent: without a client timestamp, a copy retried or speculated on another node and
+ *   applied late would take a later timestamp and could undo the write that followed.
  */
-export type OperationClass = 'read' | 'write' | 'lwt' | 'counter' | 'serial' | 'lwt-table-write';
+export type OperationClass = 'read' | 'write' | 'lwt' | 'counter' | 'serial' | 'server-time-write';
 
 export interface CallContext {
   table: string;
@@ -86,10 +89,10 @@ export class CqlExecutor {
       counter: { ...base, consistency: write, isIdempotent: false },
       serial: { ...base, consistency: consistencyOf(config.consistency_serial), isIdempotent: true },
       // `timestamp: null` makes the driver send none (its type definitions only allow numbers).
-      'lwt-table-write': {
+      'server-time-write': {
         ...base,
         consistency: write,
-        isIdempotent: true,
+        isIdempotent: false,
         timestamp: null as unknown as number,
       },
     };
@@ -157,20 +160,20 @@ export class CqlExecutor {
   }
 
   /**
-   * A logged batch (or a counter batch), prepared; `lwtTable`: it writes a table that also
-   * takes conditional writes (coordinator timestamps, as `lwt-table-write`).
+   * A logged batch (or a counter batch), prepared; `serverTime`: its tables take coordinator
+   * timestamps (as `server-time-write`, and so it is not idempotent either).
    */
   async batch(
     queries: readonly Query[],
     counter: boolean,
     context: CallContext,
-    lwtTable = false,
+    serverTime = false,
   ): Promise<void> {
     for (const q of queries) this.remember(q.query);
     const options: QueryOptions = counter
       ? { ...this.options.counter, counter: true }
       : // A logged batch of idempotent writes is idempotent: replaying it writes the same cells.
-        { ...this.options[lwtTable ? 'lwt-table-write' : 'write'], logged: true };
+        { ...this.options[serverTime ? 'server-time-write' : 'write'], logged: true };
     await this.guarded(context, () =>
       this.client.batch(
         queries.map((q) => ({ query: q.query, params: q.params })),
