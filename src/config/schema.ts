@@ -43,8 +43,9 @@ export const coreSections = {
     /** Connections per host in the local data center. */
     pool_size: f.int(2, 1, 64),
     /**
-     * Speculative execution: an idempotent statement (plain reads and writes; never a counter
-     * or a lightweight transaction) still unanswered after this long is also sent to the next
+     * Speculative execution: an idempotent statement (reads, and plain writes to tables without
+     * lightweight transactions; never a counter, an LWT, or a write the coordinator timestamps)
+     * still unanswered after this long is also sent to the next
      * replica, and the first answer wins. Cuts the tail when one replica stalls (GC, compaction)
      * at the price of extra load; 0 (default): off.
      */
