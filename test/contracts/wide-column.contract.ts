@@ -54,23 +54,17 @@ export const events = defineTable({
   ],
 });
 
-export const kv = defineTable({
-  name: 'sbc_kv',
+const kvShape = {
   module: M,
   columns: { k: 'text', c: 'int', v: 'text', n: 'int', extra: 'text' },
   partitionKey: ['k'],
   clusteringKey: [{ column: 'c', order: 'ASC' }],
-  usesLwt: true,
-});
+} as const;
+
+export const kv = defineTable({ ...kvShape, name: 'sbc_kv', usesLwt: true });
 
 /** kv without lightweight transactions: its plain writes keep the driver's timestamps, so it batches with other such tables. */
-export const kvPlain = defineTable({
-  name: 'sbc_kv_plain',
-  module: M,
-  columns: { k: 'text', c: 'int', v: 'text', n: 'int', extra: 'text' },
-  partitionKey: ['k'],
-  clusteringKey: [{ column: 'c', order: 'ASC' }],
-});
+export const kvPlain = defineTable({ ...kvShape, name: 'sbc_kv_plain' });
 
 export const counters = defineTable({
   name: 'sbc_counters',
