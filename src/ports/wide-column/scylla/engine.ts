@@ -470,7 +470,7 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
     const kind = checkBatch(ops, options.atomic !== false);
     if (kind === 'empty') return;
     // Every operation is validated before anything is sent: a bad one fails the whole batch.
-    const queries = ops.map((op): Query => {
+    const queries = ops.map((op): Planned => {
       switch (op.kind) {
         case 'insert':
           return this.planInsert(op.table, op.row, op.ttlSeconds, false);
@@ -492,15 +492,7 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
       // of one statement is that statement: nothing else to agree with.
       await Promise.all(
         queries.map((q, i) =>
-          this.executor.execute(
-            q.query,
-            q.params,
-            ops[i]!.kind === 'increment' ? 'counter' : plainWrite(ops[i]!.table),
-            {
-              table: ops[i]!.table.name,
-              operation: 'batch',
-            },
-          ),
+          this.executor.execute(q.query, q.params, q.kind, { table: ops[i]!.table.name, operation: 'batch' }),
         ),
       );
       return;
@@ -511,7 +503,7 @@ export class ScyllaWideColumnEngine implements WideColumnEngine {
       kind === 'counter',
       { table: tables, operation: 'batch' },
       // checkBatch let through only batches whose tables all agree.
-      ops[0]!.table.serverTimestamps,
+      queries[0]!.kind === 'server-time-write',
     );
   }
 
