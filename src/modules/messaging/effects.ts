@@ -40,8 +40,15 @@ export function effectHour(effectId: bigint): number {
 
 /** Where an applied effect goes: the search index (search/service.ts), the channel's last message (last-message.ts). */
 export interface EffectTarget {
-  /** Brings the target in line with these messages as they are now (null: no longer stored). */
-  sync(changes: { channelId: string; messageId: bigint; message: Message | null }[]): Promise<void>;
+  /** Brings the target in line with these messages as they are now. */
+  sync(changes: EffectChange[]): Promise<void>;
+}
+
+/** A changed message as an effect sees it: as it is now (null: no longer stored). */
+export interface EffectChange {
+  channelId: string;
+  messageId: bigint;
+  message: Message | null;
 }
 
 /**

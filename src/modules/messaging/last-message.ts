@@ -1,8 +1,7 @@
 import { batchOp, type WideColumnEngine } from '../../ports/wide-column/engine.js';
-import type { EffectTarget } from './effects.js';
+import type { EffectChange, EffectTarget } from './effects.js';
 import { idToTime } from './ids.js';
 import { channelMetadataTable } from './tables.js';
-import type { Message } from './types.js';
 
 /** Channels whose newest written id this process remembers (beyond it, one read per channel). */
 const REMEMBERED_MAX = 50_000;
@@ -26,7 +25,7 @@ export class ChannelLastMessage implements EffectTarget {
 
   constructor(private readonly engine: WideColumnEngine) {}
 
-  async sync(changes: { channelId: string; messageId: bigint; message: Message | null }[]): Promise<void> {
+  async sync(changes: EffectChange[]): Promise<void> {
     const candidates = new Map<string, bigint>();
     for (const { channelId, messageId, message } of changes) {
       // A message no longer stored (its write failed) was never the last one.

@@ -4,7 +4,7 @@ import type { RelationalStore } from '../../../ports/relational/store.js';
 import type { WideColumnEngine } from '../../../ports/wide-column/engine.js';
 import type { ChatService } from '../chats.js';
 import { scanMessages } from '../history.js';
-import type { EffectTarget } from '../effects.js';
+import type { EffectChange, EffectTarget } from '../effects.js';
 import { rowToMessage, type MessageStore } from '../message-store.js';
 import type { Message } from '../types.js';
 import { checkChannelId, checkLimit, checkUserId } from '../validation.js';
@@ -82,7 +82,7 @@ export class SearchService implements EffectTarget {
    * nothing (an upsert whose content is unchanged is skipped, which also spares the FTS
    * triggers).
    */
-  async sync(changes: { channelId: string; messageId: bigint; message: Message | null }[]): Promise<void> {
+  async sync(changes: EffectChange[]): Promise<void> {
     const upserts = new Map<bigint, Message>();
     const removals = new Set<bigint>();
     for (const { messageId, message } of changes) {
