@@ -8,14 +8,15 @@ import { batchOp } from '../../src/ports/wide-column/engine.js';
 import { insertShape } from '../../src/ports/wide-column/insert-shape.js';
 import { diffTable, serializeDeclaration, snapshotOf } from '../../src/ports/wide-column/schema-diff.js';
 import { clientOptions } from '../../src/ports/wide-column/scylla/client-options.js';
+import { engineOver } from '../helpers/scylla-fake.js';
 import {
   decodePartialRow,
   decodeRow,
   decodeValue,
   encodeValue,
 } from '../../src/ports/wide-column/scylla/codec.js';
-import { ScyllaWideColumnEngine, createScyllaEngine } from '../../src/ports/wide-column/scylla/engine.js';
-import type { CqlExecutor } from '../../src/ports/wide-column/scylla/executor.js';
+import type { ScyllaWideColumnEngine } from '../../src/ports/wide-column/scylla/engine.js';
+import { createScyllaEngine } from '../../src/ports/wide-column/scylla/engine.js';
 import {
   isStoreFailure,
   isTabletsOptionRejected,
@@ -550,21 +551,14 @@ describe('conditional write outcomes as each server reports them', () => {
   /** An engine over a fake executor that answers each call with the next scripted result. */
   function engineAnswering(...answers: ReturnType<typeof result | typeof select>[]) {
     const calls: { cql: string; kind: string }[] = [];
-    const executor = {
+    const engine = engineOver({
       execute: (cql: string, _params: unknown[], kind: string) => {
         calls.push({ cql, kind });
         const next = answers.shift();
         if (!next) throw new Error(`unexpected call: ${cql}`);
         return Promise.resolve(next);
       },
-      preparedStatements: () => 0,
-    } as unknown as CqlExecutor;
-    const engine = new ScyllaWideColumnEngine(
-      executor,
-      config(),
-      { keyspace: 'ks', flavor: 'scylla', replication: { strategy: 'SimpleStrategy', factor: 1 } },
-      undefined,
-    );
+    });
     return { engine, calls };
   }
 
@@ -643,19 +637,12 @@ describe('shaped inserts on ScyllaDB', () => {
   /** The statements and bind values a batch sends, from a fake executor (no server here). */
   async function sent(ops: Parameters<ScyllaWideColumnEngine['batch']>[0]) {
     const batches: { query: string; params: unknown[] }[][] = [];
-    const executor = {
+    const engine = engineOver({
       batch: (queries: { query: string; params: unknown[] }[]) => {
         batches.push(queries);
         return Promise.resolve();
       },
-      preparedStatements: () => 0,
-    } as unknown as CqlExecutor;
-    const engine = new ScyllaWideColumnEngine(
-      executor,
-      loadConfig({ env: {} }).scylla,
-      { keyspace: 'ks', flavor: 'scylla', replication: { strategy: 'SimpleStrategy', factor: 1 } },
-      undefined,
-    );
+    });
     await engine.batch(ops);
     return batches.flat();
   }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
 import { defineTable } from '../../src/ports/wide-column/declare.js';
 import { batchOp } from '../../src/ports/wide-column/engine.js';
-import { ScyllaWideColumnEngine } from '../../src/ports/wide-column/scylla/engine.js';
-import type { CqlExecutor, OperationClass } from '../../src/ports/wide-column/scylla/executor.js';
+import type { OperationClass } from '../../src/ports/wide-column/scylla/executor.js';
+import { engineOver } from '../helpers/scylla-fake.js';
 
 /**
  * Which operation class (so which consistency, idempotence and timestamp source) each write
@@ -11,14 +10,13 @@ import type { CqlExecutor, OperationClass } from '../../src/ports/wide-column/sc
  * or declared serverTimestamps, are timestamped by the coordinator; the rest by the driver.
  */
 const M = 'unit';
-const lwt = defineTable({
-  name: 'wc_lwt',
+const keyed = {
   module: M,
   columns: { k: 'text', c: 'int', v: 'text' },
   partitionKey: ['k'],
   clusteringKey: [{ column: 'c', order: 'ASC' }],
-  usesLwt: true,
-});
+} as const;
+const lwt = defineTable({ ...keyed, name: 'wc_lwt', usesLwt: true });
 const beside = defineTable({
   name: 'wc_beside',
   module: M,
@@ -26,13 +24,7 @@ const beside = defineTable({
   partitionKey: ['k'],
   serverTimestamps: true,
 });
-const plain = defineTable({
-  name: 'wc_plain',
-  module: M,
-  columns: { k: 'text', c: 'int', v: 'text' },
-  partitionKey: ['k'],
-  clusteringKey: [{ column: 'c', order: 'ASC' }],
-});
+const plain = defineTable({ ...keyed, name: 'wc_plain' });
 const counts = defineTable({
   name: 'wc_counts',
   module: M,
@@ -42,7 +34,7 @@ const counts = defineTable({
 
 function recorded() {
   const calls: string[] = [];
-  const executor = {
+  const engine = engineOver({
     execute: (_cql: string, _params: unknown[], kind: OperationClass, context: { table: string }) => {
       calls.push(`${context.table} ${kind}`);
       return Promise.resolve({ first: () => ({ '[applied]': true }), rows: [], wasApplied: () => true });
@@ -53,14 +45,7 @@ function recorded() {
       );
       return Promise.resolve();
     },
-    preparedStatements: () => 0,
-  } as unknown as CqlExecutor;
-  const engine = new ScyllaWideColumnEngine(
-    executor,
-    loadConfig({ env: {} }).scylla,
-    { keyspace: 'ks', flavor: 'scylla', replication: { strategy: 'SimpleStrategy', factor: 1 } },
-    undefined,
-  );
+  });
   return { engine, calls };
 }
 
