@@ -6,7 +6,7 @@ import { createSweepWorker, type Sweeper } from '../../src/modules/callcenter/sw
 function fakeSweeper() {
   const state = { failing: false };
   const sweeper = {
-    reconcile: async () => ({ agentsCorrected: 0 }),
+    reconcile: async () => ({ agentsCorrected: 0, hotMovesResent: 0 }),
     sweep: async () => {
       if (state.failing) throw new Error('store unreachable');
       return { offersWithdrawn: 0, agentsAway: 0, wrapUpsEnded: 0 };

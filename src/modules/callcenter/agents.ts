@@ -12,17 +12,29 @@ import {
 } from './types.js';
 import { MAX_CALLS_PER_AGENT, checkId, checkInt, checkSkills, checkText } from './validate.js';
 import type { CallCenterEvent } from './events.js';
+import { overlay, type HotAgents } from './hybrid/agent-state.js';
+import type { HotMoves } from './hybrid/hot-moves.js';
 import type { HotPresence } from './hybrid/presence.js';
 import { StatusChanges } from './status-changes.js';
+
+/**
+ * The hybrid shape's hot state for agents: heartbeats (presence), the agents' records, and the
+ * status moves taken there.
+ */
+export interface HybridAgents {
+  presence: HotPresence;
+  records: HotAgents;
+  moves: HotMoves;
+}
 
 /** Agents: create, update, list, status changes through the state machine, heartbeats. */
 export class AgentService {
   private readonly statusChanges: StatusChanges;
 
-  /** `presence`: the hybrid shape's hot-state heartbeats; absent, heartbeats are relational writes. */
+  /** `hybrid`: hot-state heartbeats and status moves; absent, both are relational writes. */
   constructor(
     private readonly core: Core,
-    private readonly presence?: HotPresence,
+    private readonly hybrid?: HybridAgents,
   ) {
     this.statusChanges = new StatusChanges(core, (...move) => this.move(...move));
   }
@@ -56,6 +68,7 @@ export class AgentService {
           wrap_up_started_at: null,
           created_at: now.toISOString(),
           updated_at: now.toISOString(),
+          status_seq: 0,
         };
         await trx.insertInto('cc_agents').values(row).execute();
         await writeSkills(trx, agentId, skills);
@@ -84,7 +97,13 @@ export class AgentService {
       .where('agent_id', '=', agentId)
       .executeTakeFirst();
     if (!row) throw agentNotFound(agentId);
-    return agentFromRow(row);
+    return this.withHotMove(row);
+  }
+
+  /** Hybrid: a status move hot state has taken and the row has not yet shows as taken. */
+  private async withHotMove(row: AgentRow): Promise<Agent> {
+    const agent = agentFromRow(row);
+    return this.core.hot ? overlay(agent, await this.core.hot.ahead(row)) : agent;
   }
 
   /** Agents by id, optionally only those in one status or among the given ids. */
@@ -106,7 +125,7 @@ export class AgentService {
       .orderBy('agent_id')
       .limit(options.limit ?? 1000)
       .execute();
-    return rows.map(agentFromRow);
+    return Promise.all(rows.map((row) => this.withHotMove(row)));
   }
 
   async update(agentId: string, input: UpdateAgentInput): Promise<Agent> {
@@ -162,9 +181,8 @@ export class AgentService {
           await trx.deleteFrom('cc_agent_skills').where('agent_id', '=', agentId).execute();
           await writeSkills(trx, agentId, skills);
         }
-        if (next.status !== row.status) {
-          emit(statusEvent(next, now));
-        }
+        // Also when only the name, skills or capacity changed: hybrid hot records follow it.
+        emit(statusEvent(next, now));
         return agentFromRow(next);
       });
     } catch (error) {
@@ -194,6 +212,9 @@ export class AgentService {
         },
       );
     }
+    // Hybrid: taken in hot state (hybrid/hot-moves.ts), except going offline, which may hand
+    // live calls back to their queues.
+    if (this.hybrid && status !== 'offline') return this.hybrid.moves.move(agentId, status);
     // Concurrent changes share a transaction (status-changes.ts); each is checked on its own.
     return this.statusChanges.request(agentId, status, options.force === true);
   }
@@ -208,7 +229,11 @@ export class AgentService {
     to: AgentStatus,
     now: Date,
     emit: (event: CallCenterEvent) => void,
-    options: { withdraw: 'agent-offline' | 'agent-away' | null },
+    options: {
+      withdraw: 'agent-offline' | 'agent-away' | null;
+      /** Hybrid: the number of the hot-state move this writes (or supersedes) on the row. */
+      statusSeq?: number;
+    },
   ): Promise<Agent> {
     let currentCalls = row.current_calls;
     if (options.withdraw !== null) {
@@ -245,6 +270,7 @@ export class AgentService {
       wrap_up_call_id: null,
       wrap_up_started_at: null,
       updated_at: now.toISOString(),
+      status_seq: options.statusSeq ?? row.status_seq,
     };
     await trx
       .updateTable('cc_agents')
@@ -257,6 +283,7 @@ export class AgentService {
         wrap_up_call_id: null,
         wrap_up_started_at: null,
         updated_at: next.updated_at,
+        status_seq: next.status_seq,
       })
       .where('agent_id', '=', row.agent_id)
       .execute();
@@ -267,7 +294,7 @@ export class AgentService {
   /** The agent (or its softphone) is alive; a stopped heartbeat moves it to away (see sweeper.ts). */
   async heartbeat(agentId: string): Promise<{ agentId: string; lastHeartbeatAt: string }> {
     checkId(agentId, 'agentId');
-    if (this.presence) return this.presence.heartbeat(agentId);
+    if (this.hybrid) return this.hybrid.presence.heartbeat(agentId);
     const now = this.core.clock.now().toISOString();
     const result = await this.db
       .updateTable('cc_agents')
@@ -278,6 +305,14 @@ export class AgentService {
       throw agentNotFound(agentId);
     }
     return { agentId, lastHeartbeatAt: now };
+  }
+
+  /**
+   * Resolves once the status moves this process took in hot state (hybrid) have been written
+   * to their rows by the write-behind; at once in the relational shape.
+   */
+  async settled(): Promise<void> {
+    await this.hybrid?.moves.settled();
   }
 
   /** Ends the agent's after-call work: the same as asking to be available. */

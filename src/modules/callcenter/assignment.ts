@@ -6,6 +6,7 @@ import {
   forUpdate,
   inTransaction,
   lockAgent,
+  routingStatus,
   statusAfterCalls,
   type Core,
 } from './core.js';
@@ -20,6 +21,13 @@ import {
 } from './rows.js';
 import type { ActiveCall } from './types.js';
 import { checkId, checkName } from './validate.js';
+
+/**
+ * Agents a routing looks at before it gives up for now. Only hybrid passes agents over (a move
+ * to away in hot state the row has not had yet), and only for the few milliseconds until the
+ * write-behind writes it.
+ */
+const ROUTE_TRIES = 8;
 
 /**
  * Atomic assignment, the heart of the seed: in one transaction the call leaves the queue,
@@ -50,6 +58,7 @@ export class AssignmentService {
     return inTransaction(this.core, async (trx, emit) => {
       const agent = await lockAgent(this.core, trx, agentId);
       if (agent.status !== 'available' || agent.current_calls >= agent.max_calls) return null;
+      if ((await routingStatus(this.core, agent)) !== 'available') return null;
       const call = await forUpdate(
         this.core,
         trx
@@ -75,22 +84,31 @@ export class AssignmentService {
     const now = this.core.clock.now();
     return inTransaction(this.core, async (trx, emit) => {
       const call = await this.lockQueued(trx, callId);
-      const agent = await forUpdate(
-        this.core,
-        trx
-          .selectFrom('cc_agents as a')
-          .selectAll('a')
-          .where('a.status', '=', 'available')
-          .where(sql<boolean>`a.current_calls < a.max_calls`)
-          .$if(call.skip_agent_id !== null, (q) => q.where('a.agent_id', '<>', call.skip_agent_id ?? ''))
-          .where(agentHoldsSkills(sql.ref('a.agent_id'), parseSkills(call.required_skills)))
-          .orderBy('a.available_since')
-          .orderBy('a.agent_id')
-          .limit(1),
-        { skipLocked: true },
-      ).executeTakeFirst();
-      if (!agent) return null;
-      return this.take(trx, call, agent, now, emit);
+      // Passed over: agents hot state has moved away from available (hybrid) since their row said so.
+      const passed: string[] = [];
+      if (call.skip_agent_id !== null) passed.push(call.skip_agent_id);
+      for (let tries = 0; tries < ROUTE_TRIES; tries += 1) {
+        const agent = await forUpdate(
+          this.core,
+          trx
+            .selectFrom('cc_agents as a')
+            .selectAll('a')
+            .where('a.status', '=', 'available')
+            .where(sql<boolean>`a.current_calls < a.max_calls`)
+            .$if(passed.length > 0, (q) => q.where('a.agent_id', 'not in', passed))
+            .where(agentHoldsSkills(sql.ref('a.agent_id'), parseSkills(call.required_skills)))
+            .orderBy('a.available_since')
+            .orderBy('a.agent_id')
+            .limit(1),
+          { skipLocked: true },
+        ).executeTakeFirst();
+        if (!agent) return null;
+        if ((await routingStatus(this.core, agent)) === 'available') {
+          return this.take(trx, call, agent, now, emit);
+        }
+        passed.push(agent.agent_id);
+      }
+      return null;
     });
   }
 
@@ -106,10 +124,11 @@ export class AssignmentService {
       const call = await this.lockQueued(trx, callId).catch((error: unknown) => {
         throw fieldOf(error, 'body.callId');
       });
-      if (agent.status !== 'available' && agent.status !== 'busy') {
-        throw new SwitchboardError('AGENT_NOT_AVAILABLE', `Agent "${agentId}" is ${agent.status}`, {
+      const status = await routingStatus(this.core, agent);
+      if (status !== 'available' && status !== 'busy') {
+        throw new SwitchboardError('AGENT_NOT_AVAILABLE', `Agent "${agentId}" is ${status}`, {
           field: 'body.agentId',
-          details: { status: agent.status },
+          details: { status },
         });
       }
       if (agent.current_calls >= agent.max_calls) {

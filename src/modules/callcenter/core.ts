@@ -3,6 +3,7 @@ import { SwitchboardError } from '../../errors/index.js';
 import type { Dialect, RelationalStore } from '../../ports/relational/store.js';
 import type { Clock } from '../../shared/clock.js';
 import type { CallCenterEvent, CallCenterEvents } from './events.js';
+import type { HotAgents } from './hybrid/agent-state.js';
 import { activeFromRow, iso, ms, type ActiveRow, type AgentRow, type Trx } from './rows.js';
 import type { AgentStatus, Skills } from './types.js';
 
@@ -22,6 +23,8 @@ export interface Core {
   events: CallCenterEvents;
   /** After-call work after an agent's last call (0 = none: straight back to available). */
   wrapUpSeconds: number;
+  /** Hybrid: the agents' hot records, kept by every transaction that changes an agent. */
+  hot?: HotAgents;
 }
 
 /** PostgreSQL deadlock and serialisation failures: the transaction is safe to run again. */
@@ -37,11 +40,23 @@ export async function inTransaction<T>(
 ): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     const events: CallCenterEvent[] = [];
+    let recorded: string[] = [];
     try {
-      const result = await core.store.transaction((trx) => fn(trx as Trx, (event) => events.push(event)));
+      const result = await core.store.transaction(async (trx) => {
+        const value = await fn(trx as Trx, (event) => events.push(event));
+        if (core.hot) {
+          // Hybrid: hot state takes the changed agents while this transaction still holds their
+          // locks, so these writes land in the order the commits do.
+          const agents = [...new Set(events.flatMap((e) => (e.type === 'agent.status' ? [e.agentId] : [])))];
+          if (await core.hot.record(trx as Trx, agents)) recorded = agents;
+        }
+        return value;
+      });
       core.events.publish(events);
       return result;
     } catch (error) {
+      // Written to hot state but not committed: put hot state back to what the store holds.
+      if (core.hot && recorded.length > 0) await core.hot.repair(recorded);
       const code = (error as { code?: unknown }).code;
       if (attempt < 4 && typeof code === 'string' && RETRYABLE.has(code)) continue;
       throw error;
@@ -67,6 +82,16 @@ export async function lockAgent(core: Core, trx: Trx, agentId: string): Promise<
   ).executeTakeFirst();
   if (!row) throw agentNotFound(agentId);
   return row;
+}
+
+/**
+ * The agent's status as routing must see it: in the hybrid shape a move hot state has taken
+ * and the row has not had yet counts (an agent that just went away gets no new call, though
+ * its row still says available until the write-behind or the consumer writes the move).
+ */
+export async function routingStatus(core: Core, agent: AgentRow): Promise<AgentStatus> {
+  const hot = core.hot ? await core.hot.ahead(agent) : null;
+  return hot ? hot.agent.status : (agent.status as AgentStatus);
 }
 
 /** The one AGENT_NOT_FOUND every call-center path answers with (callers re-field it where needed). */

@@ -55,6 +55,11 @@ export class CallCenterEvents {
         this.logger.warn({ err: (error as Error).message }, 'callcenter events not appended to the log');
       });
     }
+    this.publishLive(events);
+  }
+
+  /** To the live stream only: for a change whose durable record is already on the topic. */
+  publishLive(events: readonly CallCenterEvent[]): void {
     for (const event of events) {
       this.hotState.publish(EVENTS_CHANNEL, JSON.stringify(event)).catch((error: unknown) => {
         this.logger.warn(

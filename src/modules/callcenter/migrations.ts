@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Generated } from 'kysely';
 import { dialectTypes } from '../../ports/relational/dialect-helpers.js';
 import type { Migration } from '../../ports/relational/store.js';
 
@@ -152,6 +152,20 @@ export const callcenterMigrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 2,
+    name: 'agent status sequence (hybrid hot-state status)',
+    async up(db, dialect) {
+      const t = dialectTypes(dialect);
+      // The sequence number of the last hot-state status move written to this row (hybrid
+      // shape, hybrid/agent-state.ts); 0 until the first. Applying a move only when its number
+      // is higher makes the log consumer idempotent and keeps an old move from undoing a newer one.
+      await db.schema
+        .alterTable('cc_agents')
+        .addColumn('status_seq', t.bigint, (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 ];
 
 type Ts = string | Date;
@@ -172,6 +186,8 @@ export interface CallCenterDatabase {
     wrap_up_started_at: Ts | null;
     created_at: Ts;
     updated_at: Ts;
+    /** Written by the hybrid shape only; defaults to 0. */
+    status_seq: Generated<number>;
   };
   cc_agent_skills: { agent_id: string; skill: string; level: number };
   cc_call_queue: {

@@ -1,12 +1,14 @@
 import type { Unsubscribe } from '../../ports/hot-state/store.js';
 import type { Clock } from '../../shared/clock.js';
 import type { SwitchboardContext } from '../module.js';
-import { AgentService } from './agents.js';
+import { AgentService, type HybridAgents } from './agents.js';
 import { AnalyticsService } from './analytics.js';
 import { AssignmentService } from './assignment.js';
 import type { Core } from './core.js';
 import { CallCenterEvents, type CallCenterEvent } from './events.js';
 import { CallLifecycle } from './lifecycle.js';
+import { HotAgents } from './hybrid/agent-state.js';
+import { HotMoves } from './hybrid/hot-moves.js';
 import { HotPresence } from './hybrid/presence.js';
 import { CallCenterSync } from './hybrid/sync-consumer.js';
 import { QueueService } from './queue.js';
@@ -24,6 +26,8 @@ export interface CallCenterServices {
   sweeper: Sweeper;
   /** Hybrid only: the consumer writing the events topic to the relational store. */
   sync: CallCenterSync | null;
+  /** Hybrid only: another such consumer, in its own consumer group (a replay from the start). */
+  syncInGroup(group: string): CallCenterSync;
   /** Live agent and queue changes (the SSE stream's source). */
   subscribe(handler: (event: CallCenterEvent) => void): Promise<Unsubscribe>;
 }
@@ -51,14 +55,46 @@ export function createCallCenterServices(
         ttlSeconds: Math.max(60, 3 * config.heartbeat_timeout_seconds),
       })
     : undefined;
+  const records = hybrid
+    ? new HotAgents({ hotState: context.hotState, store: context.relational, ...log, logger })
+    : undefined;
   const core: Core = {
     store: context.relational,
     dialect: context.relational.dialect,
     clock,
     events,
     wrapUpSeconds: config.wrap_up_seconds,
+    ...(records ? { hot: records } : {}),
   };
-  const agents = new AgentService(core, presence);
+  // The hot moves write back through AgentService.move (declared below: it needs them first).
+  const hot: HybridAgents | undefined =
+    presence && records
+      ? {
+          presence,
+          records,
+          moves: new HotMoves({
+            core,
+            agents: records,
+            ...log,
+            clock,
+            events,
+            apply: (...move) => agents.move(...move),
+            logger,
+          }),
+        }
+      : undefined;
+  const agents = new AgentService(core, hot);
+  const apply = agents.move.bind(agents);
+  const syncInGroup = (group: string): CallCenterSync => {
+    if (!hybrid) throw new Error('the callcenter events consumer runs in the hybrid shape only');
+    return new CallCenterSync({
+      store: context.relational,
+      ...log,
+      group,
+      logger: logger.child({ worker: 'sync' }),
+      moves: { core, apply },
+    });
+  };
   return {
     agents,
     queue: new QueueService(core, config.default_handle_seconds),
@@ -76,14 +112,8 @@ export function createCallCenterServices(
       },
       presence,
     ),
-    sync: hybrid
-      ? new CallCenterSync({
-          store: context.relational,
-          ...log,
-          group: config.consumer_group,
-          logger: logger.child({ worker: 'sync' }),
-        })
-      : null,
+    sync: hybrid ? syncInGroup(config.consumer_group) : null,
+    syncInGroup,
     subscribe: (handler) => events.subscribe(handler),
   };
 }

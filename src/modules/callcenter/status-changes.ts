@@ -132,8 +132,11 @@ export class StatusChanges {
           outcomes.set(request, agentNotFound(request.agentId));
           continue;
         }
+        // Hybrid: a move hot state took and the row has not had yet is where the agent is; this
+        // change supersedes it on the row (its number is written with this one).
+        const hot = this.core.hot ? await this.core.hot.ahead(row) : null;
         try {
-          checkMove(row.status as AgentStatus, request.status, {
+          checkMove(hot ? hot.agent.status : (row.status as AgentStatus), request.status, {
             by: 'api',
             currentCalls: row.current_calls,
             force: request.force,
@@ -143,7 +146,13 @@ export class StatusChanges {
           continue;
         }
         const withdraw = request.status === 'offline' ? 'agent-offline' : null;
-        outcomes.set(request, await this.apply(trx, row, request.status, now, emit, { withdraw }));
+        outcomes.set(
+          request,
+          await this.apply(trx, row, request.status, now, emit, {
+            withdraw,
+            ...(hot ? { statusSeq: hot.seq } : {}),
+          }),
+        );
       }
       return group.map((request) => outcomes.get(request)!);
     });

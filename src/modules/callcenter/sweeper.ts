@@ -27,6 +27,8 @@ export interface SweepReport {
 
 export interface ReconcileReport {
   agentsCorrected: number;
+  /** Hybrid: status moves hot state held that their rows did not, sent to the topic again. */
+  hotMovesResent: number;
 }
 
 /**
@@ -168,6 +170,13 @@ export class Sweeper {
    * Offers left ringing by the stopped process are withdrawn by the first sweep once they time out.
    */
   async reconcile(): Promise<ReconcileReport> {
+    const agentsCorrected = await this.reconcileCalls();
+    // Hybrid: after the rows are right, hot state is made to agree with them.
+    const hotMovesResent = this.core.hot ? (await this.core.hot.reconcile()).movesResent : 0;
+    return { agentsCorrected, hotMovesResent };
+  }
+
+  private async reconcileCalls(): Promise<number> {
     const counts = await this.db
       .selectFrom('cc_agents as a')
       .leftJoin('cc_active_calls as c', 'c.agent_id', 'a.agent_id')
@@ -198,7 +207,7 @@ export class Sweeper {
       });
       if (changed) agentsCorrected += 1;
     }
-    return { agentsCorrected };
+    return agentsCorrected;
   }
 }
 
@@ -235,8 +244,8 @@ export function createSweepWorker(sweeper: Sweeper, options: { intervalMs: numbe
     name: 'callcenter-sweeper',
     async start() {
       const report = await sweeper.reconcile();
-      if (report.agentsCorrected > 0)
-        options.logger.warn(report, 'callcenter reconciled agents with their live calls');
+      if (report.agentsCorrected + report.hotMovesResent > 0)
+        options.logger.warn(report, 'callcenter reconciled agents with their live calls and hot state');
       lastOk = Date.now();
       started = true;
       schedule();

@@ -1,0 +1,272 @@
+import type { Logger } from 'pino';
+import type { EventLog } from '../../../ports/event-log/log.js';
+import type { HotState } from '../../../ports/hot-state/store.js';
+import type { RelationalStore } from '../../../ports/relational/store.js';
+import { agentNotFound } from '../core.js';
+import { agentFromRow, type AgentRow, type Db, type Trx } from '../rows.js';
+import type { Agent, AgentStatus } from '../types.js';
+
+/**
+ * What hot state holds for an agent in the hybrid shape: the agent as the API shows it, and
+ * the number of the last status move taken in hot state (`seq`). The relational row keeps
+ * the number of the last such move written to it (`cc_agents.status_seq`), so "hot state is
+ * ahead" is `hot.seq > row.status_seq`: a move acknowledged from hot state that the
+ * relational store has not applied yet.
+ */
+export interface HotAgent {
+  agent: Agent;
+  seq: number;
+}
+
+/** A status move taken in hot state, as the events topic carries it (the durable record). */
+export interface AgentMoveEvent {
+  type: 'agent.move';
+  agentId: string;
+  status: AgentStatus;
+  at: string;
+  seq: number;
+}
+
+interface Read {
+  raw: string;
+  value: HotAgent;
+}
+
+export function agentKey(agentId: string): string {
+  return `callcenter:agent:${agentId}`;
+}
+
+/**
+ * The hybrid shape's hot agent records. Two kinds of writer keep them, each by
+ * compare-and-set on the one key:
+ *
+ * - a status move asked for through the API (hot-moves.ts) takes `seq + 1`;
+ * - a relational transaction that changed the agent (an assignment, a call's end, a move the
+ *   store applied) writes the row as it is about to commit (`record`), from inside the
+ *   transaction: the row lock orders these writes as the commits are ordered. A move in hot
+ *   state that the row has not caught up with keeps its status; the rest (calls, capacity)
+ *   is the row's.
+ */
+export class HotAgents {
+  /**
+   * The record this process last read or swapped in, per agent: the expected value of its next
+   * compare-and-set, which saves a read when no other writer came between (a stale one only
+   * fails the swap, and the record is read again). Never used to decide anything unswapped.
+   */
+  private readonly lastSeen = new Map<string, string>();
+
+  constructor(
+    private readonly deps: {
+      hotState: HotState;
+      store: RelationalStore;
+      eventLog: EventLog;
+      topic: string;
+      logger: Logger;
+    },
+  ) {}
+
+  async read(agentId: string): Promise<Read | null> {
+    const raw = await this.deps.hotState.get(agentKey(agentId));
+    if (raw === null) return null;
+    this.remember(agentId, raw);
+    return { raw, value: JSON.parse(raw) as HotAgent };
+  }
+
+  /**
+   * Swaps the agent's record from `expected` (null: absent) to `next`; false when another
+   * writer changed it first (then the next `current` reads it from hot state).
+   */
+  async swap(agentId: string, expected: string | null, next: string): Promise<boolean> {
+    if (await this.deps.hotState.compareAndSet(agentKey(agentId), expected, next)) {
+      this.remember(agentId, next);
+      return true;
+    }
+    this.lastSeen.delete(agentId);
+    return false;
+  }
+
+  /** The agent's record, as last swapped by this process if it was, else from hot state (put there from the row the first time). */
+  async current(agentId: string): Promise<Read> {
+    const seen = this.lastSeen.get(agentId);
+    if (seen !== undefined) return { raw: seen, value: JSON.parse(seen) as HotAgent };
+    for (;;) {
+      const found = await this.read(agentId);
+      if (found) return found;
+      const row = await (this.deps.store.db as Db)
+        .selectFrom('cc_agents')
+        .selectAll()
+        .where('agent_id', '=', agentId)
+        .executeTakeFirst();
+      if (!row) throw agentNotFound(agentId);
+      const raw = JSON.stringify(fromRow(row));
+      // Absent only: a writer that got there first wins, and the loop reads what it wrote.
+      if (await this.swap(agentId, null, raw)) return { raw, value: JSON.parse(raw) as HotAgent };
+    }
+  }
+
+  /**
+   * The hot record when it holds a move the row has not applied yet, else null. With hot state
+   * unreachable the row is all there is: routing and the call lifecycle go on from it (the
+   * outage shows in /ready), rather than stopping with hot state.
+   */
+  async ahead(row: AgentRow): Promise<HotAgent | null> {
+    try {
+      const found = await this.read(row.agent_id);
+      return found && found.value.seq > Number(row.status_seq) ? found.value : null;
+    } catch (error) {
+      this.unreachable(error, 'routing from the row alone');
+      return null;
+    }
+  }
+
+  /**
+   * Hot state takes these rows, as a transaction that holds their locks is about to commit
+   * them. Returns false when hot state could not be written: the transaction still commits
+   * (the relational store is the record of calls), and the agents' records catch up at their
+   * next change or the next start-up reconciliation.
+   */
+  async record(trx: Trx, agentIds: readonly string[]): Promise<boolean> {
+    if (agentIds.length === 0) return false;
+    const rows = await trx.selectFrom('cc_agents').selectAll().where('agent_id', 'in', agentIds).execute();
+    try {
+      await Promise.all(rows.map((row) => this.write(row)));
+      return true;
+    } catch (error) {
+      for (const id of agentIds) this.lastSeen.delete(id);
+      this.unreachable(error, 'agent records not updated');
+      return false;
+    }
+  }
+
+  private unreachable(error: unknown, consequence: string): void {
+    this.deps.logger.warn(
+      { err: (error as Error).message },
+      `callcenter hot state unreachable: ${consequence}`,
+    );
+  }
+
+  /** Forgets what this process last swapped in for the agent: its next move reads hot state. */
+  forget(agentId: string): void {
+    this.lastSeen.delete(agentId);
+  }
+
+  /**
+   * After a transaction failed past `record` (its commit, most likely): hot state is put back
+   * to the rows as committed, read under their locks so no newer commit is overwritten.
+   */
+  async repair(agentIds: readonly string[]): Promise<void> {
+    try {
+      await this.deps.store.transaction(async (trx) => {
+        const t = trx as Trx;
+        const rows = await t
+          .selectFrom('cc_agents')
+          .selectAll()
+          .where('agent_id', 'in', agentIds)
+          .orderBy('agent_id')
+          .$call((q) => (this.deps.store.dialect === 'postgres' ? q.forUpdate() : q))
+          .execute();
+        await Promise.all(rows.map((row) => this.write(row)));
+      });
+    } catch (error) {
+      // The start-up reconciliation (reconcile below) repairs what this could not.
+      this.deps.logger.warn(
+        { err: (error as Error).message, agentIds },
+        'callcenter hot agent records not repaired after a failed transaction',
+      );
+    }
+  }
+
+  private async write(row: AgentRow): Promise<void> {
+    const id = row.agent_id;
+    for (;;) {
+      const seen = this.lastSeen.get(id);
+      const found =
+        seen !== undefined ? { raw: seen, value: JSON.parse(seen) as HotAgent } : await this.read(id);
+      const next = JSON.stringify(merge(fromRow(row), found?.value));
+      if (next === found?.raw || (await this.swap(id, found?.raw ?? null, next))) return;
+    }
+  }
+
+  private remember(agentId: string, raw: string): void {
+    // Bounded: past this many agents the memo starts over (it only saves reads).
+    if (this.lastSeen.size >= 50_000 && !this.lastSeen.has(agentId)) this.lastSeen.clear();
+    this.lastSeen.set(agentId, raw);
+  }
+
+  /**
+   * Run at start: every agent's hot record is made to agree with its row, and a move hot state
+   * holds that the row does not is appended to the topic again (its append may have been lost
+   * with a process that stopped between the two; the consumer applies a move once, by number).
+   */
+  async reconcile(): Promise<{ movesResent: number }> {
+    const db = this.deps.store.db as Db;
+    let movesResent = 0;
+    let after = '';
+    for (;;) {
+      const ids = (
+        await db
+          .selectFrom('cc_agents')
+          .select('agent_id')
+          .where('agent_id', '>', after)
+          .orderBy('agent_id')
+          .limit(200)
+          .execute()
+      ).map((r) => r.agent_id);
+      if (ids.length === 0) return { movesResent };
+      after = ids[ids.length - 1]!;
+      await this.deps.store.transaction(async (trx) => {
+        const t = trx as Trx;
+        const rows = await t
+          .selectFrom('cc_agents')
+          .selectAll()
+          .where('agent_id', 'in', ids)
+          .orderBy('agent_id')
+          .$call((q) => (this.deps.store.dialect === 'postgres' ? q.forUpdate() : q))
+          .execute();
+        for (const row of rows) {
+          const hot = await this.ahead(row);
+          if (hot) {
+            const event: AgentMoveEvent = {
+              type: 'agent.move',
+              agentId: row.agent_id,
+              status: hot.agent.status,
+              at: hot.agent.statusChangedAt,
+              seq: hot.seq,
+            };
+            await this.deps.eventLog.publish(this.deps.topic, [
+              { key: row.agent_id, value: JSON.stringify(event) },
+            ]);
+            movesResent += 1;
+          }
+          await this.write(row);
+        }
+      });
+    }
+  }
+}
+
+function fromRow(row: AgentRow): HotAgent {
+  return { agent: agentFromRow(row), seq: Number(row.status_seq) };
+}
+
+/** The row's record, except that a move hot state holds and the row does not keeps its status. */
+function merge(fromRelational: HotAgent, hot: HotAgent | undefined): HotAgent {
+  if (!hot || hot.seq <= fromRelational.seq) return fromRelational;
+  const moved = hot.agent;
+  return {
+    agent: {
+      ...fromRelational.agent,
+      status: moved.status,
+      availableSince: moved.availableSince,
+      statusChangedAt: moved.statusChangedAt,
+      wrapUpCallId: moved.wrapUpCallId,
+    },
+    seq: hot.seq,
+  };
+}
+
+/** An agent as the API shows it: the row, with a move hot state holds and the row does not yet. */
+export function overlay(agent: Agent, hot: HotAgent | null): Agent {
+  if (!hot) return agent;
+  return merge({ agent, seq: -1 }, hot).agent;
+}

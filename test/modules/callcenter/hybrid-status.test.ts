@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentKey, type HotAgent } from '../../../src/modules/callcenter/hybrid/agent-state.js';
+import { createCallCenterServices } from '../../../src/modules/callcenter/services.js';
+import { backendLabel } from '../../helpers/backends.js';
+import { eventually } from '../../helpers/services.js';
+import { callcenterHarness, caller, expectCode, snapshot, type CallCenterHarness } from './helpers.js';
+
+describe(`callcenter hybrid mode: agent status in hot state (${backendLabel()})`, () => {
+  let h: CallCenterHarness;
+  const topic = `cc-status-${randomUUID().slice(0, 8)}`;
+  beforeAll(async () => {
+    h = await callcenterHarness({
+      env: {
+        SWITCHBOARD_CALLCENTER_MODE: 'hybrid',
+        SWITCHBOARD_CALLCENTER_EVENTS_TOPIC: topic,
+        SWITCHBOARD_CALLCENTER_WRAP_UP_SECONDS: '0',
+      },
+    });
+    await h.ctx.eventLog.ensureTopics([{ name: topic }]);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const row = (id: string) =>
+    h.ctx.relational.db
+      .selectFrom('cc_agents')
+      .selectAll()
+      .where('agent_id', '=', id)
+      .executeTakeFirstOrThrow();
+  const hot = async (id: string) => JSON.parse((await h.ctx.hotState.get(agentKey(id)))!) as HotAgent;
+
+  /** The topic's messages for one key, read by a consumer group of its own from the start. */
+  async function topicEvents(key: string, atLeast: number): Promise<Record<string, unknown>[]> {
+    const seen: Record<string, unknown>[] = [];
+    const consumer = h.ctx.eventLog.consumer({ group: `peek-${randomUUID()}`, topics: [topic] });
+    await consumer.run(async (batch) => {
+      for (const m of batch.messages) {
+        if (m.key === key) seen.push(JSON.parse(m.value.toString()) as Record<string, unknown>);
+      }
+    });
+    await eventually(async () => seen.length >= atLeast);
+    await consumer.stop();
+    return seen;
+  }
+
+  /** An agent with a skill of its test's own, so that no other test's agent takes its calls. */
+  async function agent(name: string, skill: string): Promise<string> {
+    const id = h.id(name);
+    await h.svc.agents.create({ agentId: id, username: `${id}-u`, skills: { [skill]: 1 } });
+    return id;
+  }
+
+  it('answers a move from hot state; the row follows with its number, and replaying the topic changes nothing', async () => {
+    const id = await agent('move', 'moves');
+    const moved = await h.svc.agents.setStatus(id, 'available');
+    expect(moved.status).toBe('available');
+    // Read back at once, whether or not the row has the move yet.
+    expect((await h.svc.agents.get(id)).status).toBe('available');
+    expect((await hot(id)).seq).toBe(1);
+
+    await h.svc.agents.settled();
+    const written = await row(id);
+    expect(written.status).toBe('available');
+    expect(Number(written.status_seq)).toBe(1);
+    expect(new Date(written.available_since!).toISOString()).toBe(moved.availableSince);
+
+    const events = await topicEvents(id, 1);
+    expect(events.filter((e) => e.type === 'agent.move')).toEqual([
+      { type: 'agent.move', agentId: id, status: 'available', at: moved.statusChangedAt, seq: 1 },
+    ]);
+    const settled = await snapshot(h, [id], []);
+    for (const pass of [1, 2]) {
+      const replay = h.svc.syncInGroup(`replay-${pass}-${randomUUID()}`);
+      await replay.start();
+      await eventually(async () => (await replay.health()).detail.includes('applied'));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await replay.stop();
+      expect(replay.movesApplied).toBe(0);
+      expect(await snapshot(h, [id], [])).toEqual(settled);
+    }
+  });
+
+  it('checks a move against hot state and refuses an illegal one with nothing written', async () => {
+    const id = await agent('illegal', 'illegal');
+    await h.svc.agents.setStatus(id, 'away');
+    const before = await h.ctx.hotState.get(agentKey(id));
+    await expectCode(h.svc.agents.setStatus(id, 'away'), 'ILLEGAL_STATUS_CHANGE', 'body.status');
+    await expectCode(h.svc.agents.setStatus(h.id('ghost'), 'available'), 'AGENT_NOT_FOUND');
+    expect(await h.ctx.hotState.get(agentKey(id))).toBe(before);
+    const moves = (await topicEvents(id, 1)).filter((e) => e.type === 'agent.move');
+    expect(moves.map((m) => m.status)).toEqual(['away']);
+  });
+
+  it('checks a move against what another instance swapped in, not against what this one remembers', async () => {
+    const id = await agent('two', 'two');
+    const other = createCallCenterServices(h.ctx, { clock: h.clock });
+    await h.svc.agents.setStatus(id, 'available');
+    await other.agents.setStatus(id, 'away');
+    // This instance last swapped in "available"; hot state now says "away", from which this is legal.
+    expect((await h.svc.agents.setStatus(id, 'available')).status).toBe('available');
+    await expectCode(other.agents.setStatus(id, 'available'), 'ILLEGAL_STATUS_CHANGE', 'body.status');
+    expect((await hot(id)).seq).toBe(3);
+    await Promise.all([h.svc.agents.settled(), other.agents.settled()]);
+    expect(Number((await row(id)).status_seq)).toBe(3);
+    expect((await row(id)).status).toBe('available');
+  });
+
+  it('routes no call to an agent hot state has moved away, even before its row has the move', async () => {
+    const first = await agent('route-a', 'routing');
+    const second = await agent('route-b', 'routing');
+    await h.svc.agents.setStatus(first, 'available');
+    h.clock.advance(1000);
+    await h.svc.agents.setStatus(second, 'available');
+    await h.svc.agents.settled();
+    // `first` has waited longest, so it would get the next call; it steps away in hot state.
+    await h.svc.agents.setStatus(first, 'away');
+    expect(await h.svc.assignment.next(first)).toBeNull();
+    const callId = h.id('route-call');
+    await h.svc.queue.enqueue({
+      callId,
+      queue: h.queue('routing'),
+      caller: caller(),
+      requiredSkills: { routing: 1 },
+    });
+    const active = await h.svc.assignment.route(callId);
+    expect(active?.agentId).toBe(second);
+    await expectCode(h.svc.assignment.assign(h.id('none'), first), 'CALL_NOT_IN_QUEUE');
+  });
+
+  it("puts an assignment's outcome in hot state, and going offline checks the live calls behind a hot move", async () => {
+    const id = await agent('offline', 'offline');
+    await h.svc.agents.setStatus(id, 'available');
+    await h.svc.agents.settled();
+    const callId = h.id('offline-call');
+    await h.svc.queue.enqueue({
+      callId,
+      queue: h.queue('offline'),
+      caller: caller(),
+      requiredSkills: { offline: 1 },
+    });
+    expect((await h.svc.assignment.next(id))?.callId).toBe(callId);
+    // The transaction wrote its outcome to hot state before it committed.
+    expect((await hot(id)).agent).toMatchObject({ status: 'busy', currentCalls: 1 });
+
+    await h.svc.agents.setStatus(id, 'away'); // busy → away in hot state: no new offers
+    await expectCode(h.svc.agents.setStatus(id, 'offline'), 'AGENT_HAS_LIVE_CALLS', 'body.force');
+    const offline = await h.svc.agents.setStatus(id, 'offline', { force: true });
+    expect(offline).toMatchObject({ status: 'offline', currentCalls: 0 });
+    // Offline supersedes the away move on the row: applying that move later changes nothing.
+    await h.svc.agents.settled();
+    const written = await row(id);
+    expect(written.status).toBe('offline');
+    expect(Number(written.status_seq)).toBe((await hot(id)).seq);
+    const replay = h.svc.syncInGroup(`offline-${randomUUID()}`);
+    await replay.start();
+    await eventually(async () => (await replay.health()).detail.includes('applied'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await replay.stop();
+    expect((await row(id)).status).toBe('offline');
+    expect((await h.svc.queue.list(h.queue('offline'))).map((c) => c.callId)).toContain(callId);
+  });
+
+  it('catches up a move whose process stopped before its write: the start-up reconciliation sends it again', async () => {
+    const id = await agent('crash', 'crash');
+    await h.svc.agents.setStatus(id, 'available');
+    await h.svc.agents.settled();
+    // What a process leaves when it stops between the hot-state swap and the topic append.
+    const current = await h.ctx.hotState.get(agentKey(id));
+    const ahead: HotAgent = JSON.parse(current!) as HotAgent;
+    ahead.agent.status = 'away';
+    ahead.agent.availableSince = null;
+    ahead.seq += 1;
+    expect(await h.ctx.hotState.compareAndSet(agentKey(id), current, JSON.stringify(ahead))).toBe(true);
+    expect((await h.svc.agents.get(id)).status).toBe('away');
+    expect((await row(id)).status).toBe('available');
+
+    const report = await h.svc.sweeper.reconcile();
+    expect(report.hotMovesResent).toBeGreaterThanOrEqual(1);
+    const sync = h.svc.syncInGroup(`crash-${randomUUID()}`);
+    await sync.start();
+    expect(await eventually(async () => (await row(id)).status === 'away')).toBe(true);
+    await sync.stop();
+    expect(Number((await row(id)).status_seq)).toBe(ahead.seq);
+  });
+});
