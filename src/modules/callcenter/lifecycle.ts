@@ -10,6 +10,7 @@ import {
   releaseSlot,
   requeue,
   requireState,
+  routingStatus,
   statusAfterCalls,
   type Core,
 } from './core.js';
@@ -190,10 +191,11 @@ export class CallLifecycle {
           },
         );
       }
-      if (dest.status !== 'available') {
-        throw new SwitchboardError('AGENT_NOT_AVAILABLE', `Agent "${dest.agent_id}" is ${dest.status}`, {
+      const destStatus = await routingStatus(this.core, dest);
+      if (destStatus !== 'available') {
+        throw new SwitchboardError('AGENT_NOT_AVAILABLE', `Agent "${dest.agent_id}" is ${destStatus}`, {
           field: 'body.agentId',
-          details: { status: dest.status },
+          details: { status: destStatus },
         });
       }
       if (dest.current_calls >= dest.max_calls) {

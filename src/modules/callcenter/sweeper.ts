@@ -53,6 +53,8 @@ export class Sweeper {
 
   async sweep(): Promise<SweepReport> {
     const report: SweepReport = { offersWithdrawn: 0, agentsAway: 0, wrapUpsEnded: 0 };
+    // Hybrid: hot records a transaction could not write (hot state was unreachable) catch up.
+    if (this.core.hot) await this.core.hot.repairStale();
     const now = this.core.clock.now();
     const { ringTimeoutSeconds, heartbeatTimeoutSeconds, wrapUpSeconds } = this.timeouts;
     if (ringTimeoutSeconds > 0) {

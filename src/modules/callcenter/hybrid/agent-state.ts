@@ -16,13 +16,22 @@ import type { Agent, AgentStatus } from '../types.js';
 export interface HotAgent {
   agent: Agent;
   seq: number;
+  /**
+   * The status the move numbered `seq` asked for (the record's status may be derived from
+   * it: `available` while full is `busy`); null for a move taken back (its append failed).
+   * Absent on a record built from the row.
+   */
+  asked?: AgentStatus | null;
 }
 
-/** A status move taken in hot state, as the events topic carries it (the durable record). */
+/**
+ * A status move taken in hot state, as the events topic carries it (the durable record). A
+ * null status only moves the row's number up to `seq`: the move of that number was taken back.
+ */
 export interface AgentMoveEvent {
   type: 'agent.move';
   agentId: string;
-  status: AgentStatus;
+  status: AgentStatus | null;
   at: string;
   seq: number;
 }
@@ -54,6 +63,8 @@ export class HotAgents {
    * fails the swap, and the record is read again). Never used to decide anything unswapped.
    */
   private readonly lastSeen = new Map<string, string>();
+  /** Agents whose record a transaction could not write: rewritten from their rows by `repairStale`. */
+  private readonly stale = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -132,10 +143,25 @@ export class HotAgents {
       await Promise.all(rows.map((row) => this.write(row)));
       return true;
     } catch (error) {
-      for (const id of agentIds) this.lastSeen.delete(id);
-      this.unreachable(error, 'agent records not updated');
+      for (const id of agentIds) {
+        this.lastSeen.delete(id);
+        this.stale.add(id);
+      }
+      this.unreachable(error, 'agent records not updated (repaired by the next sweep)');
       return false;
     }
+  }
+
+  /**
+   * Rewrites from their rows the records a failed `record` left behind (the sweeper calls
+   * this on every sweep); returns how many were repaired.
+   */
+  async repairStale(): Promise<number> {
+    if (this.stale.size === 0) return 0;
+    const ids = [...this.stale];
+    if (!(await this.repair(ids))) return 0;
+    for (const id of ids) this.stale.delete(id);
+    return ids.length;
   }
 
   private unreachable(error: unknown, consequence: string): void {
@@ -143,6 +169,22 @@ export class HotAgents {
       { err: (error as Error).message },
       `callcenter hot state unreachable: ${consequence}`,
     );
+  }
+
+  /**
+   * After a move was refused on the record: if the row holds every move the record does and
+   * yet another status (a transaction whose write to hot state failed), the record is
+   * rewritten from the row and true is returned (check the move again).
+   */
+  async refresh(agentId: string, seen: HotAgent): Promise<boolean> {
+    const row = await (this.deps.store.db as Db)
+      .selectFrom('cc_agents')
+      .selectAll()
+      .where('agent_id', '=', agentId)
+      .executeTakeFirst();
+    if (!row || Number(row.status_seq) < seen.seq || row.status === seen.agent.status) return false;
+    this.lastSeen.delete(agentId);
+    return this.repair([agentId]);
   }
 
   /** Forgets what this process last swapped in for the agent: its next move reads hot state. */
@@ -154,7 +196,7 @@ export class HotAgents {
    * After a transaction failed past `record` (its commit, most likely): hot state is put back
    * to the rows as committed, read under their locks so no newer commit is overwritten.
    */
-  async repair(agentIds: readonly string[]): Promise<void> {
+  async repair(agentIds: readonly string[]): Promise<boolean> {
     try {
       await this.deps.store.transaction(async (trx) => {
         const t = trx as Trx;
@@ -167,12 +209,14 @@ export class HotAgents {
           .execute();
         await Promise.all(rows.map((row) => this.write(row)));
       });
+      return true;
     } catch (error) {
-      // The start-up reconciliation (reconcile below) repairs what this could not.
+      for (const id of agentIds) this.stale.add(id);
       this.deps.logger.warn(
         { err: (error as Error).message, agentIds },
-        'callcenter hot agent records not repaired after a failed transaction',
+        'callcenter hot agent records not repaired (tried again at the next sweep)',
       );
+      return false;
     }
   }
 
@@ -229,7 +273,8 @@ export class HotAgents {
             const event: AgentMoveEvent = {
               type: 'agent.move',
               agentId: row.agent_id,
-              status: hot.agent.status,
+              // What was asked, not what it came to: the row derives that from its own state.
+              status: hot.asked ?? null,
               at: hot.agent.statusChangedAt,
               seq: hot.seq,
             };
@@ -262,6 +307,7 @@ function merge(fromRelational: HotAgent, hot: HotAgent | undefined): HotAgent {
       wrapUpCallId: moved.wrapUpCallId,
     },
     seq: hot.seq,
+    asked: hot.asked ?? null,
   };
 }
 

@@ -5,6 +5,7 @@ import type { AgentService } from '../agents.js';
 import { forUpdate, inTransaction, type Core } from '../core.js';
 import type { CallCenterEvents } from '../events.js';
 import { checkMove } from '../status-machine.js';
+import { ms } from '../rows.js';
 import type { Agent, AgentStatus } from '../types.js';
 import type { AgentMoveEvent, HotAgents } from './agent-state.js';
 
@@ -49,9 +50,33 @@ export async function applyMoves(
     for (const row of rows) {
       const move = newest.get(row.agent_id)!;
       if (Number(row.status_seq) >= move.seq) continue;
-      // At the move's own time: the agent's place in the routing order is when it asked.
-      await apply(trx, row, move.status, new Date(move.at), emit, { withdraw: null, statusSeq: move.seq });
       applied += 1;
+      if (move.status === null) {
+        // A move taken back: the row only catches up with its number. The event makes this
+        // transaction write the row to the hot record (core.ts), which ends the take-back.
+        await trx
+          .updateTable('cc_agents')
+          .set({ status_seq: move.seq })
+          .where('agent_id', '=', row.agent_id)
+          .execute();
+        emit({
+          type: 'agent.status',
+          agentId: row.agent_id,
+          status: row.status as AgentStatus,
+          currentCalls: row.current_calls,
+          at: move.at,
+        });
+        continue;
+      }
+      // At the move's own time, where the agent's place in the routing order comes from, but
+      // never before a change the row already has (an assignment, a wrap-up's start).
+      const at = Math.max(
+        Date.parse(move.at),
+        ms(row.status_changed_at),
+        row.available_since === null ? 0 : ms(row.available_since),
+        row.wrap_up_started_at === null ? 0 : ms(row.wrap_up_started_at),
+      );
+      await apply(trx, row, move.status, new Date(at), emit, { withdraw: null, statusSeq: move.seq });
     }
     return applied;
   });
@@ -87,16 +112,18 @@ export class HotMoves {
 
   async move(agentId: string, to: AgentStatus): Promise<Agent> {
     const { eventLog, topic } = this.deps;
-    for (let fresh = false; ; ) {
+    for (let attempt = 0; ; attempt += 1) {
       const current = await this.deps.agents.current(agentId);
       const was = current.value.agent;
       try {
         checkMove(was.status, to, { by: 'api', currentCalls: was.currentCalls });
       } catch (error) {
-        // What this process swapped in last may be old: refuse only on what hot state holds.
-        if (fresh) throw error;
-        this.deps.agents.forget(agentId);
-        fresh = true;
+        // Refused only on a record known current: what this process swapped in last may be
+        // old (read hot state again), and a record a failed transaction left behind may be
+        // older than its row (rewrite it from the row).
+        if (attempt === 0) this.deps.agents.forget(agentId);
+        else if (attempt === 1 && (await this.deps.agents.refresh(agentId, current.value))) continue;
+        else throw error;
         continue;
       }
       const at = this.deps.clock.now().toISOString();
@@ -111,19 +138,18 @@ export class HotMoves {
         wrapUpCallId: null,
         updatedAt: at,
       };
-      const seq = current.value.seq + 1;
-      const raw = JSON.stringify({ agent, seq });
+      // Numbers follow the clock as well as the last one: a record lost from hot state and
+      // rebuilt from a row that lags (moves still on their way) does not hand out again the
+      // numbers of the moves on their way.
+      const seq = Math.max(current.value.seq + 1, Date.parse(at) * 1000);
+      const raw = JSON.stringify({ agent, seq, asked: to });
       // Lost to a concurrent writer (another move, a transaction's record): check again.
       if (!(await this.deps.agents.swap(agentId, current.raw, raw))) continue;
       const event: AgentMoveEvent = { type: 'agent.move', agentId, status: to, at, seq };
       try {
         await eventLog.publish(topic, [{ key: agentId, value: JSON.stringify(event) }]);
       } catch (error) {
-        // Not durable, so not done: hot state takes the old status back, under a newer number
-        // so that no writer mistakes it for the move, and the caller gets the error.
-        await this.deps.agents
-          .swap(agentId, raw, JSON.stringify({ agent: was, seq: seq + 1 }))
-          .catch(() => undefined);
+        await this.takeBack(agentId, seq, was);
         throw error;
       }
       this.deps.events.publishLive([
@@ -132,6 +158,46 @@ export class HotMoves {
       this.writeBehind(event);
       return agent;
     }
+  }
+
+  /**
+   * A move whose append failed is not done: the caller gets the error, and hot state takes
+   * the status back at once (unless a newer move came on top). The number stays used, so that
+   * no later move takes it; the row catches up with it through the write-behind (a take-back,
+   * status null), after which the record is the row's again. If this process stops first, the
+   * start-up reconciliation sends the take-back to the topic.
+   */
+  private async takeBack(agentId: string, seq: number, was: Agent): Promise<void> {
+    try {
+      for (;;) {
+        const found = await this.deps.agents.read(agentId);
+        if (!found || found.value.seq !== seq) break;
+        const back = {
+          agent: {
+            ...found.value.agent,
+            status: was.status,
+            availableSince: was.availableSince,
+            statusChangedAt: was.statusChangedAt,
+            wrapUpCallId: was.wrapUpCallId,
+          },
+          seq,
+          asked: null,
+        };
+        if (await this.deps.agents.swap(agentId, found.raw, JSON.stringify(back))) break;
+      }
+    } catch (error) {
+      this.deps.logger.warn(
+        { err: (error as Error).message, agentId },
+        'callcenter status move not taken back in hot state (the start-up reconciliation will)',
+      );
+    }
+    this.writeBehind({
+      type: 'agent.move',
+      agentId,
+      status: null,
+      at: this.deps.clock.now().toISOString(),
+      seq,
+    });
   }
 
   /** Resolves once every move taken so far by this process has been through the write-behind. */

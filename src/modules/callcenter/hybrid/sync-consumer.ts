@@ -121,7 +121,7 @@ function parse(text: string): HeartbeatEvent | AgentMoveEvent | undefined {
   if (
     event.type === 'agent.move' &&
     Number.isSafeInteger(event.seq) &&
-    AGENT_STATUSES.includes(event.status as never) &&
+    (event.status === null || AGENT_STATUSES.includes(event.status as never)) &&
     !Number.isNaN(Date.parse(event.at))
   ) {
     return event as unknown as AgentMoveEvent;
