@@ -196,6 +196,35 @@ describe(`callcenter hybrid mode: agent status in hot state (${backendLabel()})`
     expect((await h.svc.agents.setStatus(id, 'away')).status).toBe('away');
   });
 
+  it('a take-back keeps the move asked before it, which the row may not have yet', async () => {
+    const id = await agent('takeback2', 'takeback2');
+    await h.svc.agents.setStatus(id, 'available');
+    await h.svc.agents.settled();
+    // Another process took "away" (its record is in hot state; its write has not reached the row).
+    const current = await h.ctx.hotState.get(agentKey(id));
+    const away = JSON.parse(current!) as HotAgent;
+    away.agent.status = 'away';
+    away.agent.availableSince = null;
+    away.seq += 1;
+    away.asked = 'away';
+    expect(await h.ctx.hotState.compareAndSet(agentKey(id), current, JSON.stringify(away))).toBe(true);
+    // This process's "available" fails to append and is taken back.
+    const log = h.ctx.eventLog;
+    const publish = log.publish.bind(log);
+    log.publish = async () => {
+      throw new Error('log down');
+    };
+    try {
+      await expect(h.svc.agents.setStatus(id, 'available')).rejects.toThrow('log down');
+    } finally {
+      log.publish = publish;
+    }
+    await h.svc.agents.settled();
+    expect((await row(id)).status).toBe('away');
+    expect((await h.svc.agents.get(id)).status).toBe('away');
+    expect((await hot(id)).agent.status).toBe('away');
+  });
+
   it('refuses a transfer to an agent hot state has moved away', async () => {
     const from = await agent('xfer-a', 'xfer');
     const to = await agent('xfer-b', 'xfer');

@@ -18,15 +18,15 @@ export interface HotAgent {
   seq: number;
   /**
    * The status the move numbered `seq` asked for (the record's status may be derived from
-   * it: `available` while full is `busy`); null for a move taken back (its append failed).
-   * Absent on a record built from the row.
+   * it: `available` while full is `busy`). A move taken back (its append failed) keeps the
+   * number and carries the ask before it. Null or absent: none (a record built from the row).
    */
   asked?: AgentStatus | null;
 }
 
 /**
  * A status move taken in hot state, as the events topic carries it (the durable record). A
- * null status only moves the row's number up to `seq`: the move of that number was taken back.
+ * null status only moves the row's number up to `seq` (a move taken back with no ask before it).
  */
 export interface AgentMoveEvent {
   type: 'agent.move';

@@ -7,7 +7,7 @@ import type { CallCenterEvents } from '../events.js';
 import { checkMove } from '../status-machine.js';
 import { ms } from '../rows.js';
 import type { Agent, AgentStatus } from '../types.js';
-import type { AgentMoveEvent, HotAgents } from './agent-state.js';
+import type { AgentMoveEvent, HotAgent, HotAgents } from './agent-state.js';
 
 /** Applies a checked move to a locked row (AgentService.move). */
 export type ApplyMove = AgentService['move'];
@@ -149,7 +149,7 @@ export class HotMoves {
       try {
         await eventLog.publish(topic, [{ key: agentId, value: JSON.stringify(event) }]);
       } catch (error) {
-        await this.takeBack(agentId, seq, was);
+        await this.takeBack(agentId, seq, current.value);
         throw error;
       }
       this.deps.events.publishLive([
@@ -163,16 +163,19 @@ export class HotMoves {
   /**
    * A move whose append failed is not done: the caller gets the error, and hot state takes
    * the status back at once (unless a newer move came on top). The number stays used, so that
-   * no later move takes it; the row catches up with it through the write-behind (a take-back,
-   * status null), after which the record is the row's again. If this process stops first, the
-   * start-up reconciliation sends the take-back to the topic.
+   * no later move takes it. The row catches up with it through the write-behind: under that
+   * number goes the move asked before (`before.asked`, which the row may not have yet when it
+   * came from another process), or only the number when the record had none. The record is
+   * then the row's again. If this process stops first, the start-up reconciliation sends it.
    */
-  private async takeBack(agentId: string, seq: number, was: Agent): Promise<void> {
+  private async takeBack(agentId: string, seq: number, before: HotAgent): Promise<void> {
+    const was = before.agent;
+    const asked = before.asked ?? null;
     try {
       for (;;) {
         const found = await this.deps.agents.read(agentId);
         if (!found || found.value.seq !== seq) break;
-        const back = {
+        const back: HotAgent = {
           agent: {
             ...found.value.agent,
             status: was.status,
@@ -181,7 +184,7 @@ export class HotMoves {
             wrapUpCallId: was.wrapUpCallId,
           },
           seq,
-          asked: null,
+          asked,
         };
         if (await this.deps.agents.swap(agentId, found.raw, JSON.stringify(back))) break;
       }
@@ -191,13 +194,7 @@ export class HotMoves {
         'callcenter status move not taken back in hot state (the start-up reconciliation will)',
       );
     }
-    this.writeBehind({
-      type: 'agent.move',
-      agentId,
-      status: null,
-      at: this.deps.clock.now().toISOString(),
-      seq,
-    });
+    this.writeBehind({ type: 'agent.move', agentId, status: asked, at: was.statusChangedAt, seq });
   }
 
   /** Resolves once every move taken so far by this process has been through the write-behind. */
