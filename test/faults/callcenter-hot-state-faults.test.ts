@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSwitchboardError } from '../../src/errors/index.js';
 import { agentKey, type HotAgent } from '../../src/modules/callcenter/hybrid/agent-state.js';
+import { eventually } from '../helpers/services.js';
 import { callcenterHarness, caller, type CallCenterHarness } from '../modules/callcenter/helpers.js';
 import { freePort, OwnRedis } from './harness.js';
 
@@ -67,6 +68,8 @@ describe.skipIf(!hasRedis && process.env.CI !== 'true')('callcenter hybrid with 
     await h.svc.calls.answer(callId);
 
     await redis.start({ withData: true });
+    // The client reconnects with a backoff: the reconciliation runs once hot state answers.
+    expect(await eventually(async () => (await h.ctx.hotState.health()).ok)).toBe(true);
     const stale = JSON.parse(
       (await redis.command(['GET', `switchboard:${agentKey(id)}`])) as string,
     ) as HotAgent;

@@ -158,10 +158,11 @@ export class HotAgents {
    */
   async repairStale(): Promise<number> {
     if (this.stale.size === 0) return 0;
+    // Taken out first: a record that fails again meanwhile goes back in for the next sweep
+    // (repair puts back what it could not write).
     const ids = [...this.stale];
-    if (!(await this.repair(ids))) return 0;
-    for (const id of ids) this.stale.delete(id);
-    return ids.length;
+    this.stale.clear();
+    return (await this.repair(ids)) ? ids.length : 0;
   }
 
   private unreachable(error: unknown, consequence: string): void {

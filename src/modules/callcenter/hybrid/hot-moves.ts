@@ -17,6 +17,8 @@ export type ApplyMove = AgentService['move'];
  * the topic's consumer alone (it is durable there), so a burst cannot grow memory without bound.
  */
 const WRITE_BEHIND_MAX = 10_000;
+/** A write-behind transaction that failed is tried again after this long. */
+const WRITE_BEHIND_RETRY_MS = 1000;
 /** Moves written in one transaction by the write-behind. */
 const WRITE_BEHIND_GROUP = 500;
 
@@ -149,7 +151,7 @@ export class HotMoves {
       try {
         await eventLog.publish(topic, [{ key: agentId, value: JSON.stringify(event) }]);
       } catch (error) {
-        await this.takeBack(agentId, seq, current.value);
+        await this.takeBack(agentId, seq, to, current.value);
         throw error;
       }
       this.deps.events.publishLive([
@@ -168,13 +170,15 @@ export class HotMoves {
    * came from another process), or only the number when the record had none. The record is
    * then the row's again. If this process stops first, the start-up reconciliation sends it.
    */
-  private async takeBack(agentId: string, seq: number, before: HotAgent): Promise<void> {
+  private async takeBack(agentId: string, seq: number, asking: AgentStatus, before: HotAgent): Promise<void> {
     const was = before.agent;
     const asked = before.asked ?? null;
     try {
       for (;;) {
         const found = await this.deps.agents.read(agentId);
-        if (!found || found.value.seq !== seq) break;
+        // Only the move's own record: a newer move on top, or a transaction that has already
+        // written this number to the row (an offline that superseded the move), keeps its own.
+        if (!found || found.value.seq !== seq || found.value.asked !== asking) break;
         const back: HotAgent = {
           agent: {
             ...found.value.agent,
@@ -194,7 +198,7 @@ export class HotMoves {
         'callcenter status move not taken back in hot state (the start-up reconciliation will)',
       );
     }
-    this.writeBehind({ type: 'agent.move', agentId, status: asked, at: was.statusChangedAt, seq });
+    this.writeBehind({ type: 'agent.move', agentId, status: asked, at: was.statusChangedAt, seq }, true);
   }
 
   /** Resolves once every move taken so far by this process has been through the write-behind. */
@@ -205,8 +209,9 @@ export class HotMoves {
     }
   }
 
-  private writeBehind(event: AgentMoveEvent): void {
-    if (this.queued.length >= WRITE_BEHIND_MAX) return;
+  /** `takeBack`: a take-back, which is on no topic, so never left out when the queue is full. */
+  private writeBehind(event: AgentMoveEvent, takeBack = false): void {
+    if (this.queued.length >= WRITE_BEHIND_MAX && !takeBack) return;
     this.queued.push(event);
     this.schedule();
   }
@@ -228,11 +233,16 @@ export class HotMoves {
     try {
       await applyMoves(this.deps.core, this.deps.apply, moves);
     } catch (error) {
-      // The topic's consumer applies them: the write-behind only makes the row follow sooner.
+      // Tried again in a second. The moves are on the topic too (its consumer applies them),
+      // but a take-back is only here, and a row without it leaves hot state ahead of it.
       this.deps.logger.warn(
         { err: (error as Error).message, moves: moves.length },
-        'callcenter status moves left to the events consumer',
+        'callcenter status moves not written to their rows; trying again in 1 s',
       );
+      setTimeout(() => {
+        this.queued.push(...moves);
+        this.schedule();
+      }, WRITE_BEHIND_RETRY_MS).unref();
     }
   }
 }
