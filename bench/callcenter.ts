@@ -278,9 +278,9 @@ function targets(byScenario: Map<string, ScenarioResult>): string {
     "the machine's 2 CPUs, which the PostgreSQL backends share with Node, and every commit waits for a WAL",
     'fdatasync (a one-INSERT autocommit measured 3,300/s with 32 connections and 4,700/s with 64 on this host). A one-statement',
     'assignment (the five steps as one data-modifying CTE) measured 1.2-1.5× the transaction while writing',
-    'this, not the 10× the target needs. A hybrid status change is three Redis round trips in sequence (read the',
-    "record unless this process swapped it last, the compare-and-set script, the live publish) and the event log's",
-    'durable append; its write-behind then writes every move to PostgreSQL on the same 2 CPUs (without it the hot',
+    'this, not the 10× the target needs. A hybrid status change waits for the compare-and-set script in Redis (after',
+    "a read of the record when this process did not swap it last) and for the event log's durable append; the live",
+    'publish is not waited for. Its write-behind then writes every move to PostgreSQL on the same 2 CPUs (without it the hot',
     'path alone measured about 8,000/s while writing this). Hybrid assignments pay one more read of the agents and',
     'a Redis read and swap per agent inside the transaction, which is why they run below the PostgreSQL shape.',
   ].join('\n');
