@@ -60,6 +60,21 @@ describe(`callcenter hybrid mode: agent status in hot state (${backendLabel()})`
     return sync.movesApplied;
   }
 
+  /** An agent made available (its row settled) and offered a call of its own skill: the call's id. */
+  async function offered(agentId: string, skill: string): Promise<string> {
+    await h.svc.agents.setStatus(agentId, 'available');
+    await h.svc.agents.settled();
+    const callId = h.id(`${skill}-call`);
+    await h.svc.queue.enqueue({
+      callId,
+      queue: h.queue(skill),
+      caller: caller(),
+      requiredSkills: { [skill]: 1 },
+    });
+    expect((await h.svc.assignment.next(agentId))?.callId).toBe(callId);
+    return callId;
+  }
+
   async function agent(name: string, skill: string): Promise<string> {
     const id = h.id(name);
     await h.svc.agents.create({ agentId: id, username: `${id}-u`, skills: { [skill]: 1 } });
@@ -145,16 +160,7 @@ describe(`callcenter hybrid mode: agent status in hot state (${backendLabel()})`
 
   it("puts an assignment's outcome in hot state, and going offline checks the live calls behind a hot move", async () => {
     const id = await agent('offline', 'offline');
-    await h.svc.agents.setStatus(id, 'available');
-    await h.svc.agents.settled();
-    const callId = h.id('offline-call');
-    await h.svc.queue.enqueue({
-      callId,
-      queue: h.queue('offline'),
-      caller: caller(),
-      requiredSkills: { offline: 1 },
-    });
-    expect((await h.svc.assignment.next(id))?.callId).toBe(callId);
+    const callId = await offered(id, 'offline');
     // The transaction wrote its outcome to hot state before it committed.
     expect((await hot(id)).agent).toMatchObject({ status: 'busy', currentCalls: 1 });
 
@@ -264,16 +270,7 @@ describe(`callcenter hybrid mode: agent status in hot state (${backendLabel()})`
   it('refuses a transfer to an agent hot state has moved away', async () => {
     const from = await agent('xfer-a', 'xfer');
     const to = await agent('xfer-b', 'xfer');
-    await h.svc.agents.setStatus(from, 'available');
-    await h.svc.agents.settled();
-    const callId = h.id('xfer-call');
-    await h.svc.queue.enqueue({
-      callId,
-      queue: h.queue('xfer'),
-      caller: caller(),
-      requiredSkills: { xfer: 1 },
-    });
-    expect((await h.svc.assignment.next(from))?.callId).toBe(callId);
+    const callId = await offered(from, 'xfer');
     await h.svc.calls.answer(callId);
     await h.svc.agents.setStatus(to, 'available');
     await h.svc.agents.settled();

@@ -200,14 +200,7 @@ export class HotAgents {
   async repair(agentIds: readonly string[]): Promise<boolean> {
     try {
       await this.deps.store.transaction(async (trx) => {
-        const t = trx as Trx;
-        const rows = await t
-          .selectFrom('cc_agents')
-          .selectAll()
-          .where('agent_id', 'in', agentIds)
-          .orderBy('agent_id')
-          .$call((q) => (this.deps.store.dialect === 'postgres' ? q.forUpdate() : q))
-          .execute();
+        const rows = await this.lockRows(trx as Trx, agentIds);
         await Promise.all(rows.map((row) => this.write(row)));
       });
       return true;
@@ -219,6 +212,17 @@ export class HotAgents {
       );
       return false;
     }
+  }
+
+  /** The agents' rows, locked in id order (the lock order core.ts keeps) on PostgreSQL. */
+  private lockRows(trx: Trx, agentIds: readonly string[]): Promise<AgentRow[]> {
+    return trx
+      .selectFrom('cc_agents')
+      .selectAll()
+      .where('agent_id', 'in', agentIds)
+      .orderBy('agent_id')
+      .$call((q) => (this.deps.store.dialect === 'postgres' ? q.forUpdate() : q))
+      .execute();
   }
 
   private async write(row: AgentRow): Promise<void> {
@@ -260,15 +264,7 @@ export class HotAgents {
       if (ids.length === 0) return { movesResent };
       after = ids[ids.length - 1]!;
       await this.deps.store.transaction(async (trx) => {
-        const t = trx as Trx;
-        const rows = await t
-          .selectFrom('cc_agents')
-          .selectAll()
-          .where('agent_id', 'in', ids)
-          .orderBy('agent_id')
-          .$call((q) => (this.deps.store.dialect === 'postgres' ? q.forUpdate() : q))
-          .execute();
-        for (const row of rows) {
+        for (const row of await this.lockRows(trx as Trx, ids)) {
           const hot = await this.ahead(row);
           if (hot) {
             const event: AgentMoveEvent = {
