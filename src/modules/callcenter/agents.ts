@@ -125,7 +125,9 @@ export class AgentService {
       .orderBy('agent_id')
       .limit(options.limit ?? 1000)
       .execute();
-    return Promise.all(rows.map((row) => this.withHotMove(row)));
+    const agents = await Promise.all(rows.map((row) => this.withHotMove(row)));
+    // Hybrid: an agent whose row is in the status but hot state has moved on is not listed.
+    return options.status === undefined ? agents : agents.filter((a) => a.status === options.status);
   }
 
   async update(agentId: string, input: UpdateAgentInput): Promise<Agent> {

@@ -145,6 +145,8 @@ describe(`callcenter hybrid mode: agent status in hot state (${backendLabel()})`
     await h.svc.agents.settled();
     // `first` has waited longest, so it would get the next call; it steps away in hot state.
     await h.svc.agents.setStatus(first, 'away');
+    const available = await h.svc.agents.list({ status: 'available', ids: [first, second] });
+    expect(available.map((a) => a.agentId)).toEqual([second]);
     expect(await h.svc.assignment.next(first)).toBeNull();
     const callId = h.id('route-call');
     await h.svc.queue.enqueue({
