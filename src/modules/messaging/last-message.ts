@@ -2,6 +2,7 @@ import { batchOp, type WideColumnEngine } from '../../ports/wide-column/engine.j
 import type { EffectChange, EffectTarget } from './effects.js';
 import { idToTime } from './ids.js';
 import { channelMetadataTable } from './tables.js';
+import { BoundedMemo } from '../../shared/bounded-memo.js';
 
 /** Channels whose newest written id this process remembers (beyond it, one read per channel). */
 const REMEMBERED_MAX = 50_000;
@@ -21,7 +22,7 @@ const REMEMBERED_MAX = 50_000;
  * Switchboard reads these fields; a reader that needs the exact newest message reads history.
  */
 export class ChannelLastMessage implements EffectTarget {
-  private readonly newest = new Map<string, bigint>();
+  private readonly newest = new BoundedMemo<string, bigint>(REMEMBERED_MAX);
 
   constructor(private readonly engine: WideColumnEngine) {}
 
@@ -53,18 +54,13 @@ export class ChannelLastMessage implements EffectTarget {
       ),
       { atomic: false },
     );
-    for (const [channelId, id] of moved) this.remember(channelId, id);
+    for (const [channelId, id] of moved) this.newest.set(channelId, id);
   }
 
   private async stored(channelId: string): Promise<bigint | null> {
     const row = await this.engine.get(channelMetadataTable, { channel_id: channelId });
     const id = row?.last_message_id ?? null;
-    if (id !== null) this.remember(channelId, id);
+    if (id !== null) this.newest.set(channelId, id);
     return id;
-  }
-
-  private remember(channelId: string, id: bigint): void {
-    if (this.newest.size >= REMEMBERED_MAX && !this.newest.has(channelId)) this.newest.clear();
-    this.newest.set(channelId, id);
   }
 }

@@ -12,6 +12,7 @@ import {
 } from './tables.js';
 import type { Message } from './types.js';
 import type { Attachment } from './validation.js';
+import { BoundedMemo } from '../../shared/bounded-memo.js';
 
 export type MessageRow = Row<typeof messagesTable>;
 
@@ -24,7 +25,7 @@ const RANGE_READ_MIN = 4;
  */
 export class MessageStore {
   /** Buckets this process already recorded in channel_buckets; re-writing is harmless, skipping saves a write. */
-  private readonly knownBuckets = new Set<string>();
+  private readonly knownBuckets = new BoundedMemo<string>(KNOWN_BUCKETS_MAX);
   private readonly group: GroupCommit | undefined;
 
   /** `groupCommitWriters`: most sends per shared transaction on the embedded engine (1: none). */
@@ -53,7 +54,7 @@ export class MessageStore {
     const marker = `${row.channel_id}:${bucket}`;
     if (!this.knownBuckets.has(marker)) {
       await this.engine.insert(channelBucketsTable, { channel_id: row.channel_id, bucket });
-      this.remember(marker);
+      this.knownBuckets.set(marker, true);
     }
     // A new message: absent values (no reply, no attachments, never edited) stay unset.
     const together = [batchOp.insert(messagesTable, newRow(row)), ...bound];
@@ -74,11 +75,6 @@ export class MessageStore {
     } else {
       await Promise.all([this.engine.batch(together), this.engine.batch(loose, { atomic: false })]);
     }
-  }
-
-  private remember(marker: string): void {
-    if (this.knownBuckets.size >= KNOWN_BUCKETS_MAX) this.knownBuckets.clear();
-    this.knownBuckets.add(marker);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { RelationalStore } from '../../../ports/relational/store.js';
 import { agentNotFound } from '../core.js';
 import { agentFromRow, type AgentRow, type Db, type Trx } from '../rows.js';
 import type { Agent, AgentStatus } from '../types.js';
+import { BoundedMemo } from '../../../shared/bounded-memo.js';
 
 /**
  * What hot state holds for an agent in the hybrid shape: the agent as the API shows it, and
@@ -41,6 +42,9 @@ interface Read {
   value: HotAgent;
 }
 
+/** Agents whose last swapped record this process remembers (beyond, a read per move). */
+const LAST_SEEN_MAX = 50_000;
+
 export function agentKey(agentId: string): string {
   return `callcenter:agent:${agentId}`;
 }
@@ -62,7 +66,7 @@ export class HotAgents {
    * compare-and-set, which saves a read when no other writer came between (a stale one only
    * fails the swap, and the record is read again). Never used to decide anything unswapped.
    */
-  private readonly lastSeen = new Map<string, string>();
+  private readonly lastSeen = new BoundedMemo<string, string>(LAST_SEEN_MAX);
   /** Agents whose record a transaction could not write: rewritten from their rows by `repairStale`. */
   private readonly stale = new Set<string>();
 
@@ -79,7 +83,7 @@ export class HotAgents {
   async read(agentId: string): Promise<Read | null> {
     const raw = await this.deps.hotState.get(agentKey(agentId));
     if (raw === null) return null;
-    this.remember(agentId, raw);
+    this.lastSeen.set(agentId, raw);
     return { raw, value: JSON.parse(raw) as HotAgent };
   }
 
@@ -89,7 +93,7 @@ export class HotAgents {
    */
   async swap(agentId: string, expected: string | null, next: string): Promise<boolean> {
     if (await this.deps.hotState.compareAndSet(agentKey(agentId), expected, next)) {
-      this.remember(agentId, next);
+      this.lastSeen.set(agentId, next);
       return true;
     }
     this.lastSeen.delete(agentId);
@@ -234,12 +238,6 @@ export class HotAgents {
       const next = JSON.stringify(merge(fromRow(row), found?.value));
       if (next === found?.raw || (await this.swap(id, found?.raw ?? null, next))) return;
     }
-  }
-
-  private remember(agentId: string, raw: string): void {
-    // Bounded: past this many agents the memo starts over (it only saves reads).
-    if (this.lastSeen.size >= 50_000 && !this.lastSeen.has(agentId)) this.lastSeen.clear();
-    this.lastSeen.set(agentId, raw);
   }
 
   /**

@@ -8,6 +8,7 @@ import type { TelegramBotConfig, TelegramConfig } from './config.js';
 import { botUserId, chatTitle } from './convert.js';
 import type { TelegramDatabase } from './migrations.js';
 import type { TelegramMessage } from './update.js';
+import { BoundedMemo } from '../../../shared/bounded-memo.js';
 
 export interface ChatLink {
   botId: string;
@@ -29,8 +30,10 @@ const KNOWN_MEMBERS_MAX = 50_000;
 export class ChatLinks {
   private readonly configured = new Map<number, { botId: string; channelId: string }>();
   private readonly byChannel = new Map<string, { botId: string; chatId: number }>();
-  private readonly knownMembers = new Set<string>();
-  private readonly storedLinks = new Map<string, { botId: string; chatId: number } | null>();
+  private readonly knownMembers = new BoundedMemo<string>(KNOWN_MEMBERS_MAX);
+  private readonly storedLinks = new BoundedMemo<string, { botId: string; chatId: number } | null>(
+    KNOWN_MEMBERS_MAX,
+  );
 
   constructor(
     private readonly relational: RelationalStore,
@@ -114,7 +117,6 @@ export class ChatLinks {
       .where('channel_id', '=', channelId)
       .executeTakeFirst();
     const link = row ? { botId: row.bot_id, chatId: Number(row.telegram_chat_id) } : null;
-    if (this.storedLinks.size >= KNOWN_MEMBERS_MAX) this.storedLinks.clear();
     this.storedLinks.set(channelId, link);
     return link;
   }
@@ -138,7 +140,6 @@ export class ChatLinks {
       .onConflict((oc) => oc.columns(['channel_id', 'user_id']).doNothing())
       .execute();
     await this.chats.participantChanged(channelId, userId);
-    if (this.knownMembers.size >= KNOWN_MEMBERS_MAX) this.knownMembers.clear();
-    this.knownMembers.add(key);
+    this.knownMembers.set(key, true);
   }
 }
