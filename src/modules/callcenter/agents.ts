@@ -16,6 +16,7 @@ import { overlay, type HotAgents } from './hybrid/agent-state.js';
 import type { HotMoves } from './hybrid/hot-moves.js';
 import type { HotPresence } from './hybrid/presence.js';
 import { StatusChanges } from './status-changes.js';
+import { landing } from './status-machine.js';
 
 /**
  * The hybrid shape's hot state for agents: heartbeats (presence), the agents' records, and the
@@ -259,14 +260,16 @@ export class AgentService {
     if (row.status === 'after_call_work' && row.wrap_up_call_id !== null && row.wrap_up_started_at !== null) {
       await finishWrapUp(trx, row.wrap_up_call_id, row.wrap_up_started_at, now);
     }
-    // Asking to be available while full means busy: the capacity rule wins over the request.
-    const status: AgentStatus = to === 'available' && currentCalls >= row.max_calls ? 'busy' : to;
+    const { status, availableSince } = landing(
+      to,
+      { currentCalls, maxCalls: row.max_calls, availableSince: row.available_since },
+      now.toISOString() as string | Date,
+    );
     const next: AgentRow = {
       ...row,
       status,
       current_calls: Math.max(0, currentCalls),
-      available_since:
-        status === 'available' ? now.toISOString() : status === 'busy' ? row.available_since : null,
+      available_since: availableSince,
       status_changed_at: now.toISOString(),
       last_heartbeat_at: options.withdraw === 'agent-away' ? row.last_heartbeat_at : now.toISOString(),
       wrap_up_call_id: null,

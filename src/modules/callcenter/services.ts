@@ -8,7 +8,7 @@ import type { Core } from './core.js';
 import { CallCenterEvents, type CallCenterEvent } from './events.js';
 import { CallLifecycle } from './lifecycle.js';
 import { HotAgents } from './hybrid/agent-state.js';
-import { HotMoves } from './hybrid/hot-moves.js';
+import { HotMoves, type ApplyMove } from './hybrid/hot-moves.js';
 import { HotPresence } from './hybrid/presence.js';
 import { CallCenterSync } from './hybrid/sync-consumer.js';
 import { QueueService } from './queue.js';
@@ -66,7 +66,9 @@ export function createCallCenterServices(
     wrapUpSeconds: config.wrap_up_seconds,
     ...(records ? { hot: records } : {}),
   };
-  // The hot moves write back through AgentService.move (declared below: it needs them first).
+  // Moves taken in hot state are written back through AgentService.move (the service is
+  // created below: it needs the hot moves first).
+  const apply: ApplyMove = (...move) => agents.move(...move);
   const hot: HybridAgents | undefined =
     presence && records
       ? {
@@ -78,13 +80,12 @@ export function createCallCenterServices(
             ...log,
             clock,
             events,
-            apply: (...move) => agents.move(...move),
+            apply,
             logger,
           }),
         }
       : undefined;
   const agents = new AgentService(core, hot);
-  const apply = agents.move.bind(agents);
   const syncInGroup = (group: string): CallCenterSync => {
     if (!hybrid) throw new Error('the callcenter events consumer runs in the hybrid shape only');
     return new CallCenterSync({

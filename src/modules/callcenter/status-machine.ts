@@ -38,6 +38,23 @@ const SYSTEM: Readonly<Record<AgentStatus, readonly AgentStatus[]>> = {
   busy: ['available', 'after_call_work', 'away'],
 };
 
+/**
+ * Where a checked move to `to` lands, in both shapes: asking to be available while full means
+ * busy (the capacity rule wins over the request); the agent counts as available from `at`, a
+ * busy one keeps its time, and any other status has none.
+ */
+export function landing<T>(
+  to: AgentStatus,
+  agent: { currentCalls: number; maxCalls: number; availableSince: T | null },
+  at: T,
+): { status: AgentStatus; availableSince: T | null } {
+  const status: AgentStatus = to === 'available' && agent.currentCalls >= agent.maxCalls ? 'busy' : to;
+  return {
+    status,
+    availableSince: status === 'available' ? at : status === 'busy' ? agent.availableSince : null,
+  };
+}
+
 export function legalMoves(from: AgentStatus, by: 'api' | 'system'): readonly AgentStatus[] {
   return (by === 'api' ? REQUESTED : SYSTEM)[from];
 }

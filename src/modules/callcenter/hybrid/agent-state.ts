@@ -102,16 +102,12 @@ export class HotAgents {
 
   /** The agent's record, as last swapped by this process if it was, else from hot state (put there from the row the first time). */
   async current(agentId: string): Promise<Read> {
-    const seen = this.lastSeen.get(agentId);
-    if (seen !== undefined) return { raw: seen, value: JSON.parse(seen) as HotAgent };
+    const seen = this.remembered(agentId);
+    if (seen) return seen;
     for (;;) {
       const found = await this.read(agentId);
       if (found) return found;
-      const row = await (this.deps.store.db as Db)
-        .selectFrom('cc_agents')
-        .selectAll()
-        .where('agent_id', '=', agentId)
-        .executeTakeFirst();
+      const row = await this.readRow(agentId);
       if (!row) throw agentNotFound(agentId);
       const raw = JSON.stringify(fromRow(row));
       // Absent only: a writer that got there first wins, and the loop reads what it wrote.
@@ -182,11 +178,7 @@ export class HotAgents {
    * rewritten from the row and true is returned (check the move again).
    */
   async refresh(agentId: string, seen: HotAgent): Promise<boolean> {
-    const row = await (this.deps.store.db as Db)
-      .selectFrom('cc_agents')
-      .selectAll()
-      .where('agent_id', '=', agentId)
-      .executeTakeFirst();
+    const row = await this.readRow(agentId);
     if (!row || Number(row.status_seq) < seen.seq || row.status === seen.agent.status) return false;
     this.lastSeen.delete(agentId);
     return this.repair([agentId]);
@@ -218,6 +210,21 @@ export class HotAgents {
     }
   }
 
+  /** What this process last read or swapped in for the agent, if it remembers it. */
+  private remembered(agentId: string): Read | undefined {
+    const raw = this.lastSeen.get(agentId);
+    return raw === undefined ? undefined : { raw, value: JSON.parse(raw) as HotAgent };
+  }
+
+  /** The agent's row, unlocked. */
+  private readRow(agentId: string): Promise<AgentRow | undefined> {
+    return (this.deps.store.db as Db)
+      .selectFrom('cc_agents')
+      .selectAll()
+      .where('agent_id', '=', agentId)
+      .executeTakeFirst();
+  }
+
   /** The agents' rows, locked in id order (the lock order core.ts keeps) on PostgreSQL. */
   private lockRows(trx: Trx, agentIds: readonly string[]): Promise<AgentRow[]> {
     return trx
@@ -232,9 +239,7 @@ export class HotAgents {
   private async write(row: AgentRow): Promise<void> {
     const id = row.agent_id;
     for (;;) {
-      const seen = this.lastSeen.get(id);
-      const found =
-        seen !== undefined ? { raw: seen, value: JSON.parse(seen) as HotAgent } : await this.read(id);
+      const found = this.remembered(id) ?? (await this.read(id));
       const next = JSON.stringify(merge(fromRow(row), found?.value));
       if (next === found?.raw || (await this.swap(id, found?.raw ?? null, next))) return;
     }
@@ -292,17 +297,21 @@ function fromRow(row: AgentRow): HotAgent {
 /** The row's record, except that a move hot state holds and the row does not keeps its status. */
 function merge(fromRelational: HotAgent, hot: HotAgent | undefined): HotAgent {
   if (!hot || hot.seq <= fromRelational.seq) return fromRelational;
-  const moved = hot.agent;
   return {
-    agent: {
-      ...fromRelational.agent,
-      status: moved.status,
-      availableSince: moved.availableSince,
-      statusChangedAt: moved.statusChangedAt,
-      wrapUpCallId: moved.wrapUpCallId,
-    },
+    agent: withStatusOf(fromRelational.agent, hot.agent),
     seq: hot.seq,
     asked: hot.asked ?? null,
+  };
+}
+
+/** `agent` with the status (and what comes with it: since when, the wrap-up call) of `from`. */
+export function withStatusOf(agent: Agent, from: Agent): Agent {
+  return {
+    ...agent,
+    status: from.status,
+    availableSince: from.availableSince,
+    statusChangedAt: from.statusChangedAt,
+    wrapUpCallId: from.wrapUpCallId,
   };
 }
 

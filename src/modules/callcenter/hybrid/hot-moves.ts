@@ -4,10 +4,10 @@ import type { Clock } from '../../../shared/clock.js';
 import type { AgentService } from '../agents.js';
 import { forUpdate, inTransaction, type Core } from '../core.js';
 import type { CallCenterEvents } from '../events.js';
-import { checkMove } from '../status-machine.js';
+import { checkMove, landing } from '../status-machine.js';
 import { ms } from '../rows.js';
 import type { Agent, AgentStatus } from '../types.js';
-import type { AgentMoveEvent, HotAgent, HotAgents } from './agent-state.js';
+import { withStatusOf, type AgentMoveEvent, type HotAgent, type HotAgents } from './agent-state.js';
 
 /** Applies a checked move to a locked row (AgentService.move). */
 export type ApplyMove = AgentService['move'];
@@ -129,12 +129,11 @@ export class HotMoves {
         continue;
       }
       const at = this.deps.clock.now().toISOString();
-      // Asking to be available while full means busy, as in the relational shape.
-      const status: AgentStatus = to === 'available' && was.currentCalls >= was.maxCalls ? 'busy' : to;
+      const { status, availableSince } = landing(to, was, at);
       const agent: Agent = {
         ...was,
         status,
-        availableSince: status === 'available' ? at : status === 'busy' ? was.availableSince : null,
+        availableSince,
         statusChangedAt: at,
         lastHeartbeatAt: at,
         wrapUpCallId: null,
@@ -179,17 +178,7 @@ export class HotMoves {
         // Only the move's own record: a newer move on top, or a transaction that has already
         // written this number to the row (an offline that superseded the move), keeps its own.
         if (!found || found.value.seq !== seq || found.value.asked !== asking) break;
-        const back: HotAgent = {
-          agent: {
-            ...found.value.agent,
-            status: was.status,
-            availableSince: was.availableSince,
-            statusChangedAt: was.statusChangedAt,
-            wrapUpCallId: was.wrapUpCallId,
-          },
-          seq,
-          asked,
-        };
+        const back: HotAgent = { agent: withStatusOf(found.value.agent, was), seq, asked };
         if (await this.deps.agents.swap(agentId, found.raw, JSON.stringify(back))) break;
       }
     } catch (error) {
