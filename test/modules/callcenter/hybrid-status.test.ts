@@ -301,6 +301,46 @@ describe(`callcenter hybrid mode: agent status in hot state (${backendLabel()})`
     expect((await h.svc.agents.setStatus(id, 'available')).status).toBe('available');
   });
 
+  it('the consumer reports a failed batch of moves until one succeeds', async () => {
+    const id = await agent('sync-health', 'sync-health');
+    const sync = h.svc.syncInGroup(`health-${randomUUID()}`);
+    const move = {
+      type: 'agent.move',
+      agentId: id,
+      status: 'available',
+      at: h.clock.now().toISOString(),
+      seq: 1,
+    };
+    const batch = {
+      mayContainRedeliveries: false,
+      messages: [
+        {
+          topic,
+          partition: 0,
+          offset: 0n,
+          key: id,
+          value: Buffer.from(JSON.stringify(move)),
+          headers: {},
+          timestamp: 0,
+        },
+      ],
+    };
+    const store = h.ctx.relational;
+    const transaction = store.transaction.bind(store);
+    store.transaction = async () => {
+      throw new Error('store down');
+    };
+    try {
+      await expect(sync.handle(batch)).rejects.toThrow('store down');
+    } finally {
+      store.transaction = transaction;
+    }
+    expect(await sync.health()).toMatchObject({ ok: false, detail: 'store down' });
+    await sync.handle(batch);
+    expect((await sync.health()).ok).toBe(true);
+    expect((await row(id)).status).toBe('available');
+  });
+
   it('catches up a move whose process stopped before its write: the start-up reconciliation sends it again', async () => {
     const id = await agent('crash', 'crash');
     await h.svc.agents.setStatus(id, 'available');

@@ -69,6 +69,7 @@ export class CallCenterSync implements Worker {
     if (moves.length > 0) {
       try {
         this.movesApplied += await applyMoves(this.deps.moves.core, this.deps.moves.apply, moves);
+        this.lastError = undefined;
       } catch (error) {
         this.failed(error);
       }
