@@ -39,7 +39,7 @@ export class MessageStore {
 
   /**
    * A new message with the rows a send writes beside it: `bound` must agree with the message
-   * (its effects-outbox row), `beside` need not (its feed event, the sender's read mark).
+   * (its effects-outbox row and its feed event), `beside` need not (the sender's read mark).
    *
    * A new bucket's marker is written first and on its own: a marker without messages is an
    * empty bucket to history, whereas a message without its marker would be invisible to it.

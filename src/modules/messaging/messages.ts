@@ -148,9 +148,11 @@ export class MessageService {
         );
         await this.deps.store.insert(
           row,
-          [effects.entry(ownEffectId, id, messageId)],
+          // What must agree with the message: its effect (search index, last message) and its
+          // feed event (a stream resuming after a disconnect must meet every stored message).
+          [effects.entry(ownEffectId, id, messageId), event.op],
           // Your own message is read; this is why unread counts need not filter much.
-          [event.op, this.deps.reads.markOp(id, actor, messageId)],
+          [this.deps.reads.markOp(id, actor, messageId)],
         );
         effectId = ownEffectId;
         await feed.announce(event.published);
