@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
+import { isSwitchboardError } from '../../errors/index.js';
 import type { Executor, RelationalStore } from '../../ports/relational/store.js';
 import type { ConversationDatabase } from './migrations.js';
 import { decodeToken, encodeToken } from './page-token.js';
-import { isSession, type ChildRef, type ConversationStore } from './store.js';
+import { isSession, turnExists, type ChildRef, type ConversationStore } from './store.js';
 import type { Session, SessionPage, SessionSnapshot, Step, StepType, Turn, TurnPatch } from './types.js';
 
 type Db = Kysely<ConversationDatabase>;
@@ -170,11 +171,29 @@ export class RelationalConversationStore implements ConversationStore {
     return [...humans.map(humanOf), ...agents.map(agentOf)].sort(byCreation).slice(0, limit);
   }
 
+  /** The turn tables' primary keys are the claim: this only says who holds an id already. */
+  async claimTurn(turnUid: string, sessionUid: string): Promise<string> {
+    const holder = await this.db
+      .selectFrom('human_turns')
+      .select('session_uid')
+      .where('uid', '=', turnUid)
+      .unionAll(this.db.selectFrom('agent_turns').select('session_uid').where('uid', '=', turnUid))
+      .executeTakeFirst();
+    return holder?.session_uid ?? sessionUid;
+  }
+
   async insertTurn(turn: Turn, parent: Session | Turn): Promise<void> {
-    await this.store.transaction(async (trx) => {
-      await this.writeTurn(trx as Db, turn, false);
-      await this.setActive(trx as Db, parent, turn.turnUid);
-    });
+    try {
+      await this.store.transaction(async (trx) => {
+        await this.writeTurn(trx as Db, turn, false);
+        await this.setActive(trx as Db, parent, turn.turnUid);
+      });
+    } catch (error) {
+      // Another session took the id between the claim and this write.
+      const constraint = isSwitchboardError(error, 'CONFLICT') ? error.details?.['constraint'] : undefined;
+      if (constraint === 'unique') throw turnExists(turn.turnUid);
+      throw error;
+    }
   }
 
   private async writeTurn(db: Db, turn: Turn, upsert: boolean): Promise<void> {
@@ -301,7 +320,7 @@ export class RelationalConversationStore implements ConversationStore {
     let humans = this.db.selectFrom('human_turns').select(['uid', 'created_at']);
     humans = root
       ? humans.where('session_uid', '=', sessionUid).where('parent_uid', 'is', null)
-      : humans.where('parent_uid', '=', parentUid);
+      : humans.where('parent_uid', '=', parentUid).where('session_uid', '=', sessionUid);
     const [h, a] = await Promise.all([
       humans.orderBy('created_at').limit(limit).execute(),
       root
@@ -310,6 +329,7 @@ export class RelationalConversationStore implements ConversationStore {
             .selectFrom('agent_turns')
             .select(['uid', 'created_at'])
             .where('human_turn_uid', '=', parentUid)
+            .where('session_uid', '=', sessionUid)
             .orderBy('created_at')
             .limit(limit)
             .execute(),

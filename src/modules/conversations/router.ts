@@ -143,6 +143,8 @@ export class MigrationRouter implements ConversationBackend {
   insertSession = (s: Session) => this.write(s.sessionUid, (x) => x.insertSession(s));
   updateSession = (s: Session, patch: { title?: string; deletedAt?: Date }) =>
     this.write(s.sessionUid, (x) => x.updateSession(s, patch));
+  // Claimed where writes are checked; the other side records the owner with the turn.
+  claimTurn = (turnUid: string, sessionUid: string) => this.authority().claimTurn(turnUid, sessionUid);
   insertTurn = (turn: Turn, parent: Session | Turn) =>
     this.write(turn.sessionUid, (x) => x.insertTurn(turn, parent));
   setActiveChild = (parent: Session | Turn, childUid: string) =>

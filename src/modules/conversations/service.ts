@@ -4,7 +4,7 @@ import type { Clock } from '../../shared/clock.js';
 import { KeyedQueue } from '../../shared/keyed-queue.js';
 import { mapBounded } from './bounded.js';
 import { tokenSource } from './page-token.js';
-import type { ChildRef, ConversationStore } from './store.js';
+import { turnExists, type ChildRef, type ConversationStore } from './store.js';
 import { TreeIndex } from './tree.js';
 import type { Session, SessionPage, Step, Turn, TurnWithSteps } from './types.js';
 import { checkId, checkSteps, checkText, type StepInput } from './validate.js';
@@ -188,6 +188,12 @@ export class ConversationService {
       const turnUid = input.turnUid !== undefined ? checkId(input.turnUid, 'body.turnUid') : undefined;
       tree.checkAppend(type, parent, turnUid, this.limits);
       this.checkStepCount(steps.length);
+      // Turn ids are global (steps and branches are keyed by them): a chosen one must be free.
+      if (
+        turnUid !== undefined &&
+        (await this.authority.claimTurn(turnUid, session.sessionUid)) !== session.sessionUid
+      )
+        throw turnExists(turnUid);
       const createdAt = tree.nextCreatedAt(this.clock.now());
       const turn = fill({
         turnUid: turnUid ?? randomUUID(),

@@ -1,3 +1,4 @@
+import { SwitchboardError } from '../../errors/index.js';
 import type { Session, SessionPage, SessionSnapshot, Step, Turn, TurnPatch, TurnType } from './types.js';
 
 /** A child as the branch index (`turns_by_parent`) knows it. */
@@ -24,7 +25,15 @@ export interface ConversationStore {
   updateSession(session: Session, patch: { title?: string; deletedAt?: Date }): Promise<void>;
   /** The session's turns in creation order, at most `limit`. */
   sessionTurns(sessionUid: string, limit: number): Promise<Turn[]>;
-  /** Writes the turn and moves its parent's (turn or session) active child to it, atomically. */
+  /**
+   * Claims a caller-chosen turn id for a session, unless another session holds it already;
+   * returns the session that holds it (this one when the claim applied, or had before).
+   */
+  claimTurn(turnUid: string, sessionUid: string): Promise<string>;
+  /**
+   * Writes the turn and moves its parent's (turn or session) active child to it, atomically.
+   * A turn id another session holds is refused with TURN_EXISTS, nothing written.
+   */
   insertTurn(turn: Turn, parent: Session | Turn): Promise<void>;
   setActiveChild(parent: Session | Turn, childUid: string): Promise<void>;
   updateTurn(turn: Turn, patch: TurnPatch): Promise<void>;
@@ -40,4 +49,11 @@ export interface ConversationStore {
 
 export function isSession(parent: Session | Turn): parent is Session {
   return !('turnUid' in parent);
+}
+
+/** A turn id that another conversation holds. */
+export function turnExists(turnUid: string): SwitchboardError {
+  return new SwitchboardError('TURN_EXISTS', `Turn ${turnUid} already exists in another conversation`, {
+    field: 'body.turnUid',
+  });
 }

@@ -105,10 +105,28 @@ export const turnsByParent = defineTable({
   comment: 'Children of a turn, for navigating branches of the conversation tree',
 });
 
+/**
+ * Which session a turn id belongs to. `steps_by_turn` and `turns_by_parent` are keyed by the
+ * turn id alone, as in the seed, which assumes ids unique across every conversation; a
+ * caller may choose a turn's id, so a second session taking an id another already holds
+ * would read and write the first one's steps and children. A caller-chosen id is claimed
+ * here with `IF NOT EXISTS` before its turn is written (one Paxos round on ScyllaDB, paid only
+ * by callers that choose ids); a generated id (a random UUID) is recorded with a plain write.
+ */
+export const turnOwners = defineTable({
+  name: 'turn_owners',
+  module: 'conversations',
+  columns: { turn_uid: 'text', session_uid: 'text' },
+  partitionKey: ['turn_uid'],
+  usesLwt: true,
+  comment: 'The session each turn id belongs to (claimed once, never moved)',
+});
+
 export const conversationTables = [
   sessionsByUser,
   sessionById,
   turnsBySession,
   stepsByTurn,
   turnsByParent,
+  turnOwners,
 ] as const;

@@ -3,7 +3,14 @@ import { batchOp, type BatchOp, type Page, type WideColumnEngine } from '../../p
 import { mapBounded } from './bounded.js';
 import { decodeToken, encodeToken } from './page-token.js';
 import { isSession, type ChildRef, type ConversationStore } from './store.js';
-import { sessionById, sessionsByUser, stepsByTurn, turnsByParent, turnsBySession } from './tables.js';
+import {
+  sessionById,
+  sessionsByUser,
+  stepsByTurn,
+  turnOwners,
+  turnsByParent,
+  turnsBySession,
+} from './tables.js';
 import type {
   Session,
   SessionPage,
@@ -51,6 +58,12 @@ function stepOf(r: Row<typeof stepsByTurn>): Step {
 }
 
 const PAGE = 1000;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 const SNAPSHOT_BATCH_OPS = 50;
 const SNAPSHOT_BATCH_BYTES = 24_000;
 
@@ -191,9 +204,28 @@ export class WideColumnConversationStore implements ConversationStore {
         );
   }
 
+  async claimTurn(turnUid: string, sessionUid: string): Promise<string> {
+    const claim = await this.engine.insert(
+      turnOwners,
+      { turn_uid: turnUid, session_uid: sessionUid },
+      { ifNotExists: true },
+    );
+    return claim.applied ? sessionUid : (claim.current?.session_uid ?? sessionUid);
+  }
+
+  private ownerOp(turn: Turn): BatchOp {
+    return batchOp.insert(turnOwners, { turn_uid: turn.turnUid, session_uid: turn.sessionUid });
+  }
+
   async insertTurn(turn: Turn, parent: Session | Turn): Promise<void> {
     // One logged batch: both copies of the turn and the parent's new active child, or none.
-    await this.engine.batch([...this.turnOps(turn), this.activeOp(parent, turn.turnUid)]);
+    // Beside it, not in it, the turn's owner (a chosen id was claimed already; a generated one
+    // is a random UUID nobody else can name): it takes the coordinator's timestamps (usesLwt),
+    // which a logged batch may not mix with the driver's.
+    await Promise.all([
+      this.engine.batch([this.ownerOp(turn)]),
+      this.engine.batch([...this.turnOps(turn), this.activeOp(parent, turn.turnUid)]),
+    ]);
   }
 
   async setActiveChild(parent: Session | Turn, childUid: string): Promise<void> {
@@ -249,19 +281,30 @@ export class WideColumnConversationStore implements ConversationStore {
     return steps;
   }
 
-  async children(parentUid: string, _sessionUid: string, limit: number): Promise<ChildRef[]> {
+  async children(parentUid: string, sessionUid: string, limit: number): Promise<ChildRef[]> {
     const page = await this.engine.slice(turnsByParent, {
       key: { parent_uid: parentUid },
       limit: Math.min(limit, 10_000),
     });
-    return page.rows.map((r) => ({
-      turnUid: r.turn_uid,
-      turnType: (r.turn_type ?? 'human') as TurnType,
-      createdAt: r.created_at,
-    }));
+    // Only this session's: a parent id may also name a turn or session elsewhere (rows written
+    // before turn ids were claimed, or a turn id equal to another session's id).
+    return page.rows
+      .filter((r) => r.session_uid === null || r.session_uid === sessionUid)
+      .map((r) => ({
+        turnUid: r.turn_uid,
+        turnType: (r.turn_type ?? 'human') as TurnType,
+        createdAt: r.created_at,
+      }));
   }
 
   async putSnapshot(snapshot: SessionSnapshot): Promise<void> {
+    // Owners in batches of their own: they take coordinator timestamps, which the others do not.
+    await mapBounded(chunks(snapshot.turns, SNAPSHOT_BATCH_OPS), this.concurrency, (turns) =>
+      this.engine.batch(
+        turns.map((turn) => this.ownerOp(turn)),
+        { atomic: false },
+      ),
+    );
     const ops = [
       ...this.sessionOps(snapshot.session),
       ...snapshot.turns.flatMap((turn) => this.turnOps(turn)),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSwitchboardError } from '../../../src/errors/index.js';
 import { readSnapshot } from '../../../src/modules/conversations/sync.js';
@@ -204,6 +205,64 @@ describe.each(['relational', 'wide_column'] as const)(
       const small = serviceOn(pick(h, kind), clock, { ...testLimits, loadMaxTurns: 2 });
       await refused(small.loadTree(id), 'CONVERSATION_TOO_LARGE', 'params.sessionUid');
       await refused(small.loadActivePath(id), 'CONVERSATION_TOO_LARGE', 'params.sessionUid');
+    });
+
+    it('a chosen turn id is global: another session cannot take it, nor read or write through it', async () => {
+      const s = svc();
+      const tag = randomUUID().slice(0, 8);
+      const victim = (await s.createSession(account())).sessionUid;
+      const q = await s.appendHumanTurn(victim, { prompt: 'what is my balance', turnUid: `q-${tag}` });
+      await s.appendAgentTurn(victim, {
+        parentUid: q.turnUid,
+        turnUid: `ans-${tag}`,
+        steps: [{ tpe: 'text', content: 'Your balance is 9,87,654' }],
+        completed: true,
+      });
+      const victimTree = await readSnapshot(pick(h, kind), victim);
+
+      const other = (await s.createSession(account())).sessionUid;
+      const hi = await s.appendHumanTurn(other, { prompt: 'hi', turnUid: `hi-${tag}` });
+      const otherTree = await readSnapshot(pick(h, kind), other);
+      await refused(
+        s.appendAgentTurn(other, { parentUid: hi.turnUid, turnUid: `ans-${tag}` }),
+        'TURN_EXISTS',
+        'body.turnUid',
+      );
+      await refused(
+        s.appendHumanTurn(other, { prompt: 'again', parentUid: other, turnUid: `q-${tag}` }),
+        'TURN_EXISTS',
+        'body.turnUid',
+      );
+      // Nothing written on either side, and neither sees the other's turns.
+      expect(await readSnapshot(pick(h, kind), other)).toEqual(otherTree);
+      expect(await readSnapshot(pick(h, kind), victim)).toEqual(victimTree);
+      const loaded = await s.loadTree(other);
+      expect(loaded.turns.flatMap((t) => t.steps.map((x) => x.content))).toEqual([]);
+      await refused(s.children(other, `ans-${tag}`), 'TURN_NOT_FOUND', 'params.turnUid');
+      // A fresh id still works, and a claim left by a failed write is this session's to use.
+      await s.appendAgentTurn(other, { parentUid: hi.turnUid, turnUid: `own-${tag}` });
+      expect(await pick(h, kind).claimTurn(`retry-${tag}`, victim)).toBe(victim);
+      const retried = await s.appendHumanTurn(victim, {
+        prompt: 'retried',
+        parentUid: `ans-${tag}`,
+        turnUid: `retry-${tag}`,
+      });
+      expect(retried.turnUid).toBe(`retry-${tag}`);
+      expect(await pick(h, kind).claimTurn(`retry-${tag}`, other)).toBe(victim);
+    });
+
+    it("children are the session's own even where a parent id also names a turn elsewhere", async () => {
+      const s = svc();
+      const tag = randomUUID().slice(0, 8);
+      const first = (await s.createSession(account())).sessionUid;
+      const second = (await s.createSession(account())).sessionUid;
+      // A turn whose id is another session's id: its children and that session's roots share
+      // a parent id in the branch index.
+      await s.appendHumanTurn(first, { prompt: 'root of first', turnUid: `r-${tag}` });
+      const h2 = await s.appendHumanTurn(second, { prompt: 'named like a session', turnUid: first });
+      const a2 = await s.appendAgentTurn(second, { parentUid: h2.turnUid, turnUid: `a-${tag}` });
+      expect((await s.children(first, first)).children.map((c) => c.turnUid)).toEqual([`r-${tag}`]);
+      expect((await s.children(second, first)).children.map((c) => c.turnUid)).toEqual([a2.turnUid]);
     });
   },
 );
