@@ -4,7 +4,13 @@ import { keyGuard } from '../auth/guard.js';
 import { registerDocs } from './docs.js';
 import { dashboardApiRoutes } from './dashboard-api.js';
 import { dashboardRoutes } from './dashboard.js';
-import { clientErrorHandler, frameworkErrors, trackRoutes } from './edge/client-errors.js';
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  MAX_PARAM_LENGTH,
+  trackRoutes,
+  withoutApiTrailingSlash,
+} from './edge/client-errors.js';
 import { installJsonBodyParser } from './edge/json-body.js';
 import { installPageTokens, pageTokenSecret } from './edge/page-tokens.js';
 import { installValidators } from './edge/validator.js';
@@ -63,6 +69,16 @@ export async function buildServer(
     },
     clientErrorHandler,
     frameworkErrors,
+    routerOptions: {
+      // Far above any id a route accepts (a few hundred characters at most), so an id that is
+      // too long meets its route's validation (400 with the field) instead of matching no
+      // route at Fastify's default of 100 (ids of 101-128 characters could be created in a
+      // body and then never named in a URL).
+      maxParamLength: MAX_PARAM_LENGTH,
+    },
+    // `/v1/channels/<id>/` is `/v1/channels/<id>`, as most HTTP APIs treat it. Only under /v1:
+    // the dashboard's `/dashboard/` is its own route (relative asset URLs need the slash).
+    rewriteUrl: (request) => withoutApiTrailingSlash(request.url ?? '/'),
   }) as unknown as FastifyInstance;
   app.server.maxConnections = server.max_connections;
 

@@ -211,6 +211,31 @@ describe('framework-level errors', () => {
     const unknown = await t.app.inject({ url: '/v1/nothing-here', headers: write });
     expect(unknown.statusCode).toBe(404);
   });
+
+  it('routes every id a body may create, a trailing slash included; a path id too long is a 400 naming it', async () => {
+    // 120 characters: allowed in the body (128), past the router's default of 100.
+    const agentId = `a${'x'.repeat(119)}`;
+    const supervisor = t.auth(await t.keyWithScope('admin'));
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/v1/callcenter/agents',
+      headers: supervisor,
+      payload: { agentId, username: `u-${Date.now()}` },
+    });
+    expect(created.statusCode).toBe(201);
+    for (const url of [`/v1/callcenter/agents/${agentId}`, `/v1/callcenter/agents/${agentId}/`]) {
+      const res = await t.app.inject({ url, headers: write });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.json().agentId).toBe(agentId);
+    }
+    const tooLong = await t.app.inject({ url: `/v1/callcenter/agents/${'y'.repeat(300)}`, headers: write });
+    expect(tooLong.statusCode).toBe(400);
+    expectCatalogueError(tooLong.json(), 'VALIDATION_FAILED', 'params.agentId');
+    // Past what the router matches at all: no route, not a 405 that lists the method asked for.
+    const absurd = await t.app.inject({ url: `/v1/callcenter/agents/${'z'.repeat(3000)}`, headers: write });
+    expect(absurd.statusCode).toBe(404);
+    expectCatalogueError(absurd.json(), 'ROUTE_NOT_FOUND');
+  });
 });
 
 describe('on a real socket', () => {

@@ -74,6 +74,17 @@ interface KnownRoute {
  * Remembers every route's path pattern, so an unknown method on a known path is answered 405
  * with `Allow` (what the path does accept), not 404.
  */
+/** Longest path parameter the router matches (build-server.ts); longer ones match no route. */
+export const MAX_PARAM_LENGTH = 2048;
+
+/** `/v1/x/` as `/v1/x` (query kept); every other URL as it came. */
+export function withoutApiTrailingSlash(url: string): string {
+  const query = url.indexOf('?');
+  const path = query < 0 ? url : url.slice(0, query);
+  if (!path.startsWith('/v1/') || !path.endsWith('/')) return url;
+  return path.replace(/\/+$/, '') + (query < 0 ? '' : url.slice(query));
+}
+
 export function trackRoutes(app: FastifyInstance): (path: string) => string[] {
   const routes: KnownRoute[] = [];
   app.addHook('onRoute', (route) => {
@@ -81,7 +92,9 @@ export function trackRoutes(app: FastifyInstance): (path: string) => string[] {
     const pattern = new RegExp(
       `^${route.url
         .split('/')
-        .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : escapeRe(part)))
+        .map((part) =>
+          part.startsWith(':') ? `[^/]{1,${MAX_PARAM_LENGTH}}` : part === '*' ? '.*' : escapeRe(part),
+        )
         .join('/')}/?$`,
     );
     for (const method of methods) routes.push({ pattern, method: method.toUpperCase() });
