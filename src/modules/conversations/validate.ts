@@ -1,5 +1,6 @@
 import { SwitchboardError } from '../../errors/index.js';
 import { STEP_TYPES, type StepType } from './types.js';
+import { longerThan } from '../../shared/text.js';
 
 export interface StepInput {
   tpe: StepType;
@@ -22,7 +23,7 @@ export function checkText(value: unknown, field: string, max: number, allowEmpty
   if (typeof value !== 'string' || (!allowEmpty && value.length === 0)) {
     throw new SwitchboardError('VALIDATION_FAILED', `${field} must be a non-empty string`, { field });
   }
-  if (value.length > max) {
+  if (longerThan(value, max)) {
     throw new SwitchboardError('CONTENT_TOO_LONG', `${field} is longer than ${max} characters`, {
       field,
       details: { limit: max },

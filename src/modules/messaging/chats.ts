@@ -9,7 +9,7 @@ import { bucketOfTime } from './buckets.js';
 import type { MessagingDatabase } from './migrations.js';
 import { channelMetadataTable } from './tables.js';
 import type { Channel, ChannelKind, Participant, ParticipantRole } from './types.js';
-import { checkChannelId, checkUserId, invalid } from './validation.js';
+import { checkChannelId, checkTitle, checkUserId, invalid } from './validation.js';
 
 const KINDS: readonly ChannelKind[] = ['direct', 'group', 'support'];
 const ROLES: readonly ParticipantRole[] = ['owner', 'admin', 'member'];
@@ -75,13 +75,7 @@ export class ChatService {
 
   async create(actor: string, input: CreateChannelInput, executor?: Executor): Promise<Channel> {
     checkUserId(actor, 'actor');
-    if (
-      typeof input.title !== 'string' ||
-      input.title.trim().length === 0 ||
-      input.title.length > MAX_TITLE
-    ) {
-      throw invalid('title', `expected 1 to ${MAX_TITLE} characters`);
-    }
+    const title = checkTitle(input.title, MAX_TITLE);
     if (!KINDS.includes(input.kind)) throw invalid('kind', `expected one of ${KINDS.join(', ')}`);
     const others = input.participants ?? [];
     if (others.length > MAX_INITIAL_PARTICIPANTS)
@@ -92,6 +86,9 @@ export class ChatService {
       const role = p.role ?? 'member';
       if (!ROLES.includes(role))
         throw invalid(`participants.${i}.role`, `expected one of ${ROLES.join(', ')}`);
+      // Listed twice (perhaps with two roles): which one was meant is the caller's to say.
+      if (members.has(userId) && userId !== actor)
+        throw invalid(`participants.${i}.userId`, `lists ${userId} a second time`);
       if (!members.has(userId)) members.set(userId, role);
     });
     if (input.kind === 'direct' && members.size !== 2) {
@@ -103,7 +100,7 @@ export class ChatService {
     const now = this.clock.now();
     const row: ChannelRow = {
       id: randomUUID(),
-      title: input.title.trim(),
+      title,
       kind: input.kind,
       created_at: now.toISOString(),
       created_by: actor,

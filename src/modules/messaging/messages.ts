@@ -108,7 +108,8 @@ export class MessageService {
       if (RESERVED_SOURCES.has(source)) throw reserved('source', source);
     }
     const attachments = checkAttachments(input.attachments);
-    if (content.length === 0 && attachments.length === 0)
+    // Only spaces is nothing to show either (and nothing to find: search skips it).
+    if (content.trim().length === 0 && attachments.length === 0)
       throw invalid('content', 'a message needs content or attachments');
     await this.deps.chats.requireMember(id, actor);
     const replyToId = input.replyToId ?? null;
@@ -199,7 +200,7 @@ export class MessageService {
     if (row.deleted) throw notFound(messageId);
     if (row.sender_id !== actor) throw notAllowed('only the sender can edit a message');
     // The same rule as a send: an edit must not leave a message with nothing in it.
-    if (content.length === 0 && !row.attachments)
+    if (content.trim().length === 0 && !row.attachments)
       throw invalid('content', 'a message needs content or attachments');
     const editedAt = this.deps.clock.now();
     await this.changeRow(id, messageId, { content, edited_at: editedAt });

@@ -1,5 +1,6 @@
 import { SwitchboardError } from '../../errors/index.js';
 import { USER_ID_RE } from '../../shared/user-id.js';
+import { characterCount, longerThan } from '../../shared/text.js';
 
 /**
  * Input checks shared by the library API and the HTTP routes, so a bad value fails with the
@@ -46,13 +47,14 @@ export function checkLimit(raw: unknown, field = 'limit'): number {
 
 export function checkContent(raw: unknown, maxLength: number, field = 'content'): string {
   if (typeof raw !== 'string') throw invalid(field, 'expected a string');
-  if (raw.length > maxLength) {
+  if (longerThan(raw, maxLength)) {
+    const length = characterCount(raw);
     throw new SwitchboardError(
       'CONTENT_TOO_LONG',
-      `${field} is ${raw.length} characters; at most ${maxLength} allowed`,
+      `${field} is ${length} characters; at most ${maxLength} allowed`,
       {
         field,
-        details: { length: raw.length, maxLength },
+        details: { length, maxLength },
       },
     );
   }
@@ -60,6 +62,14 @@ export function checkContent(raw: unknown, maxLength: number, field = 'content')
 }
 
 /** Message type and source are short lower-case tokens ("text", "image"; "web", "telegram", "agent"). */
+/** A short display text (a channel title): 1 to `max` characters, not only spaces, no control characters. */
+export function checkTitle(raw: unknown, max: number, field = 'title'): string {
+  if (typeof raw !== 'string' || raw.trim().length === 0 || longerThan(raw, max) || CONTROL_RE.test(raw)) {
+    throw invalid(field, `expected 1 to ${max} characters, no control characters`);
+  }
+  return raw.trim();
+}
+
 export function checkToken(raw: unknown, fallback: string, field: string): string {
   if (raw === undefined || raw === null) return fallback;
   if (typeof raw !== 'string' || !TOKEN_RE.test(raw)) {

@@ -1,4 +1,5 @@
 import { SwitchboardError } from '../../errors/index.js';
+import { longerThan } from '../../shared/text.js';
 
 /**
  * Input checks shared by the voice services. The library API is called without the HTTP
@@ -12,7 +13,7 @@ export function invalid(field: string, message: string): SwitchboardError {
 export function optionalText(value: unknown, field: string, maxLength: number): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') throw invalid(field, 'must be a string');
-  if (value.length > maxLength) throw invalid(field, `must be at most ${maxLength} characters`);
+  if (longerThan(value, maxLength)) throw invalid(field, `must be at most ${maxLength} characters`);
   return value;
 }
 

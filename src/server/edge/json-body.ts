@@ -61,7 +61,43 @@ export function parseJsonBody(body: Buffer): unknown {
       `The request body is not valid JSON: ${(error as Error).message}`,
     );
   }
+  // Only a \uD800-\uDFFF escape can make a lone surrogate (the bytes were strict UTF-8).
+  if (SURROGATE_ESCAPE.test(text)) {
+    const at = illFormedPath(value, 'body');
+    if (at !== null) {
+      // Stored, it would come back as U+FFFD (SQLite, PostgreSQL and CQL text are UTF-8):
+      // the 201 would echo one string and every later read another.
+      throw new SwitchboardError(
+        'VALIDATION_FAILED',
+        `${at} is not valid Unicode text: it holds half of a surrogate pair`,
+        { field: at },
+      );
+    }
+  }
   return value;
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The path of the first string (value or key) holding a lone surrogate, or null. */
+function illFormedPath(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const found = illFormedPath(value[i], `${path}[${i}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, member] of Object.entries(value)) {
+      if (LONE_SURROGATE.test(key)) return path;
+      const found = illFormedPath(member, `${path}.${key}`);
+      if (found !== null) return found;
+    }
+  }
+  return null;
 }
 
 /**

@@ -85,6 +85,59 @@ describe('messaging over HTTP', () => {
     expect(noUser.json<{ error: { field: string } }>().error.field).toBe('headers.x-user-id');
   });
 
+  it('counts characters as people do, and refuses text it could not store as sent, writing nothing', async () => {
+    const send = (payload: unknown) =>
+      s.app.inject({
+        method: 'POST',
+        url: `/v1/channels/${channelId}/messages`,
+        headers: { ...as('alice'), 'content-type': 'application/json' },
+        payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+      });
+    const history = async () =>
+      (
+        await s.app.inject({ url: `/v1/channels/${channelId}/messages?limit=100`, headers: as('alice') })
+      ).json<{ messages: { content: string }[] }>().messages;
+    // 4,000 emoji are 4,000 characters (8,000 UTF-16 units): within the default limit.
+    const emoji = '😀'.repeat(4000);
+    const fits = await send({ content: emoji });
+    expect(fits.statusCode).toBe(201);
+    expect((await history())[0]!.content).toBe(emoji);
+    const before = await history();
+    const over = await send({ content: `${emoji}😀` });
+    expect(over.statusCode).toBe(400);
+    expect(over.json().error).toMatchObject({ code: 'CONTENT_TOO_LONG', field: 'content' });
+    expect(over.json().error.message).toContain('4001 characters');
+    // Half a surrogate pair would be stored as U+FFFD: the 201 and every read would disagree.
+    const lone = await send('{"content":"x\\ud800y"}');
+    expect(lone.statusCode).toBe(400);
+    expect(lone.json().error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.content' });
+    const blank = await send({ content: '   ' });
+    expect(blank.statusCode).toBe(400);
+    expect(blank.json().error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'content' });
+    expect(await history()).toEqual(before);
+    // A paired surrogate (any emoji) escaped in JSON is fine.
+    const escaped = await send('{"content":"ok \\ud83d\\ude00"}');
+    expect(escaped.statusCode).toBe(201);
+    expect(escaped.json().content).toBe('ok 😀');
+  });
+
+  it('refuses a channel title with control characters and a participant listed twice', async () => {
+    const create = (payload: Record<string, unknown>) =>
+      s.app.inject({ method: 'POST', url: '/v1/channels', headers: as('alice'), payload });
+    const control = await create({ title: 'a\u0000b', kind: 'group' });
+    expect(control.statusCode).toBe(400);
+    expect(control.json().error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'title' });
+    const twice = await create({
+      title: 'twice',
+      kind: 'group',
+      participants: [{ userId: 'bob' }, { userId: 'bob', role: 'admin' }],
+    });
+    expect(twice.statusCode).toBe(400);
+    expect(twice.json().error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'participants.1.userId' });
+    const listed = await s.app.inject({ url: '/v1/channels', headers: as('bob') });
+    expect(listed.json<{ channels: unknown[] }>().channels).toEqual([]);
+  });
+
   it('documents the routes in OpenAPI', async () => {
     const doc = await s.app.inject({ url: '/docs/json' });
     const paths = Object.keys(doc.json<{ paths: Record<string, unknown> }>().paths);
