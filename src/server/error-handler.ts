@@ -76,6 +76,13 @@ const BY_FASTIFY_CODE: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
+/** The part of the request each framework-level refusal is about. */
+const FIELD_OF: Partial<Record<ErrorCode, string>> = {
+  MALFORMED_JSON: 'body',
+  BODY_TOO_LARGE: 'body',
+  UNSUPPORTED_MEDIA_TYPE: 'headers.content-type',
+};
+
 const BY_STATUS: Record<number, ErrorCode> = {
   404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
@@ -95,9 +102,10 @@ export function toSwitchboardError(error: unknown): SwitchboardError {
   const fe = error as FastifyError;
   if (fe?.validation) return validationError(fe);
   const mapped = fe?.code ? BY_FASTIFY_CODE[fe.code] : undefined;
-  if (mapped) return new SwitchboardError(mapped);
+  if (mapped) return new SwitchboardError(mapped, undefined, { field: FIELD_OF[mapped] });
   const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
-  if (status === 400 && fe instanceof SyntaxError) return new SwitchboardError('MALFORMED_JSON');
+  if (status === 400 && fe instanceof SyntaxError)
+    return new SwitchboardError('MALFORMED_JSON', undefined, { field: 'body' });
   if (status >= 400 && status < 500) {
     const code = BY_STATUS[status] ?? 'VALIDATION_FAILED';
     return new SwitchboardError(code, code === 'VALIDATION_FAILED' ? fe.message : undefined);

@@ -32,13 +32,13 @@ describe('HTTP error handling', () => {
   it('malformed JSON is 400 MALFORMED_JSON', async () => {
     const res = await post('{"name": "x", ');
     expect(res.statusCode).toBe(400);
-    expect(res.json().error.code).toBe('MALFORMED_JSON');
+    expect(res.json().error).toMatchObject({ code: 'MALFORMED_JSON', field: 'body' });
   });
 
   it('an empty JSON body is 400 MALFORMED_JSON', async () => {
     const res = await post('');
     expect(res.statusCode).toBe(400);
-    expect(res.json().error.code).toBe('MALFORMED_JSON');
+    expect(res.json().error).toMatchObject({ code: 'MALFORMED_JSON', field: 'body' });
   });
 
   it('a wrong type names the field', async () => {
@@ -74,13 +74,13 @@ describe('HTTP error handling', () => {
   it('an oversized body is 413 BODY_TOO_LARGE', async () => {
     const res = await post(JSON.stringify({ name: 'x'.repeat(10_000), scope: 'read' }));
     expect(res.statusCode).toBe(413);
-    expect(res.json().error.code).toBe('BODY_TOO_LARGE');
+    expect(res.json().error).toMatchObject({ code: 'BODY_TOO_LARGE', field: 'body' });
   });
 
   it('a non-JSON content type is 415', async () => {
     const res = await post('name=robot&scope=read', 'application/x-www-form-urlencoded');
     expect(res.statusCode).toBe(415);
-    expect(res.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(res.json().error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', field: 'headers.content-type' });
     const text = await post('hello', 'text/plain');
     expect(text.statusCode).toBe(415);
   });

@@ -33,9 +33,10 @@ export function parseJsonBody(body: Buffer): unknown {
   try {
     text = utf8.decode(body);
   } catch {
-    throw new SwitchboardError('MALFORMED_JSON', 'The request body is not valid UTF-8');
+    throw new SwitchboardError('MALFORMED_JSON', 'The request body is not valid UTF-8', { field: 'body' });
   }
-  if (text.trim() === '') throw new SwitchboardError('MALFORMED_JSON', 'The request body is empty');
+  if (text.trim() === '')
+    throw new SwitchboardError('MALFORMED_JSON', 'The request body is empty', { field: 'body' });
   const tooDeep = depthPath(text);
   if (tooDeep !== null) {
     throw new SwitchboardError(
@@ -59,6 +60,7 @@ export function parseJsonBody(body: Buffer): unknown {
     throw new SwitchboardError(
       'MALFORMED_JSON',
       `The request body is not valid JSON: ${(error as Error).message}`,
+      { field: 'body' },
     );
   }
   // Only a \uD800-\uDFFF escape can make a lone surrogate (the bytes were strict UTF-8).
