@@ -35,9 +35,15 @@ describe('switchboard simulate callcenter', () => {
     expect(run.stdout).toContain('all calls in the period');
   }, 240_000);
 
-  it('refuses a bad option with the option named', async () => {
-    const run = await runCli(['simulate', 'callcenter', '--agents', '0'], { cwd, env, timeoutMs: 60_000 });
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain('--agents');
-  }, 90_000);
+  it('refuses a bad option with the option named, hexadecimal and exponents included', async () => {
+    for (const [option, value] of [
+      ['--agents', '0'],
+      ['--agents', '0x10'],
+      ['--duration', '1e3'],
+    ] as const) {
+      const run = await runCli(['simulate', 'callcenter', option, value], { cwd, env, timeoutMs: 60_000 });
+      expect(run.code, `${option} ${value}`).not.toBe(0);
+      expect(run.stderr).toContain(`error VALIDATION_FAILED: ${option} must be`);
+    }
+  }, 180_000);
 });

@@ -14,8 +14,11 @@ interface Options {
   seed?: string;
 }
 
+/** Plain decimal only: `Number()` alone also takes `0x10`, `1e3` and `  7 `. */
+const DECIMAL = /^\d+(\.\d+)?$/;
+
 function number(name: string, raw: string, min: number, max: number, integer = false): number {
-  const n = Number(raw);
+  const n = DECIMAL.test(raw) ? Number(raw) : NaN;
   if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
     throw new SwitchboardError(
       'VALIDATION_FAILED',
@@ -42,8 +45,8 @@ export function registerCallCenterSimulation(simulate: Command): void {
       'simulate a contact-center day (arrivals, ringing, talk, holds, abandonment) and print analytics',
     )
     .option('--agents <n>', 'agents signed in', '20')
-    .option('--calls-per-second <r>', 'mean call arrivals per second (Poisson)', '5')
-    .option('--duration <s>', 'seconds of arrivals (calls in progress are then finished)', '30')
+    .option('--calls-per-second <r>', 'mean call arrivals per real (wall-clock) second (Poisson)', '5')
+    .option('--duration <s>', 'real seconds of arrivals (calls in progress are then finished)', '30')
     .option('--time-scale <x>', 'simulated seconds per real second (60: a minute a second)', '60')
     .option('--seed <n>', 'random seed, for a repeatable mix')
     .action(async (opts: Options, command: Command) => {
