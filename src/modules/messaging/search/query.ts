@@ -58,7 +58,12 @@ export function parseSearchQuery(raw: unknown, field = 'q'): ParsedQuery {
   // A group of exclusions alone would match nearly every message: it is dropped, and a query
   // with nothing left to find is refused rather than answered with "everything".
   const kept = groups.filter((g) => g.include.length > 0);
-  if (kept.length === 0) throw invalid(field, 'give at least one word to find (not only -exclusions)');
+  if (kept.length === 0) {
+    throw invalid(
+      field,
+      'give at least one word to find: letters or digits, not only -exclusions (emoji and punctuation are not indexed)',
+    );
+  }
   return { groups: kept };
 }
 
