@@ -83,6 +83,25 @@ describe('HTTP error handling', () => {
     expect(res.json().error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', field: 'headers.content-type' });
     const text = await post('hello', 'text/plain');
     expect(text.statusCode).toBe(415);
+    // A coding nothing decompresses is refused, not parsed as if absent.
+    const gzip = await t.app.inject({
+      method: 'POST',
+      url: '/v1/keys',
+      payload: JSON.stringify({ name: 'zipped', scope: 'read' }),
+      headers: { ...t.auth(t.adminKey), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
+    expect(gzip.statusCode).toBe(415);
+    expect(gzip.json().error).toMatchObject({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      field: 'headers.content-encoding',
+    });
+    const identity = await t.app.inject({
+      method: 'POST',
+      url: '/v1/keys',
+      payload: JSON.stringify({ name: 'plain', scope: 'read' }),
+      headers: { ...t.auth(t.adminKey), 'content-type': 'application/json', 'content-encoding': 'identity' },
+    });
+    expect(identity.statusCode).toBe(201);
   });
 
   it('a SwitchboardError keeps its status, code, field and details', async () => {

@@ -18,13 +18,33 @@ export function installJsonBodyParser(app: FastifyInstance): void {
   app.addContentTypeParser(
     'application/json',
     { parseAs: 'buffer' },
-    (_request: FastifyRequest, body: Buffer, done: (error: Error | null, value?: unknown) => void) => {
+    (request: FastifyRequest, body: Buffer, done: (error: Error | null, value?: unknown) => void) => {
       try {
+        refuseContentEncoding(request.headers['content-encoding']);
         done(null, parseJsonBody(body));
       } catch (error) {
         done(error as Error);
       }
     },
+  );
+}
+
+/**
+ * Bodies are read as sent: nothing here decompresses. A body declared gzip (or any coding but
+ * identity) would be parsed as if it were not, so it is refused (RFC 9110: 415) rather than
+ * accepted on a guess.
+ */
+function refuseContentEncoding(encoding: string | undefined): void {
+  if (encoding === undefined) return;
+  const codings = encoding
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+  if (codings.length === 0) return;
+  throw new SwitchboardError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `Content-Encoding ${codings.join(', ')} is not supported: send the body uncompressed`,
+    { field: 'headers.content-encoding' },
   );
 }
 
