@@ -66,6 +66,10 @@ describe('conversations over HTTP', () => {
       sessions: { sessionUid: string }[];
     }>();
     expect(list.sessions.map((x) => x.sessionUid)).toEqual([id]);
+    // The list does not know the active turn (sessions_by_user does not hold it): it says
+    // nothing rather than a null that reads as "no turn yet"; the session itself has it.
+    expect(list.sessions[0]).not.toHaveProperty('activeChild');
+    expect((await call('GET', `/sessions/${id}`)).json()).toMatchObject({ activeChild: expect.any(String) });
     expect((await call('DELETE', `/sessions/${id}`)).statusCode).toBe(200);
     expect(
       (await call('GET', `/accounts/${acct}/sessions`)).json<{ sessions: unknown[] }>().sessions,

@@ -50,7 +50,11 @@ export function conversationRoutes(app: FastifyInstance, services: ConversationS
     },
     async (request) => {
       const page = await svc.listSessions(request.params.accountUid, request.query);
-      return { sessions: page.sessions.map(sessionView), nextPageToken: page.nextPageToken };
+      const sessions = page.sessions.map((session) => {
+        const { activeChild: _unknownHere, ...listed } = sessionView(session);
+        return listed;
+      });
+      return { sessions, nextPageToken: page.nextPageToken };
     },
   );
 
