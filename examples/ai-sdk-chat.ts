@@ -5,7 +5,8 @@
  *
  * The route handler `useChat` posts to, driven here by two requests. The model is the AI SDK's
  * mock so the example runs offline; put your provider's model in its place (`openai('gpt-4o')`).
- * Afterwards the chat is a conversation: GET /v1/conversations/sessions/<id>/conversation.
+ * Afterwards the chat is a conversation: GET /v1/conversations/sessions/<id>/conversation, with
+ * the id the example prints (the chat id is the session id).
  */
 import { convertToModelMessages, simulateReadableStream, streamText, type UIMessage } from 'ai';
 import { MockLanguageModelV2 } from 'ai/test';
@@ -36,6 +37,8 @@ try {
   );
 
   const id = await store.createChat();
+  // The chat id is the conversation's session id: what the HTTP API is asked for.
+  console.log(`chat ${id}: GET /v1/conversations/sessions/${id}/conversation`);
   const ask = async (messages: UIMessage[]) => {
     const response = await POST(
       new Request('http://localhost/api/chat', { method: 'POST', body: JSON.stringify({ id, messages }) }),

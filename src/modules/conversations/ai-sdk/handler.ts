@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { UIMessage } from 'ai';
 import { SwitchboardError } from '../../../errors/index.js';
+import { errorBody } from '../../../server/error-handler.js';
 import type { ChatStore } from './chat-store.js';
+import { checkChat } from './validate.js';
 
 /** What `streamText(...)` returns, as far as the handler uses it. */
 export interface UIMessageStreamSource {
@@ -30,24 +32,31 @@ export function chatHandler(
   }) => UIMessageStreamSource | Promise<UIMessageStreamSource>,
 ): (request: Request) => Promise<Response> {
   return async (request) => {
-    let body: { id?: unknown; messages?: unknown };
+    let body: unknown;
     try {
-      body = (await request.json()) as typeof body;
+      body = await request.json();
     } catch {
-      return errorResponse(new SwitchboardError('MALFORMED_JSON', 'The request body is not valid JSON'));
-    }
-    if (typeof body?.id !== 'string' || !Array.isArray(body.messages)) {
       return errorResponse(
-        new SwitchboardError('VALIDATION_FAILED', 'body must be { id: string, messages: UIMessage[] }', {
-          field: typeof body?.id !== 'string' ? 'body.id' : 'body.messages',
-        }),
+        new SwitchboardError('MALFORMED_JSON', 'The request body is not valid JSON', { field: 'body' }),
       );
     }
-    const chat = { id: body.id, messages: body.messages as UIMessage[] };
+    let chat: { id: string; messages: UIMessage[] };
     try {
+      // The body is the client's: checked here, so a malformed one is a 400 and never reaches
+      // the store or the model as something that throws a TypeError (a 500 in the host app).
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new SwitchboardError(
+          'VALIDATION_FAILED',
+          'body must be { id: string, messages: UIMessage[] }',
+          {
+            field: 'body',
+          },
+        );
+      }
+      chat = checkChat(body as { id?: unknown; messages?: unknown }, 'body');
       await store.saveChat(chat);
     } catch (error) {
-      if (error instanceof SwitchboardError && error.status < 500) return errorResponse(error);
+      if (error instanceof SwitchboardError && error.status < 500) return errorResponse(inBody(error));
       throw error;
     }
     const source = await generate(chat);
@@ -62,10 +71,33 @@ export function chatHandler(
   };
 }
 
-/** The catalogue's error shape, as the HTTP API answers it. */
+/**
+ * saveChat names the fields of its own input (`messages[2].parts`); here that input is the
+ * request body, so its refusals name `body.messages[2].parts`, like the checks above.
+ */
+function inBody(error: SwitchboardError): SwitchboardError {
+  const { field } = error;
+  if (field === undefined) return error;
+  if (field !== 'id' && !field.startsWith('messages[')) return error;
+  return new SwitchboardError(
+    error.code,
+    error.message.startsWith(field) ? `body.${error.message}` : error.message,
+    {
+      field: `body.${field}`,
+      ...(error.details !== undefined ? { details: error.details } : {}),
+      cause: error,
+    },
+  );
+}
+
+/**
+ * The catalogue's error shape, as the HTTP API answers it (its request id is this answer's:
+ * the host app's own request ids are not known here).
+ */
 function errorResponse(error: SwitchboardError): Response {
-  return new Response(JSON.stringify({ error: error.toJSON() }), {
+  const requestId = randomUUID();
+  return new Response(JSON.stringify(errorBody(error, requestId)), {
     status: error.status,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId },
   });
 }
