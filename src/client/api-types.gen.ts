@@ -137,7 +137,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Assign the best waiting call to this agent (priority, then age), or null */
+        /**
+         * Assign the best waiting call to this agent (priority, then age), or null
+         * @description { assignment: null } when no waiting call matches. An agent that cannot take a call now answers 409: AGENT_NOT_AVAILABLE (offline, away, after-call work) or AGENT_AT_CAPACITY, as POST /assign does.
+         */
         post: operations["callcenter.assignNext"];
         delete?: never;
         options?: never;
@@ -229,7 +232,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A call with an agent */
+        /**
+         * A live call: waiting in its queue (state queued), ringing, talking or on hold
+         * @description An ended call answers 404 CALL_NOT_FOUND with details.state "ended": its record is at GET /v1/callcenter/records/{callId}.
+         */
         get: operations["callcenter.calls.get"];
         put?: never;
         post?: never;
@@ -367,7 +373,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Transfer an answered call to an agent (it rings there) or back to a queue (original enqueue time kept) */
+        /**
+         * Transfer an answered call to an agent (it rings there) or back to a queue (original enqueue time kept)
+         * @description To a queue, requiredSkills (optional, as at enqueue) replaces the skills the call needs there; without it the call keeps the skills it had.
+         */
         post: operations["callcenter.calls.transfer"];
         delete?: never;
         options?: never;
@@ -2302,6 +2311,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     "callcenter.agents.heartbeat": {
@@ -2492,6 +2510,15 @@ export interface operations {
             };
             /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, AGENT_NOT_FOUND, CALL_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict: CONFLICT, ILLEGAL_STATUS_CHANGE, AGENT_EXISTS, AGENT_HAS_LIVE_CALLS, AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY, SKILLS_NOT_MATCHED, CALL_EXISTS, CALL_NOT_IN_QUEUE, CALL_ALREADY_ASSIGNED, CALL_STATE_INVALID */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3058,6 +3085,26 @@ export interface operations {
                             [key: string]: number;
                         };
                         state: "ringing" | "talking" | "on_hold";
+                        transfers: number;
+                        voiceSessionId: string | null;
+                    } | {
+                        caller: string;
+                        callId: string;
+                        /** Format: date-time */
+                        enqueuedAt: string;
+                        priority: number;
+                        queue: string;
+                        /**
+                         * @example {
+                         *       "billing": 3,
+                         *       "spanish": 5
+                         *     }
+                         */
+                        requiredSkills: {
+                            [key: string]: number;
+                        };
+                        /** @enum {string} */
+                        state: "queued";
                         transfers: number;
                         voiceSessionId: string | null;
                     };
@@ -3831,6 +3878,15 @@ export interface operations {
                 } | {
                     /** @example billing */
                     queue: string;
+                    /**
+                     * @example {
+                     *       "billing": 3,
+                     *       "spanish": 5
+                     *     }
+                     */
+                    requiredSkills?: {
+                        [key: string]: number;
+                    };
                 };
             };
         };
@@ -7111,7 +7167,6 @@ export interface operations {
                         nextPageToken: string | null;
                         sessions: {
                             accountUid: string;
-                            activeChild: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             deletedAt: string | null;

@@ -1,7 +1,7 @@
 import { SwitchboardError, isSwitchboardError } from '../../errors/index.js';
 import { agentNotFound, forUpdate, inTransaction, lockAgent, requeue, type Core } from './core.js';
 import { finishWrapUp } from './records.js';
-import { agentFromRow, type AgentRow, type Db, type Trx } from './rows.js';
+import { agentFromRow, parseSkills, type AgentRow, type Db, type Trx } from './rows.js';
 import {
   AGENT_STATUSES,
   type Agent,
@@ -76,18 +76,27 @@ export class AgentService {
         return agentFromRow(row);
       });
     } catch (error) {
-      if (isSwitchboardError(error, 'CONFLICT')) {
-        throw new SwitchboardError(
-          'AGENT_EXISTS',
-          `An agent with id "${agentId}" or that username already exists`,
-          {
-            field: 'body.agentId',
-            cause: error,
-          },
-        );
-      }
+      if (isSwitchboardError(error, 'CONFLICT')) throw await this.exists(agentId, error);
       throw error;
     }
+  }
+
+  /** AGENT_EXISTS naming what collided: the id, else the username (both unique). */
+  private async exists(agentId: string, cause: unknown): Promise<SwitchboardError> {
+    const sameId = await this.db
+      .selectFrom('cc_agents')
+      .select('agent_id')
+      .where('agent_id', '=', agentId)
+      .executeTakeFirst();
+    return sameId
+      ? new SwitchboardError('AGENT_EXISTS', `An agent with id "${agentId}" already exists`, {
+          field: 'body.agentId',
+          cause,
+        })
+      : new SwitchboardError('AGENT_EXISTS', 'Another agent already has that username', {
+          field: 'body.username',
+          cause,
+        });
   }
 
   async get(agentId: string): Promise<Agent> {
@@ -157,9 +166,10 @@ export class AgentService {
           ...row,
           ...(username !== undefined ? { username } : {}),
           ...(displayName !== undefined ? { display_name: displayName } : {}),
-          ...(skills !== undefined ? { skills: JSON.stringify(skills) } : {}),
+          ...(skills !== undefined && !sameSkills(skills, parseSkills(row.skills))
+            ? { skills: JSON.stringify(skills) }
+            : {}),
           ...(maxCalls !== undefined ? { max_calls: maxCalls } : {}),
-          updated_at: now.toISOString(),
         };
         // A new capacity can fill an available agent or free a busy one.
         if (row.status === 'available' && next.current_calls >= next.max_calls) next.status = 'busy';
@@ -167,6 +177,11 @@ export class AgentService {
           next.status = 'available';
           next.available_since = now.toISOString();
         }
+        // Nothing changed (an empty PATCH, or the values the agent already has): nothing to
+        // write, and no event telling wallboards the agent changed.
+        if (!changed(row, next)) return this.withHotMove(row);
+        next.updated_at = now.toISOString();
+        if (next.status !== row.status) next.status_changed_at = now.toISOString();
         await trx
           .updateTable('cc_agents')
           .set({
@@ -176,11 +191,12 @@ export class AgentService {
             max_calls: next.max_calls,
             status: next.status,
             available_since: next.available_since,
+            status_changed_at: next.status_changed_at,
             updated_at: next.updated_at,
           })
           .where('agent_id', '=', agentId)
           .execute();
-        if (skills !== undefined) {
+        if (skills !== undefined && next.skills !== row.skills) {
           await trx.deleteFrom('cc_agent_skills').where('agent_id', '=', agentId).execute();
           await writeSkills(trx, agentId, skills);
         }
@@ -324,6 +340,23 @@ export class AgentService {
   async finishWrapUp(agentId: string): Promise<Agent> {
     return this.setStatus(agentId, 'available');
   }
+}
+
+/** Whether an update changes anything a client or routing sees. */
+function changed(row: AgentRow, next: AgentRow): boolean {
+  return (
+    next.username !== row.username ||
+    next.display_name !== row.display_name ||
+    next.skills !== row.skills ||
+    next.max_calls !== row.max_calls ||
+    next.status !== row.status
+  );
+}
+
+/** The same skills at the same levels, whatever order they were written in. */
+function sameSkills(a: Skills, b: Skills): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && b[k] === a[k]);
 }
 
 async function writeSkills(trx: Trx, agentId: string, skills: Skills): Promise<void> {

@@ -19,7 +19,7 @@ import {
   type QueueRow,
   type Trx,
 } from './rows.js';
-import type { ActiveCall } from './types.js';
+import type { ActiveCall, AgentStatus } from './types.js';
 import { checkId, checkName } from './validate.js';
 
 /**
@@ -47,18 +47,24 @@ export class AssignmentService {
   constructor(private readonly core: Core) {}
 
   /**
-   * The best waiting call for this agent (from `queues` only, when given), or null when none
-   * fits or the agent cannot take one now.
+   * The best waiting call for this agent (from `queues` only, when given), or null when no
+   * waiting call fits. An agent that cannot take a call now is refused as `assign` refuses it
+   * (AGENT_NOT_AVAILABLE, AGENT_AT_CAPACITY), so a softphone can tell "nothing waiting, ask
+   * again" from "you cannot take calls".
    */
   async next(agentId: string, options: { queues?: readonly string[] } = {}): Promise<ActiveCall | null> {
     checkId(agentId, 'agentId');
     const queues = options.queues?.map((q, i) => checkName(q, `body.queues.${i}`));
-    if (queues !== undefined && queues.length === 0) return null;
     const now = this.core.clock.now();
     return inTransaction(this.core, async (trx, emit) => {
       const agent = await lockAgent(this.core, trx, agentId);
-      if (agent.status !== 'available' || agent.current_calls >= agent.max_calls) return null;
-      if ((await routingStatus(this.core, agent)) !== 'available') return null;
+      const status = await routingStatus(this.core, agent);
+      if (status !== 'available' && status !== 'busy') throw notAvailable(agent, status, 'agentId');
+      if (agent.current_calls >= agent.max_calls) throw atCapacity(agent, 'agentId');
+      // Hybrid: hot state has made the agent available and its row does not have the move yet.
+      // Routing waits for the row (a few milliseconds), so for now there is nothing to take.
+      if (agent.status !== 'available') return null;
+      if (queues !== undefined && queues.length === 0) return null;
       const call = await forUpdate(
         this.core,
         trx
@@ -80,10 +86,11 @@ export class AssignmentService {
 
   /** The best agent for this waiting call (longest available first), or null when none fits now. */
   async route(callId: string): Promise<ActiveCall | null> {
-    checkId(callId, 'callId');
+    // The call is named in the body of `POST /assign`, with or without an agent.
+    checkId(callId, 'body.callId');
     const now = this.core.clock.now();
     return inTransaction(this.core, async (trx, emit) => {
-      const call = await this.lockQueued(trx, callId);
+      const call = await this.lockQueued(trx, callId, 'body.callId');
       // Passed over: agents hot state has moved away from available (hybrid) since their row said so.
       const passed: string[] = [];
       if (call.skip_agent_id !== null) passed.push(call.skip_agent_id);
@@ -121,26 +128,10 @@ export class AssignmentService {
       const agent = await lockAgent(this.core, trx, agentId).catch((error: unknown) => {
         throw fieldOf(error, 'body.agentId');
       });
-      const call = await this.lockQueued(trx, callId).catch((error: unknown) => {
-        throw fieldOf(error, 'body.callId');
-      });
+      const call = await this.lockQueued(trx, callId, 'body.callId');
       const status = await routingStatus(this.core, agent);
-      if (status !== 'available' && status !== 'busy') {
-        throw new SwitchboardError('AGENT_NOT_AVAILABLE', `Agent "${agentId}" is ${status}`, {
-          field: 'body.agentId',
-          details: { status },
-        });
-      }
-      if (agent.current_calls >= agent.max_calls) {
-        throw new SwitchboardError(
-          'AGENT_AT_CAPACITY',
-          `Agent "${agentId}" has ${agent.current_calls} of ${agent.max_calls} calls`,
-          {
-            field: 'body.agentId',
-            details: { currentCalls: agent.current_calls, maxCalls: agent.max_calls },
-          },
-        );
-      }
+      if (status !== 'available' && status !== 'busy') throw notAvailable(agent, status, 'body.agentId');
+      if (agent.current_calls >= agent.max_calls) throw atCapacity(agent, 'body.agentId');
       const matched = await trx
         .selectFrom('cc_agents as a')
         .select('a.agent_id')
@@ -162,7 +153,7 @@ export class AssignmentService {
   }
 
   /** Locks a waiting call (waiting for a concurrent assignment to finish), or says where it went. */
-  private async lockQueued(trx: Trx, callId: string): Promise<QueueRow> {
+  private async lockQueued(trx: Trx, callId: string, field: string): Promise<QueueRow> {
     const call = await forUpdate(
       this.core,
       trx.selectFrom('cc_call_queue').selectAll().where('call_id', '=', callId),
@@ -175,13 +166,11 @@ export class AssignmentService {
       .executeTakeFirst();
     if (active) {
       throw new SwitchboardError('CALL_ALREADY_ASSIGNED', `Call "${callId}" is already with an agent`, {
-        field: 'callId',
+        field,
         details: { agentId: active.agent_id },
       });
     }
-    throw new SwitchboardError('CALL_NOT_IN_QUEUE', `Call "${callId}" is not waiting in a queue`, {
-      field: 'callId',
-    });
+    throw new SwitchboardError('CALL_NOT_IN_QUEUE', `Call "${callId}" is not waiting in a queue`, { field });
   }
 
   /** The three writes of an assignment, on rows this transaction has locked. */
@@ -239,6 +228,22 @@ export class AssignmentService {
     emit({ type: 'agent.status', agentId: agent.agent_id, status, currentCalls, at });
     return activeFromRow(active);
   }
+}
+
+/** The agent cannot take calls in this status (`field`: where the request named the agent). */
+function notAvailable(agent: AgentRow, status: AgentStatus, field: string): SwitchboardError {
+  return new SwitchboardError('AGENT_NOT_AVAILABLE', `Agent "${agent.agent_id}" is ${status}`, {
+    field,
+    details: { status },
+  });
+}
+
+function atCapacity(agent: AgentRow, field: string): SwitchboardError {
+  return new SwitchboardError(
+    'AGENT_AT_CAPACITY',
+    `Agent "${agent.agent_id}" has ${agent.current_calls} of ${agent.max_calls} calls`,
+    { field, details: { currentCalls: agent.current_calls, maxCalls: agent.max_calls } },
+  );
 }
 
 function fieldOf(error: unknown, field: string): unknown {

@@ -4,7 +4,7 @@ import type { Dialect, RelationalStore } from '../../ports/relational/store.js';
 import type { Clock } from '../../shared/clock.js';
 import type { CallCenterEvent, CallCenterEvents } from './events.js';
 import type { HotAgents } from './hybrid/agent-state.js';
-import { activeFromRow, iso, ms, type ActiveRow, type AgentRow, type Trx } from './rows.js';
+import { activeFromRow, iso, ms, type ActiveRow, type AgentRow, type Db, type Trx } from './rows.js';
 import type { AgentStatus, Skills } from './types.js';
 
 /**
@@ -92,6 +92,27 @@ export async function lockAgent(core: Core, trx: Trx, agentId: string): Promise<
 export async function routingStatus(core: Core, agent: AgentRow): Promise<AgentStatus> {
   const hot = core.hot ? await core.hot.ahead(agent) : null;
   return hot ? hot.agent.status : (agent.status as AgentStatus);
+}
+
+/**
+ * The one CALL_NOT_FOUND every call-center route answers for a call that is not live: an ended
+ * call says so and where its record is (a client polling a call learns it is over, not that
+ * it never existed), an unknown one says that.
+ */
+export async function callNotLive(db: Db | Trx, callId: string): Promise<SwitchboardError> {
+  const recorded = await db
+    .selectFrom('cc_call_records')
+    .select('call_id')
+    .where('call_id', '=', callId)
+    .executeTakeFirst();
+  if (recorded) {
+    return new SwitchboardError(
+      'CALL_NOT_FOUND',
+      `Call "${callId}" has ended: its record is at /v1/callcenter/records/${callId}`,
+      { field: 'callId', details: { state: 'ended' } },
+    );
+  }
+  return new SwitchboardError('CALL_NOT_FOUND', `No call "${callId}"`, { field: 'callId' });
 }
 
 /** The one AGENT_NOT_FOUND every call-center path answers with (callers re-field it where needed). */
@@ -202,16 +223,20 @@ export async function releaseSlot(
 /**
  * Puts a live call back in a queue at its original position (its first enqueue time is
  * kept), with the time it spent talking or on hold so far. `skipAgentId` is passed over by
- * that agent's next assignment (a rejected or timed-out offer).
+ * that agent's next assignment (a rejected or timed-out offer). `requiredSkills` replaces the
+ * skills the call needs (a transfer to a queue whose agents hold other skills).
  */
 export async function requeue(
   trx: Trx,
   row: ActiveRow,
   now: Date,
-  options: { queue?: string; skipAgentId?: string | null; transferred?: boolean },
+  options: { queue?: string; skipAgentId?: string | null; transferred?: boolean; requiredSkills?: Skills },
 ): Promise<void> {
   const folded = foldTime(row, now);
   await trx.deleteFrom('cc_active_calls').where('call_id', '=', row.call_id).execute();
+  if (options.requiredSkills !== undefined) {
+    await writeCallSkills(trx, row.call_id, options.requiredSkills, { replace: true });
+  }
   await trx
     .insertInto('cc_call_queue')
     .values({
@@ -220,7 +245,8 @@ export async function requeue(
       caller: row.caller,
       voice_session_id: row.voice_session_id,
       priority: row.priority,
-      required_skills: row.required_skills,
+      required_skills:
+        options.requiredSkills === undefined ? row.required_skills : JSON.stringify(options.requiredSkills),
       enqueued_at: row.enqueued_at,
       answered_at: row.answered_at,
       talk_ms: folded.talk_ms,
@@ -229,6 +255,18 @@ export async function requeue(
       skip_agent_id: options.skipAgentId ?? null,
     })
     .execute();
+}
+
+/** Writes the `cc_call_skills` rows assignment matches a live call on, replacing any it had. */
+export async function writeCallSkills(
+  trx: Trx,
+  callId: string,
+  skills: Skills,
+  options: { replace: boolean },
+): Promise<void> {
+  if (options.replace) await trx.deleteFrom('cc_call_skills').where('call_id', '=', callId).execute();
+  const rows = Object.entries(skills).map(([skill, level]) => ({ call_id: callId, skill, min_level: level }));
+  if (rows.length > 0) await trx.insertInto('cc_call_skills').values(rows).execute();
 }
 
 /** The active call, or CALL_NOT_FOUND / CALL_STATE_INVALID naming where it is instead. */
@@ -254,7 +292,7 @@ export async function readActive(trx: Trx, callId: string): Promise<ActiveRow> {
       },
     );
   }
-  throw new SwitchboardError('CALL_NOT_FOUND', `No live call "${callId}"`, { field: 'callId' });
+  throw await callNotLive(trx, callId);
 }
 
 /**

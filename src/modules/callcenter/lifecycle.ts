@@ -1,6 +1,8 @@
 import { SwitchboardError } from '../../errors/index.js';
 import {
   activeFromRow,
+  agentNotFound,
+  callNotLive,
   foldTime,
   forUpdate,
   inTransaction,
@@ -15,11 +17,15 @@ import {
   type Core,
 } from './core.js';
 import { writeRecord } from './records.js';
-import { recordFromRow, type ActiveRow, type AgentRow } from './rows.js';
-import type { ActiveCall, CallRecord } from './types.js';
-import { checkId, checkName, checkText } from './validate.js';
+import { queuedFromRow, recordFromRow, type ActiveRow, type AgentRow, type Db } from './rows.js';
+import type { ActiveCall, CallRecord, LiveCall, Skills } from './types.js';
+import { checkId, checkName, checkSkills, checkText } from './validate.js';
 
-export type TransferTarget = { agentId: string } | { queue: string };
+/**
+ * To an agent, or to a queue; `requiredSkills` replaces the skills the call needs there (the
+ * skills it was enqueued with may be no one's in the new queue), else it keeps them.
+ */
+export type TransferTarget = { agentId: string } | { queue: string; requiredSkills?: Skills };
 
 /**
  * A live call from ringing to ended: answer, hold, resume, reject (the offer goes back to
@@ -30,6 +36,10 @@ export type TransferTarget = { agentId: string } | { queue: string };
  */
 export class CallLifecycle {
   constructor(private readonly core: Core) {}
+
+  private get db(): Db {
+    return this.core.store.db as Db;
+  }
 
   answer(callId: string): Promise<ActiveCall> {
     return this.changeState(callId, ['ringing'], 'answer', 'talking');
@@ -43,28 +53,50 @@ export class CallLifecycle {
     return this.changeState(callId, ['on_hold'], 'resume', 'talking');
   }
 
-  async get(callId: string): Promise<ActiveCall> {
+  /**
+   * A live call in whatever state it is: waiting in its queue (`queued`), or with an agent
+   * (`ringing`, `talking`, `on_hold`). An ended call is CALL_NOT_FOUND naming its record.
+   */
+  async get(callId: string): Promise<LiveCall> {
     checkId(callId, 'callId');
-    const row = await this.core.store.db
+    const active = await this.db
       .selectFrom('cc_active_calls')
       .selectAll()
       .where('call_id', '=', callId)
       .executeTakeFirst();
-    if (!row)
-      throw new SwitchboardError('CALL_NOT_FOUND', `No call "${callId}" with an agent`, { field: 'callId' });
-    return activeFromRow(row as ActiveRow);
+    if (active) return activeFromRow(active);
+    const queued = await this.db
+      .selectFrom('cc_call_queue')
+      .selectAll()
+      .where('call_id', '=', callId)
+      .executeTakeFirst();
+    if (queued) return { ...queuedFromRow(queued), state: 'queued' };
+    // A call assigned between the two reads is in neither: look again before calling it gone.
+    const assigned = await this.db
+      .selectFrom('cc_active_calls')
+      .selectAll()
+      .where('call_id', '=', callId)
+      .executeTakeFirst();
+    if (assigned) return activeFromRow(assigned);
+    throw await callNotLive(this.db, callId);
   }
 
-  /** The agent's live calls. */
+  /** The agent's live calls (AGENT_NOT_FOUND for an unknown agent, as every agent route). */
   async ofAgent(agentId: string): Promise<ActiveCall[]> {
     checkId(agentId, 'agentId');
-    const rows = await this.core.store.db
+    const agent = await this.db
+      .selectFrom('cc_agents')
+      .select('agent_id')
+      .where('agent_id', '=', agentId)
+      .executeTakeFirst();
+    if (!agent) throw agentNotFound(agentId);
+    const rows = await this.db
       .selectFrom('cc_active_calls')
       .selectAll()
       .where('agent_id', '=', agentId)
       .orderBy('assigned_at')
       .execute();
-    return (rows as ActiveRow[]).map(activeFromRow);
+    return rows.map(activeFromRow);
   }
 
   private async changeState(
@@ -126,14 +158,23 @@ export class CallLifecycle {
     target: TransferTarget,
   ): Promise<ActiveCall | { callId: string; queue: string }> {
     checkId(callId, 'callId');
-    if ('queue' in target) checkName(target.queue, 'body.queue');
-    else checkId(target.agentId, 'body.agentId');
+    let requiredSkills: Skills | undefined;
+    if ('queue' in target) {
+      checkName(target.queue, 'body.queue');
+      if (target.requiredSkills !== undefined) {
+        requiredSkills = checkSkills(target.requiredSkills, 'body.requiredSkills');
+      }
+    } else checkId(target.agentId, 'body.agentId');
     const now = this.core.clock.now();
     return inTransaction(this.core, async (trx, emit) => {
       if ('queue' in target) {
         const { call, agent } = await lockActiveWithAgent(this.core, trx, callId);
         requireState(call, ['talking', 'on_hold'], 'transfer');
-        await requeue(trx, call, now, { queue: target.queue, transferred: true });
+        await requeue(trx, call, now, {
+          queue: target.queue,
+          transferred: true,
+          ...(requiredSkills !== undefined ? { requiredSkills } : {}),
+        });
         await releaseSlot(this.core, trx, agent, now, emit, null);
         emit({
           type: 'call.requeued',
@@ -236,7 +277,13 @@ export class CallLifecycle {
       const { status } = statusAfterCalls(dest, destCalls);
       await trx
         .updateTable('cc_agents')
-        .set({ current_calls: destCalls, status, available_since: at, updated_at: at })
+        .set({
+          current_calls: destCalls,
+          status,
+          available_since: at,
+          status_changed_at: status === dest.status ? dest.status_changed_at : at,
+          updated_at: at,
+        })
         .where('agent_id', '=', dest.agent_id)
         .execute();
       emit({ type: 'call.transferred', callId, fromAgentId: source.agent_id, toAgentId: dest.agent_id, at });

@@ -1,6 +1,14 @@
 import { sql } from 'kysely';
 import { SwitchboardError, isSwitchboardError } from '../../errors/index.js';
-import { forUpdate, inTransaction, lockActiveWithAgent, releaseSlot, type Core } from './core.js';
+import {
+  callNotLive,
+  forUpdate,
+  inTransaction,
+  lockActiveWithAgent,
+  releaseSlot,
+  writeCallSkills,
+  type Core,
+} from './core.js';
 import { writeRecord } from './records.js';
 import { iso, queuedFromRow, type Db, type QueueRow } from './rows.js';
 import type { EnqueueInput, QueuedCall } from './types.js';
@@ -75,12 +83,7 @@ export class QueueService {
         ]);
         if (active || recorded) throw exists();
         await trx.insertInto('cc_call_queue').values(row).execute();
-        const skills = Object.entries(requiredSkills).map(([skill, level]) => ({
-          call_id: callId,
-          skill,
-          min_level: level,
-        }));
-        if (skills.length > 0) await trx.insertInto('cc_call_skills').values(skills).execute();
+        await writeCallSkills(trx, callId, requiredSkills, { replace: false });
         emit({ type: 'call.queued', callId, queue, priority, at: now.toISOString() });
         return queuedFromRow(row);
       });
@@ -117,10 +120,10 @@ export class QueueService {
   }
 
   /**
-   * Where a waiting call stands and a rough wait estimate: the calls ahead of it, shared
-   * among the agents signed in, each taking the queue's recent average handle time
-   * (talk + hold + wrap-up of its last 100 answered calls; `default_handle_seconds` before
-   * there are any).
+   * Where a waiting call stands and a rough wait estimate: the calls ahead of it (not the call
+   * itself, which waits for nobody once those are served), shared among the agents signed in,
+   * each taking the queue's recent average handle time (talk + hold + wrap-up of its last 100
+   * answered calls; `default_handle_seconds` before there are any). Nobody ahead: 0.
    */
   async position(callId: string): Promise<QueuePosition> {
     const call = await this.get(callId);
@@ -159,14 +162,14 @@ export class QueueService {
       .select(sql<number | null>`cast(avg(handle_ms) as double precision)`.as('avg_ms'))
       .executeTakeFirstOrThrow();
     const handleSeconds = recent.avg_ms === null ? this.defaultHandleSeconds : Number(recent.avg_ms) / 1000;
-    const position = Number(ahead.n) + 1;
+    const callsAhead = Number(ahead.n);
     const agents = Math.max(1, Number(staffed.n));
     return {
       callId,
       queue: call.queue,
-      position,
+      position: callsAhead + 1,
       waitingSeconds: Math.max(0, (this.core.clock.now().getTime() - Date.parse(call.enqueuedAt)) / 1000),
-      estimatedWaitSeconds: Math.round(Math.ceil(position / agents) * handleSeconds),
+      estimatedWaitSeconds: Math.round(Math.ceil(callsAhead / agents) * handleSeconds),
     };
   }
 
@@ -248,7 +251,10 @@ export class QueueService {
     });
   }
 
-  /** CALL_ALREADY_ASSIGNED when the call is with an agent, CALL_NOT_IN_QUEUE when it is over, else CALL_NOT_FOUND. */
+  /**
+   * CALL_ALREADY_ASSIGNED when the call is with an agent, else CALL_NOT_FOUND (ended or never
+   * seen), as every route that names a call answers for an ended one.
+   */
   private async notQueued(callId: string): Promise<SwitchboardError> {
     const active = await this.db
       .selectFrom('cc_active_calls')
@@ -261,14 +267,6 @@ export class QueueService {
         details: { agentId: active.agent_id },
       });
     }
-    const recorded = await this.db
-      .selectFrom('cc_call_records')
-      .select('call_id')
-      .where('call_id', '=', callId)
-      .executeTakeFirst();
-    if (recorded) {
-      return new SwitchboardError('CALL_NOT_IN_QUEUE', `Call "${callId}" has ended`, { field: 'callId' });
-    }
-    return new SwitchboardError('CALL_NOT_FOUND', `No live call "${callId}"`, { field: 'callId' });
+    return callNotLive(this.db, callId);
   }
 }

@@ -2,7 +2,7 @@ import { SwitchboardError } from '../../errors/index.js';
 import type { RelationalStore } from '../../ports/relational/store.js';
 import { iso, ms, recordFromRow, type Db, type Trx } from './rows.js';
 import type { CallRecord } from './types.js';
-import { checkId } from './validate.js';
+import { checkId, checkRange } from './validate.js';
 
 /** What an ended call leaves behind; durations are whole milliseconds. */
 export interface RecordInput {
@@ -101,8 +101,13 @@ export class CallRecords {
     return recordFromRow(row);
   }
 
-  /** Records of calls enqueued in [from, to), oldest first. */
+  /**
+   * Records of calls enqueued in [from, to), oldest first. The range is checked as analytics
+   * checks it, without the span limit: a listing reads at most `limit` records, however long
+   * the range.
+   */
   async list(query: RecordQuery): Promise<CallRecord[]> {
+    checkRange(query);
     let q = this.db
       .selectFrom('cc_call_records')
       .selectAll()

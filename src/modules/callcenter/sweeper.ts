@@ -201,7 +201,12 @@ export class Sweeper {
         const { status } = statusAfterCalls(agent, currentCalls);
         await trx
           .updateTable('cc_agents')
-          .set({ current_calls: currentCalls, status, updated_at: now })
+          .set({
+            current_calls: currentCalls,
+            status,
+            status_changed_at: status === agent.status ? agent.status_changed_at : now,
+            updated_at: now,
+          })
           .where('agent_id', '=', agent.agent_id)
           .execute();
         emit({ type: 'agent.status', agentId: agent.agent_id, status, currentCalls, at: now.toISOString() });

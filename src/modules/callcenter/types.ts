@@ -75,6 +75,9 @@ export interface ActiveCall {
   transfers: number;
 }
 
+/** A live call as `GET /calls/{id}` shows it: waiting in its queue, or with an agent. */
+export type LiveCall = ActiveCall | (QueuedCall & { state: 'queued' });
+
 export interface CallRecord {
   callId: string;
   queue: string;

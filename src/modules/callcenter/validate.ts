@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { SwitchboardError } from '../../errors/index.js';
 import type { Skills } from './types.js';
+import { longerThan } from '../../shared/text.js';
 
 /**
  * Input checks shared by the library API and the HTTP routes (whose schemas only type the
@@ -44,11 +45,23 @@ export function checkInt(value: unknown, field: string, min: number, max: number
 }
 
 export function checkText(value: unknown, field: string, maxLength: number): string {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > maxLength) {
-    throw invalid(field, `must be a non-empty string of at most ${maxLength} characters`);
+  // Control characters (a NUL, a line break) have no place in a name shown on a wallboard.
+  if (
+    typeof value !== 'string' ||
+    value.trim() === '' ||
+    longerThan(value, maxLength) ||
+    CONTROL.test(value)
+  ) {
+    throw invalid(
+      field,
+      `must be a non-empty string of at most ${maxLength} characters, no control characters`,
+    );
   }
   return value;
 }
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Skill name → level, 1 to 10 (for a call, the least level it needs). */
 export function checkSkills(value: unknown, field: string): Skills {
@@ -80,4 +93,36 @@ export function checkE164(value: unknown, field: string): string {
     );
   }
   return value as string;
+}
+
+/**
+ * A `[from, to)` range of enqueue times with its optional queue and agent filters, as the
+ * records and analytics queries take it: both dates valid, `to` after `from` (an empty or
+ * reversed range is a mistake, not "no calls"), and at most `maxSpanDays` when given.
+ */
+export function checkRange(
+  query: { from: unknown; to: unknown; queue?: unknown; agentId?: unknown },
+  options: { maxSpanDays?: number } = {},
+): void {
+  const { from, to } = query;
+  if (!(from instanceof Date) || Number.isNaN(from.getTime())) {
+    throw new SwitchboardError('VALIDATION_FAILED', 'from must be a date-time', {
+      field: 'querystring.from',
+    });
+  }
+  if (!(to instanceof Date) || Number.isNaN(to.getTime()) || to <= from) {
+    throw new SwitchboardError('VALIDATION_FAILED', 'to must be a date-time after from', {
+      field: 'querystring.to',
+    });
+  }
+  const { maxSpanDays } = options;
+  if (maxSpanDays !== undefined && to.getTime() - from.getTime() > maxSpanDays * 86_400_000) {
+    throw new SwitchboardError(
+      'VALIDATION_FAILED',
+      `the range from..to may span at most ${maxSpanDays} days`,
+      { field: 'querystring.to' },
+    );
+  }
+  if (query.queue !== undefined) checkName(query.queue, 'querystring.queue');
+  if (query.agentId !== undefined) checkId(query.agentId, 'querystring.agentId');
 }

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { legalMoves } from '../../../src/modules/callcenter/status-machine.js';
 import { AGENT_STATUSES, type AgentStatus } from '../../../src/modules/callcenter/types.js';
+import type { CallCenterEvent } from '../../../src/modules/callcenter/events.js';
 import { backendLabel } from '../../helpers/backends.js';
+import { eventually } from '../../helpers/services.js';
 import { caller, callcenterHarness, expectCode, snapshot, type CallCenterHarness } from './helpers.js';
 
 describe(`callcenter agents and the status state machine (${backendLabel()})`, () => {
@@ -77,8 +79,42 @@ describe(`callcenter agents and the status state machine (${backendLabel()})`, (
       'AGENT_EXISTS',
       'body.agentId',
     );
-    await expectCode(h.svc.agents.create({ agentId: id, username: `${taken}-u` }), 'AGENT_EXISTS');
+    // The field names what collided: the id, or (another id) the username.
+    await expectCode(
+      h.svc.agents.create({ agentId: id, username: `${taken}-u` }),
+      'AGENT_EXISTS',
+      'body.username',
+    );
+    await expectCode(
+      h.svc.agents.create({ agentId: taken, username: `${taken}-u` }),
+      'AGENT_EXISTS',
+      'body.agentId',
+    );
+    // A skill named like an object's prototype is a bad skill name, at its place in the body.
+    await expectCode(
+      h.svc.agents.create({
+        agentId: id,
+        username: `${id}-u`,
+        skills: JSON.parse('{"__proto__": 3}') as Record<string, number>,
+      }),
+      'VALIDATION_FAILED',
+      'body.skills.__proto__',
+    );
+    await expectCode(
+      h.svc.agents.create({ agentId: id, username: `${id}-u`, displayName: 'a\u0000b' }),
+      'VALIDATION_FAILED',
+      'body.displayName',
+    );
+    await expectCode(
+      h.svc.agents.create({ agentId: id, username: `${id}-u`, displayName: '😀'.repeat(201) }),
+      'VALIDATION_FAILED',
+      'body.displayName',
+    );
     await expectCode(h.svc.agents.get(id), 'AGENT_NOT_FOUND', 'agentId');
+    // 200 characters, as the schema counts them (400 UTF-16 units): a name that fits.
+    const emoji = `${id}-emoji`;
+    await h.svc.agents.create({ agentId: emoji, username: `${emoji}-u`, displayName: '😀'.repeat(200) });
+    expect((await h.svc.agents.get(emoji)).displayName).toBe('😀'.repeat(200));
     await expectCode(h.svc.agents.update(id, { displayName: 'x' }), 'AGENT_NOT_FOUND', 'agentId');
     await expectCode(h.svc.agents.setStatus(id, 'available'), 'AGENT_NOT_FOUND', 'agentId');
     await expectCode(h.svc.agents.heartbeat(id), 'AGENT_NOT_FOUND', 'agentId');
@@ -167,5 +203,63 @@ describe(`callcenter agents and the status state machine (${backendLabel()})`, (
     const id = await agentIn('busy', 'cap');
     await h.svc.agents.setStatus(id, 'away');
     expect(await h.svc.agents.setStatus(id, 'available')).toMatchObject({ status: 'busy', currentCalls: 1 });
+  });
+
+  it('a new capacity that fills or frees an agent changes its status and statusChangedAt', async () => {
+    const id = h.id('cap-patch');
+    await h.svc.agents.create({ agentId: id, username: `${id}-u`, maxCalls: 2 });
+    await h.svc.agents.setStatus(id, 'available');
+    const callId = h.id('cap-patch-call');
+    await h.svc.queue.enqueue({ callId, queue: h.queue('cap-patch'), caller: caller() });
+    await h.svc.assignment.assign(callId, id);
+    const before = await h.svc.agents.get(id);
+    expect(before).toMatchObject({ status: 'available', currentCalls: 1 });
+    h.clock.advance(5_000);
+    const full = await h.svc.agents.update(id, { maxCalls: 1 });
+    expect(full).toMatchObject({ status: 'busy', statusChangedAt: h.clock.now().toISOString() });
+    expect(await h.svc.agents.get(id)).toEqual(full);
+    h.clock.advance(5_000);
+    const freed = await h.svc.agents.update(id, { maxCalls: 3 });
+    expect(freed).toMatchObject({ status: 'available', statusChangedAt: h.clock.now().toISOString() });
+    // A change that leaves the status alone leaves its time alone.
+    h.clock.advance(5_000);
+    expect(await h.svc.agents.update(id, { displayName: 'Renamed' })).toMatchObject({
+      status: 'available',
+      statusChangedAt: freed.statusChangedAt,
+      updatedAt: h.clock.now().toISOString(),
+    });
+  });
+
+  it('an update that changes nothing writes nothing and sends no event', async () => {
+    const id = h.id('noop');
+    const other = h.id('noop-other');
+    await h.svc.agents.create({ agentId: id, username: `${id}-u`, skills: { billing: 2, spanish: 1 } });
+    await h.svc.agents.create({ agentId: other, username: `${other}-u` });
+    const events: CallCenterEvent[] = [];
+    const unsubscribe = await h.svc.subscribe((event) => events.push(event));
+    try {
+      const before = await snapshot(h, [id], []);
+      const agent = await h.svc.agents.get(id);
+      h.clock.advance(5_000);
+      expect(await h.svc.agents.update(id, {})).toEqual(agent);
+      // The values it already has, skills in another order.
+      expect(
+        await h.svc.agents.update(id, {
+          username: agent.username,
+          displayName: agent.displayName,
+          skills: { spanish: 1, billing: 2 },
+          maxCalls: agent.maxCalls,
+        }),
+      ).toEqual(agent);
+      expect(await snapshot(h, [id], [])).toEqual(before);
+      // A real change to another agent: once its event is seen, any event of the no-ops would be too.
+      await h.svc.agents.update(other, { displayName: 'Changed' });
+      expect(await eventually(async () => events.some((e) => 'agentId' in e && e.agentId === other))).toBe(
+        true,
+      );
+      expect(events.filter((e) => 'agentId' in e && e.agentId === id)).toEqual([]);
+    } finally {
+      await unsubscribe();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Figures } from '../../../src/modules/callcenter/analytics.js';
 import type { CallRecord } from '../../../src/modules/callcenter/types.js';
 import { backendLabel } from '../../helpers/backends.js';
-import { caller, callcenterHarness, type CallCenterHarness } from './helpers.js';
+import { caller, callcenterHarness, expectCode, type CallCenterHarness } from './helpers.js';
 
 /** A small deterministic random source, so a failure can be replayed. */
 function lcg(seed: number): () => number {
@@ -179,6 +179,34 @@ describe(`callcenter analytics against independently computed figures (${backend
       serviceLevelPercent: null,
     });
     expect(result.byQueue).toEqual([]);
+  });
+
+  it('refuses a records range the way analytics refuses it', async () => {
+    const from = new Date('2026-01-02T00:00:00Z');
+    const cases: [Date, Date, string][] = [
+      [from, new Date('2026-01-01T00:00:00Z'), 'querystring.to'],
+      [from, from, 'querystring.to'],
+      [from, new Date('not a date'), 'querystring.to'],
+      [new Date('not a date'), from, 'querystring.from'],
+    ];
+    for (const [f, t, field] of cases) {
+      const records = await expectCode(h.svc.records.list({ from: f, to: t }), 'VALIDATION_FAILED', field);
+      const analytics = await expectCode(
+        h.svc.analytics.history({ from: f, to: t }),
+        'VALIDATION_FAILED',
+        field,
+      );
+      expect(records.message).toBe(analytics.message);
+    }
+    await expectCode(
+      h.svc.records.list({ from, to: new Date('2026-01-03T00:00:00Z'), queue: 'Not A Queue' }),
+      'VALIDATION_FAILED',
+      'querystring.queue',
+    );
+    // No span limit on a listing, which reads at most `limit` records.
+    await expect(
+      h.svc.records.list({ from: new Date(0), to: new Date(Date.UTC(2100, 0)), limit: 1 }),
+    ).resolves.toBeInstanceOf(Array);
   });
 
   it('shows queue depth, longest wait and agents per status in real time', async () => {

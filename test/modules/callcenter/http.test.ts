@@ -142,7 +142,61 @@ describe(`callcenter HTTP routes (${backendLabel()})`, () => {
         'agentId',
       ],
       ['unknown call', 'POST', `/calls/${id('ghost')}/answer`, undefined, 404, 'CALL_NOT_FOUND', 'callId'],
-      ['not queued', 'POST', '/assign', { callId: id('ghost') }, 409, 'CALL_NOT_IN_QUEUE', 'callId'],
+      ['not queued', 'POST', '/assign', { callId: id('ghost') }, 409, 'CALL_NOT_IN_QUEUE', 'body.callId'],
+      [
+        'not queued, with an agent',
+        'POST',
+        '/assign',
+        { callId: id('ghost'), agentId },
+        409,
+        'CALL_NOT_IN_QUEUE',
+        'body.callId',
+      ],
+      [
+        'username taken',
+        'POST',
+        '/agents',
+        { agentId: id('bad-b'), username: `${agentId}-u` },
+        409,
+        'AGENT_EXISTS',
+        'body.username',
+      ],
+      [
+        'calls of unknown agent',
+        'GET',
+        `/agents/${id('ghost')}/calls`,
+        undefined,
+        404,
+        'AGENT_NOT_FOUND',
+        'agentId',
+      ],
+      [
+        'next for offline agent',
+        'POST',
+        `/agents/${agentId}/next`,
+        {},
+        409,
+        'AGENT_NOT_AVAILABLE',
+        'agentId',
+      ],
+      [
+        'bad transfer skills',
+        'POST',
+        `/calls/${id('ghost')}/transfer`,
+        { queue, requiredSkills: { billing: 0 } },
+        400,
+        'VALIDATION_FAILED',
+        'body.requiredSkills.billing',
+      ],
+      [
+        'records bad range',
+        'GET',
+        '/records?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z',
+        undefined,
+        400,
+        'VALIDATION_FAILED',
+        'querystring.to',
+      ],
       [
         'bad skills',
         'PATCH',
@@ -172,6 +226,86 @@ describe(`callcenter HTTP routes (${backendLabel()})`, () => {
     expect(await inject('GET', `/agents/${agentId}`)).toEqual(before);
     const position = await inject('GET', `/calls/${id('c1')}/position`);
     expect(errorOf(position).code).toBe('CALL_NOT_FOUND');
+    expect((await inject('GET', `/agents/${id('bad-b')}`)).status).toBe(404);
+  });
+
+  it('tells a softphone "no call waiting" from "you cannot take calls"', async () => {
+    const agentId = id('next-a');
+    const callId = id('next-call');
+    await inject('POST', '/agents', { agentId, username: `${agentId}-u`, skills: { nextskill: 1 } });
+    await inject('POST', `/agents/${agentId}/status`, { status: 'available' }, writer);
+    const nextQueue = `q${tag}-next`;
+    let res = await inject('POST', `/agents/${agentId}/next`, { queues: [nextQueue] }, writer);
+    expect(res).toEqual({ status: 200, body: { assignment: null } });
+    await inject('POST', '/calls', { callId, queue: nextQueue, caller: caller() }, writer);
+    res = await inject('POST', `/agents/${agentId}/next`, { queues: [nextQueue] }, writer);
+    expect(res).toMatchObject({ status: 200, body: { assignment: { callId, agentId, state: 'ringing' } } });
+    res = await inject('POST', `/agents/${agentId}/next`, { queues: [nextQueue] }, writer);
+    expect(res.status).toBe(409);
+    expect(errorOf(res)).toMatchObject({ code: 'AGENT_AT_CAPACITY', field: 'agentId' });
+    await inject('POST', `/agents/${agentId}/status`, { status: 'away' }, writer);
+    // Without a body: no queue filter.
+    res = await inject('POST', `/agents/${agentId}/next`, undefined, writer);
+    expect(res.status).toBe(409);
+    expect(errorOf(res)).toMatchObject({ code: 'AGENT_NOT_AVAILABLE', field: 'agentId' });
+  });
+
+  it('follows a call through every state, and says where its record is once it ended', async () => {
+    const agentId = id('follow-a');
+    const callId = id('follow-call');
+    const followQueue = `q${tag}-follow`;
+    await inject('POST', '/agents', { agentId, username: `${agentId}-u`, skills: { billing: 3, tech: 2 } });
+    await inject('POST', `/agents/${agentId}/status`, { status: 'available' }, writer);
+    await inject(
+      'POST',
+      '/calls',
+      { callId, queue: `q${tag}-billing`, caller: caller(), requiredSkills: { billing: 3 } },
+      writer,
+    );
+    let res = await inject('GET', `/calls/${callId}`, undefined, reader);
+    expect(res).toMatchObject({
+      status: 200,
+      body: { callId, state: 'queued', requiredSkills: { billing: 3 } },
+    });
+    // Nobody ahead of it and an agent signed in: no wait.
+    res = await inject('GET', `/calls/${callId}/position`, undefined, reader);
+    expect(res).toMatchObject({ status: 200, body: { position: 1, estimatedWaitSeconds: 0 } });
+    // An agent takes it and sends it on to the tech queue, where it needs tech's skills instead.
+    res = await inject('POST', '/assign', { callId, agentId }, writer);
+    expect(res.status).toBe(200);
+    res = await inject('GET', `/calls/${callId}`, undefined, reader);
+    expect(res.body).toMatchObject({ state: 'ringing', agentId });
+    await inject('POST', `/calls/${callId}/answer`, undefined, writer);
+    res = await inject(
+      'POST',
+      `/calls/${callId}/transfer`,
+      { queue: followQueue, requiredSkills: { tech: 2 } },
+      writer,
+    );
+    expect(res).toEqual({ status: 200, body: { callId, queue: followQueue } });
+    res = await inject('GET', `/calls/${callId}`, undefined, reader);
+    expect(res.body).toMatchObject({
+      state: 'queued',
+      queue: followQueue,
+      requiredSkills: { tech: 2 },
+      transfers: 1,
+    });
+    await inject('POST', `/calls/${callId}/abandon`, undefined, writer);
+    for (const url of [`/calls/${callId}`, `/calls/${callId}/position`]) {
+      res = await inject('GET', url, undefined, reader);
+      expect(res.status, url).toBe(404);
+      expect(res.body.error, url).toMatchObject({ code: 'CALL_NOT_FOUND', details: { state: 'ended' } });
+    }
+    res = await inject('POST', `/calls/${callId}/answer`, undefined, writer);
+    expect(res.body.error).toMatchObject({ code: 'CALL_NOT_FOUND', details: { state: 'ended' } });
+  });
+
+  it('an empty PATCH changes nothing, not even updatedAt', async () => {
+    const agentId = id('patch-a');
+    const created = await inject('POST', '/agents', { agentId, username: `${agentId}-u` });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const res = await inject('PATCH', `/agents/${agentId}`, {});
+    expect(res).toEqual({ status: 200, body: created.body });
   });
 
   it('enforces scopes: reading needs read, operations write, agent set-up admin', async () => {

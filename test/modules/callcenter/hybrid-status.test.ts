@@ -147,7 +147,9 @@ describe(`callcenter hybrid mode: agent status in hot state (${backendLabel()})`
     await h.svc.agents.setStatus(first, 'away');
     const available = await h.svc.agents.list({ status: 'available', ids: [first, second] });
     expect(available.map((a) => a.agentId)).toEqual([second]);
-    expect(await h.svc.assignment.next(first)).toBeNull();
+    // Asking for its next call, it is refused as away, as an explicit assignment would be.
+    const refused = await expectCode(h.svc.assignment.next(first), 'AGENT_NOT_AVAILABLE', 'agentId');
+    expect(refused.details).toEqual({ status: 'away' });
     const callId = h.id('route-call');
     await h.svc.queue.enqueue({
       callId,

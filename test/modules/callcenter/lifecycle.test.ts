@@ -120,6 +120,8 @@ describe(`callcenter call lifecycle and records (${backendLabel()})`, () => {
     expect(await h.svc.agents.get(b)).toMatchObject({ status: 'available', currentCalls: 0 });
     const waiting = await h.svc.queue.get(callId);
     expect(waiting).toMatchObject({ queue: escalations, enqueuedAt: enqueued.enqueuedAt, transfers: 2 });
+    // Without requiredSkills the call keeps the skills it had (none here).
+    expect(waiting.requiredSkills).toEqual({});
     h.clock.advance(7_000);
     await h.svc.assignment.assign(callId, c);
     await h.svc.calls.answer(callId);
@@ -152,5 +154,101 @@ describe(`callcenter call lifecycle and records (${backendLabel()})`, () => {
     expect(await h.svc.agents.get(a)).toMatchObject({ status: 'available', currentCalls: 1 });
     await h.svc.calls.end(two, 'resolved');
     expect(await h.svc.agents.get(a)).toMatchObject({ status: 'after_call_work', currentCalls: 0 });
+  });
+
+  it('a transfer to a queue can replace the skills the call needs there', async () => {
+    const billingAgent = h.id('sk-billing');
+    await h.svc.agents.create({
+      agentId: billingAgent,
+      username: `${billingAgent}-u`,
+      skills: { billing: 3 },
+    });
+    await h.svc.agents.setStatus(billingAgent, 'available');
+    const techAgent = h.id('sk-tech');
+    await h.svc.agents.create({ agentId: techAgent, username: `${techAgent}-u`, skills: { tech: 2 } });
+    await h.svc.agents.setStatus(techAgent, 'available');
+    const tech = h.queue('sk-tech');
+    const callId = h.id('sk-call');
+    const enqueued = await h.svc.queue.enqueue({
+      callId,
+      queue: h.queue('sk-billing'),
+      caller: caller(),
+      requiredSkills: { billing: 3 },
+    });
+    await h.svc.assignment.assign(callId, billingAgent);
+    await h.svc.calls.answer(callId);
+    const answered = await snapshot(h, [billingAgent, techAgent], [callId]);
+    // Checked as at enqueue, before anything is written.
+    await expectCode(
+      h.svc.calls.transfer(callId, { queue: tech, requiredSkills: { tech: 11 } }),
+      'VALIDATION_FAILED',
+      'body.requiredSkills.tech',
+    );
+    await expectCode(
+      h.svc.calls.transfer(callId, { queue: tech, requiredSkills: { 'Bad Skill': 1 } }),
+      'VALIDATION_FAILED',
+      'body.requiredSkills.Bad Skill',
+    );
+    expect(await snapshot(h, [billingAgent, techAgent], [callId])).toEqual(answered);
+
+    h.clock.advance(5_000);
+    expect(await h.svc.calls.transfer(callId, { queue: tech, requiredSkills: { tech: 2 } })).toEqual({
+      callId,
+      queue: tech,
+    });
+    expect(await h.svc.queue.get(callId)).toMatchObject({
+      queue: tech,
+      requiredSkills: { tech: 2 },
+      enqueuedAt: enqueued.enqueuedAt,
+      transfers: 1,
+    });
+    // Routing matches on the new skills: the tech agent takes it, the billing one could not.
+    expect(await h.svc.assignment.route(callId)).toMatchObject({
+      agentId: techAgent,
+      requiredSkills: { tech: 2 },
+    });
+  });
+
+  it('shows a live call in whatever state it is, and says when it has ended', async () => {
+    const a = await agent('get-a');
+    const queue = h.queue('get');
+    const callId = h.id('get-call');
+    await h.svc.queue.enqueue({ callId, queue, caller: caller(), requiredSkills: {} });
+    expect(await h.svc.calls.get(callId)).toMatchObject({ callId, queue, state: 'queued', transfers: 0 });
+    await h.svc.assignment.assign(callId, a);
+    expect(await h.svc.calls.get(callId)).toMatchObject({ callId, agentId: a, state: 'ringing' });
+    await h.svc.calls.answer(callId);
+    expect(await h.svc.calls.get(callId)).toMatchObject({ state: 'talking' });
+    await h.svc.calls.end(callId, 'resolved');
+    const ended = await expectCode(h.svc.calls.get(callId), 'CALL_NOT_FOUND', 'callId');
+    expect(ended.details).toEqual({ state: 'ended' });
+    expect(ended.message).toContain(`/v1/callcenter/records/${callId}`);
+    // The same answer from a route that acts on the call.
+    expect((await expectCode(h.svc.calls.answer(callId), 'CALL_NOT_FOUND', 'callId')).details).toEqual({
+      state: 'ended',
+    });
+    const unknown = await expectCode(h.svc.calls.get(h.id('get-none')), 'CALL_NOT_FOUND', 'callId');
+    expect(unknown.details).toBeUndefined();
+  });
+
+  it("lists an agent's live calls, and refuses an unknown agent", async () => {
+    const a = await agent('of-a');
+    expect(await h.svc.calls.ofAgent(a)).toEqual([]);
+    await expectCode(h.svc.calls.ofAgent(h.id('of-nobody')), 'AGENT_NOT_FOUND', 'agentId');
+  });
+
+  it('a transfer that fills the agent it rings at moves its statusChangedAt', async () => {
+    const a = await agent('sc-a');
+    const b = await agent('sc-b');
+    const callId = h.id('sc-call');
+    await h.svc.queue.enqueue({ callId, queue: h.queue('sc'), caller: caller() });
+    await h.svc.assignment.assign(callId, a);
+    await h.svc.calls.answer(callId);
+    h.clock.advance(7_000);
+    await h.svc.calls.transfer(callId, { agentId: b });
+    expect(await h.svc.agents.get(b)).toMatchObject({
+      status: 'busy',
+      statusChangedAt: h.clock.now().toISOString(),
+    });
   });
 });

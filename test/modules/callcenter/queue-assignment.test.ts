@@ -55,8 +55,22 @@ describe(`callcenter queue and assignment (${backendLabel()})`, () => {
     await expectCode(h.svc.queue.enqueue({ ...ok, callId: existing }), 'CALL_EXISTS', 'body.callId');
     await expectCode(h.svc.queue.position(callId), 'CALL_NOT_FOUND', 'callId');
     await expectCode(h.svc.queue.abandon(callId), 'CALL_NOT_FOUND', 'callId');
-    await expectCode(h.svc.assignment.route(callId), 'CALL_NOT_IN_QUEUE', 'callId');
+    await expectCode(h.svc.assignment.route(callId), 'CALL_NOT_IN_QUEUE', 'body.callId');
     expect(await snapshot(h, [], [callId, existing])).toEqual(before);
+  });
+
+  it('estimates the wait from the calls ahead: none ahead is no wait', async () => {
+    const queue = h.queue('estimate');
+    // Agents signed in; the estimate shares the calls ahead among them.
+    for (const name of ['est-1', 'est-2', 'est-3']) await agent(name);
+    const first = h.id('est-first');
+    const second = h.id('est-second');
+    await h.svc.queue.enqueue({ callId: first, queue, caller: caller() });
+    await h.svc.queue.enqueue({ callId: second, queue, caller: caller() });
+    expect(await h.svc.queue.position(first)).toMatchObject({ position: 1, estimatedWaitSeconds: 0 });
+    // One call ahead, with however many agents: one handle time (default_handle_seconds, the
+    // queue has no answered calls yet).
+    expect(await h.svc.queue.position(second)).toMatchObject({ position: 2, estimatedWaitSeconds: 180 });
   });
 
   it('routes a call to the longest-available agent holding its skills', async () => {
@@ -80,10 +94,11 @@ describe(`callcenter queue and assignment (${backendLabel()})`, () => {
     expect((await h.svc.queue.get(callC)).callId).toBe(callC);
     expect((await h.svc.agents.get(first)).status).toBe('available');
     expect(await h.svc.agents.get(second)).toMatchObject({ status: 'busy', currentCalls: 1 });
-    await expectCode(h.svc.assignment.route(callA), 'CALL_ALREADY_ASSIGNED', 'callId');
+    // `POST /assign {callId}` names the call in the body, as `{callId, agentId}` does.
+    await expectCode(h.svc.assignment.route(callA), 'CALL_ALREADY_ASSIGNED', 'body.callId');
   });
 
-  it('gives an agent the best call it can take, and nothing when it cannot take one', async () => {
+  it('gives an agent the best call it can take, and null when no waiting call matches', async () => {
     const queue = h.queue('next');
     const a = await agent('next-a', { billing: 2 }, 2);
     const lowPriority = h.id('next-low');
@@ -107,8 +122,48 @@ describe(`callcenter queue and assignment (${backendLabel()})`, () => {
     // Other tests' calls share the store: the agent serves this test's queue only.
     expect(await h.svc.assignment.next(a, { queues: [queue] })).toMatchObject({ callId: highPriority });
     expect(await h.svc.assignment.next(a, { queues: [queue] })).toMatchObject({ callId: lowPriority });
-    expect(await h.svc.assignment.next(a)).toBeNull(); // full: 2 of 2
     expect(await h.svc.agents.get(a)).toMatchObject({ status: 'busy', currentCalls: 2 });
+    // Only the call needing spanish is left: nothing another agent can take, so null.
+    const b = await agent('next-b', { billing: 2 });
+    expect(await h.svc.assignment.next(b, { queues: [queue] })).toBeNull();
+    expect(await h.svc.assignment.next(b, { queues: [] })).toBeNull();
+    expect(await h.svc.agents.get(b)).toMatchObject({ status: 'available', currentCalls: 0 });
+  });
+
+  it('refuses the next call to an agent that cannot take one, as an explicit assignment does', async () => {
+    const queue = h.queue('next-refused');
+    const full = await agent('nr-full');
+    const away = await agent('nr-away');
+    await h.svc.agents.setStatus(away, 'away');
+    const offline = h.id('nr-offline');
+    await h.svc.agents.create({ agentId: offline, username: `${offline}-u` });
+    const filler = h.id('nr-filler');
+    const waiting = h.id('nr-waiting');
+    await h.svc.queue.enqueue({ callId: filler, queue, caller: caller() });
+    await h.svc.assignment.assign(filler, full);
+    await h.svc.queue.enqueue({ callId: waiting, queue, caller: caller() });
+    const before = await snapshot(h, [full, away, offline], [filler, waiting]);
+    const atCapacity = await expectCode(
+      h.svc.assignment.next(full, { queues: [queue] }),
+      'AGENT_AT_CAPACITY',
+      'agentId',
+    );
+    expect(atCapacity.details).toMatchObject({ currentCalls: 1, maxCalls: 1 });
+    for (const [id, status] of [
+      [away, 'away'],
+      [offline, 'offline'],
+    ] as const) {
+      const error = await expectCode(
+        h.svc.assignment.next(id, { queues: [queue] }),
+        'AGENT_NOT_AVAILABLE',
+        'agentId',
+      );
+      expect(error.details).toMatchObject({ status });
+      // Also when it asks for no queue at all: the refusal is about the agent.
+      await expectCode(h.svc.assignment.next(id, { queues: [] }), 'AGENT_NOT_AVAILABLE', 'agentId');
+    }
+    await expectCode(h.svc.assignment.next(h.id('nr-nobody')), 'AGENT_NOT_FOUND', 'agentId');
+    expect(await snapshot(h, [full, away, offline], [filler, waiting])).toEqual(before);
   });
 
   it('explains why an explicit assignment cannot be made, writing nothing', async () => {
@@ -167,6 +222,11 @@ describe(`callcenter queue and assignment (${backendLabel()})`, () => {
       [queued, true, 15, null, 'abandoned'],
       [ringing, true, 15, a, 'abandoned'],
     ]);
-    await expectCode(h.svc.queue.abandon(queued), 'CALL_NOT_FOUND', 'callId');
+    // An ended call is CALL_NOT_FOUND on every route that names it, saying that it ended.
+    const ended = await expectCode(h.svc.queue.abandon(queued), 'CALL_NOT_FOUND', 'callId');
+    expect(ended.details).toEqual({ state: 'ended' });
+    const position = await expectCode(h.svc.queue.position(queued), 'CALL_NOT_FOUND', 'callId');
+    expect(position.details).toEqual({ state: 'ended' });
+    expect(position.message).toContain(`/v1/callcenter/records/${queued}`);
   });
 });

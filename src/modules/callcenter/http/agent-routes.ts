@@ -133,9 +133,17 @@ export function agentRoutes(app: FastifyInstance, services: CallCenterServices):
         tags,
         operationId: 'callcenter.assignNext',
         summary: 'Assign the best waiting call to this agent (priority, then age), or null',
+        description:
+          '{ assignment: null } when no waiting call matches. An agent that cannot take a call now answers ' +
+          '409: AGENT_NOT_AVAILABLE (offline, away, after-call work) or AGENT_AT_CAPACITY, as POST /assign does.',
         params: S.AgentParams,
         body: S.NextBody,
-        response: { 200: S.AssignmentView, 404: err, ...keyedErrorResponses },
+        response: { 200: S.AssignmentView, 404: err, 409: err, ...keyedErrorResponses },
+      },
+      // The body is optional (no queue filter): a request without one is validated as `{}`,
+      // where a missing body would fail the schema's "must be object".
+      preValidation: async (request) => {
+        request.body ??= {};
       },
     },
     async (request) => ({
@@ -155,7 +163,11 @@ export function agentRoutes(app: FastifyInstance, services: CallCenterServices):
         operationId: 'callcenter.agents.calls',
         summary: "The agent's live calls",
         params: S.AgentParams,
-        response: { 200: Type.Object({ calls: Type.Array(S.ActiveCallView) }), ...keyedErrorResponses },
+        response: {
+          200: Type.Object({ calls: Type.Array(S.ActiveCallView) }),
+          404: err,
+          ...keyedErrorResponses,
+        },
       },
     },
     async (request) => ({ calls: await calls.ofAgent(request.params.agentId) }),

@@ -114,9 +114,12 @@ export function callRoutes(app: FastifyInstance, services: CallCenterServices): 
       schema: {
         tags,
         operationId: 'callcenter.calls.get',
-        summary: 'A call with an agent',
+        summary: 'A live call: waiting in its queue (state queued), ringing, talking or on hold',
+        description:
+          'An ended call answers 404 CALL_NOT_FOUND with details.state "ended": its record is at ' +
+          'GET /v1/callcenter/records/{callId}.',
         params: S.CallParams,
-        response: { 200: S.ActiveCallView, 404: err, ...keyedErrorResponses },
+        response: { 200: S.LiveCallView, 404: err, ...keyedErrorResponses },
       },
     },
     async (request) => calls.get(request.params.callId),
@@ -169,6 +172,9 @@ export function callRoutes(app: FastifyInstance, services: CallCenterServices): 
         operationId: 'callcenter.calls.transfer',
         summary:
           'Transfer an answered call to an agent (it rings there) or back to a queue (original enqueue time kept)',
+        description:
+          'To a queue, requiredSkills (optional, as at enqueue) replaces the skills the call needs there; ' +
+          'without it the call keeps the skills it had.',
         params: S.CallParams,
         body: S.TransferBody,
         response: {

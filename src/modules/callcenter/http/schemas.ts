@@ -148,6 +148,12 @@ export const ActiveCallView = Type.Object({
   transfers: Type.Integer(),
 });
 
+/** `GET /calls/{id}`: a live call with an agent, or waiting in its queue (`state: "queued"`). */
+export const LiveCallView = Type.Union([
+  ActiveCallView,
+  Type.Object({ ...QueuedCallView.properties, state: Type.Literal('queued') }),
+]);
+
 export const AssignBody = Type.Object(
   { callId: CallId, agentId: Type.Optional(Id) },
   {
@@ -168,9 +174,22 @@ export const AssignmentView = Type.Object({ assignment: Type.Union([ActiveCallVi
 export const TransferBody = Type.Union(
   [
     Type.Object({ agentId: Id }, { additionalProperties: false }),
-    Type.Object({ queue: Name }, { additionalProperties: false }),
+    Type.Object(
+      {
+        queue: Name,
+        /** Replaces the skills the call needs (same rules as at enqueue); absent, it keeps them. */
+        requiredSkills: Type.Optional(Skills),
+      },
+      { additionalProperties: false },
+    ),
   ],
-  { examples: [{ agentId: 'agent-7' }, { queue: 'escalations' }] },
+  {
+    examples: [
+      { agentId: 'agent-7' },
+      { queue: 'escalations' },
+      { queue: 'tech', requiredSkills: { tech: 2 } },
+    ],
+  },
 );
 
 export const EndBody = Type.Object(
