@@ -196,6 +196,27 @@ describe('page tokens', () => {
   });
 });
 
+describe('__proto__ keys', () => {
+  it('are refused naming where they are, at any depth', async () => {
+    const post = (payload: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/voice/sessions',
+        headers: { ...write, 'content-type': 'application/json' },
+        payload,
+      });
+    for (const [payload, field] of [
+      ['{"__proto__":{"admin":true}}', 'body.__proto__'],
+      ['{"sessionId":"p-1","memory":{"a":[1,{"__proto__":1}]}}', 'body.memory.a[1].__proto__'],
+      ['{"memory":{"\\u005f_proto__":1}}', 'body.__proto__'],
+    ] as const) {
+      const res = await post(payload);
+      expect(res.statusCode, payload).toBe(400);
+      expectCatalogueError(res.json(), 'VALIDATION_FAILED', field);
+    }
+  });
+});
+
 describe('framework-level errors', () => {
   it('answers a bad percent-escape in the path in the catalogue shape', async () => {
     const res = await t.app.inject({ url: '/v1/voice/sessions/%E0%A4%A', headers: write });

@@ -57,7 +57,10 @@ export function parseJsonBody(body: Buffer): unknown {
   }
   if (text.trim() === '')
     throw new SwitchboardError('MALFORMED_JSON', 'The request body is empty', { field: 'body' });
-  const tooDeep = depthPath(text);
+  const { tooDeep, proto } = scanKeys(text);
+  if (proto !== null) {
+    throw new SwitchboardError('VALIDATION_FAILED', 'A "__proto__" key is not allowed', { field: proto });
+  }
   if (tooDeep !== null) {
     throw new SwitchboardError(
       'JSON_TOO_DEEP',
@@ -123,11 +126,13 @@ function illFormedPath(value: unknown, path: string): string | null {
 }
 
 /**
- * Scans JSON text for nesting deeper than MAX_JSON_DEPTH, outside strings, without parsing.
- * Returns the path of the outermost member that is too deep (`body.memory`), or null. The path
- * is built from the keys seen on the way down, so the error names the field the caller sent.
+ * Scans JSON text, outside strings and without parsing, for nesting deeper than
+ * MAX_JSON_DEPTH (`tooDeep`: the path of the outermost member that is too deep,
+ * `body.memory`) and for a `__proto__` key (`proto`: its path, `body.skills.__proto__`). The
+ * paths are built from the keys seen on the way down, so the error names the field the caller
+ * sent. (A `__proto__` spelt with escapes is still refused by the parse, naming `body.__proto__`.)
  */
-function depthPath(text: string): string | null {
+function scanKeys(text: string): { tooDeep: string | null; proto: string | null } {
   const keys: (string | number)[] = [];
   let depth = 0;
   let inString = false;
@@ -150,13 +155,15 @@ function depthPath(text: string): string | null {
       stringStart = i;
     } else if (c === 0x3a) {
       // ':' — the string just read is the key of the value that follows.
+      if (lastString === '__proto__')
+        return { tooDeep: null, proto: pathOf(keys.slice(0, depth - 1), '__proto__') };
       keys[depth - 1] = safeKey(lastString);
     } else if (c === 0x7b || c === 0x5b) {
       depth += 1;
       if (c === 0x5b) keys[depth - 1] = 0;
       if (depth > MAX_JSON_DEPTH) {
         const first = keys.slice(0, Math.min(depth - 1, 1));
-        return ['body', ...first].join('.');
+        return { tooDeep: ['body', ...first].join('.'), proto: null };
       }
     } else if (c === 0x7d || c === 0x5d) {
       depth -= 1;
@@ -164,7 +171,13 @@ function depthPath(text: string): string | null {
       keys[depth - 1] = (keys[depth - 1] as number) + 1;
     }
   }
-  return null;
+  return { tooDeep: null, proto: null };
+}
+
+function pathOf(keys: readonly (string | number)[], last: string): string {
+  let path = 'body';
+  for (const key of keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
+  return `${path}.${last}`;
 }
 
 function safeKey(raw: string | null): string {
