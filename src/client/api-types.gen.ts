@@ -1744,6 +1744,7 @@ export interface operations {
                             lastHeartbeatAt: string | null;
                             maxCalls: number;
                             /**
+                             * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                              * @example {
                              *       "billing": 3,
                              *       "spanish": 5
@@ -1818,6 +1819,7 @@ export interface operations {
                     displayName?: string;
                     maxCalls?: number;
                     /**
+                     * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                      * @example {
                      *       "billing": 3,
                      *       "spanish": 5
@@ -1885,6 +1887,7 @@ export interface operations {
                         lastHeartbeatAt: string | null;
                         maxCalls: number;
                         /**
+                         * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                          * @example {
                          *       "billing": 3,
                          *       "spanish": 5
@@ -2007,6 +2010,7 @@ export interface operations {
                         lastHeartbeatAt: string | null;
                         maxCalls: number;
                         /**
+                         * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                          * @example {
                          *       "billing": 3,
                          *       "spanish": 5
@@ -2088,6 +2092,7 @@ export interface operations {
                     displayName?: string;
                     maxCalls?: number;
                     /**
+                     * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                      * @example {
                      *       "billing": 3,
                      *       "spanish": 5
@@ -2155,6 +2160,7 @@ export interface operations {
                         lastHeartbeatAt: string | null;
                         maxCalls: number;
                         /**
+                         * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                          * @example {
                          *       "billing": 3,
                          *       "spanish": 5
@@ -2269,6 +2275,7 @@ export interface operations {
                             priority: number;
                             queue: string;
                             /**
+                             * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                              * @example {
                              *       "billing": 3,
                              *       "spanish": 5
@@ -2466,6 +2473,7 @@ export interface operations {
                             priority: number;
                             queue: string;
                             /**
+                             * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                              * @example {
                              *       "billing": 3,
                              *       "spanish": 5
@@ -2601,6 +2609,7 @@ export interface operations {
                         lastHeartbeatAt: string | null;
                         maxCalls: number;
                         /**
+                         * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                          * @example {
                          *       "billing": 3,
                          *       "spanish": 5
@@ -2840,6 +2849,7 @@ export interface operations {
                             priority: number;
                             queue: string;
                             /**
+                             * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                              * @example {
                              *       "billing": 3,
                              *       "spanish": 5
@@ -2928,10 +2938,12 @@ export interface operations {
                     caller: string;
                     /** @example call-7f3a9c */
                     callId: string;
+                    /** @description Higher is served first */
                     priority?: number;
                     /** @example billing */
                     queue: string;
                     /**
+                     * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                      * @example {
                      *       "billing": 3,
                      *       "spanish": 5
@@ -2977,6 +2989,7 @@ export interface operations {
                         priority: number;
                         queue: string;
                         /**
+                         * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                          * @example {
                          *       "billing": 3,
                          *       "spanish": 5
@@ -3076,6 +3089,7 @@ export interface operations {
                         priority: number;
                         queue: string;
                         /**
+                         * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                          * @example {
                          *       "billing": 3,
                          *       "spanish": 5
@@ -3095,6 +3109,7 @@ export interface operations {
                         priority: number;
                         queue: string;
                         /**
+                         * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                          * @example {
                          *       "billing": 3,
                          *       "spanish": 5
@@ -3285,6 +3300,7 @@ export interface operations {
                         priority: number;
                         queue: string;
                         /**
+                         * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                          * @example {
                          *       "billing": 3,
                          *       "spanish": 5
@@ -3509,6 +3525,7 @@ export interface operations {
                         priority: number;
                         queue: string;
                         /**
+                         * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                          * @example {
                          *       "billing": 3,
                          *       "spanish": 5
@@ -3799,6 +3816,7 @@ export interface operations {
                         priority: number;
                         queue: string;
                         /**
+                         * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                          * @example {
                          *       "billing": 3,
                          *       "spanish": 5
@@ -3879,6 +3897,7 @@ export interface operations {
                     /** @example billing */
                     queue: string;
                     /**
+                     * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                      * @example {
                      *       "billing": 3,
                      *       "spanish": 5
@@ -3927,6 +3946,7 @@ export interface operations {
                         priority: number;
                         queue: string;
                         /**
+                         * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                          * @example {
                          *       "billing": 3,
                          *       "spanish": 5
@@ -4103,6 +4123,7 @@ export interface operations {
                             priority: number;
                             queue: string;
                             /**
+                             * @description Skill names (as queue names) and levels from 1 to 10, at most 32
                              * @example {
                              *       "billing": 3,
                              *       "spanish": 5

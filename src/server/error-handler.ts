@@ -21,9 +21,27 @@ export function fieldOf(context: string | undefined, error: AjvError): string {
   return [context ?? 'body', ...segments].join('.');
 }
 
+/**
+ * The error to report. For a body that must match one of several shapes (anyOf), Ajv reports
+ * each shape's first error: the one deepest in the body is from the shape the caller meant
+ * (`{queue, requiredSkills: {billing: 0}}` is a queue transfer with a bad level, not an agent
+ * transfer missing `agentId`). Otherwise, and between equals, the first.
+ */
+function reported(errors: readonly AjvError[]): AjvError | undefined {
+  if (!errors.some((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')) return errors[0];
+  let best: AjvError | undefined;
+  for (const e of errors) {
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
+    if (best === undefined || depth(e) > depth(best)) best = e;
+  }
+  return best ?? errors[0];
+}
+
+const depth = (e: AjvError) => e.instancePath.split('/').length;
+
 function validationError(error: FastifyError): SwitchboardError {
   const errors = (error.validation as AjvError[] | undefined) ?? [];
-  const first = errors[0];
+  const first = reported(errors);
   if (!first) return new SwitchboardError('VALIDATION_FAILED', error.message);
   const field = fieldOf(error.validationContext, first);
   // Ids are strings in JSON everywhere: a 19-digit Snowflake as a JSON number has already lost

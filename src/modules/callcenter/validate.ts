@@ -11,6 +11,9 @@ import { longerThan } from '../../shared/text.js';
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+/** The same rules as patterns, for the published schemas (http/schemas.ts). */
+export const ID_PATTERN = ID.source;
+export const NAME_PATTERN = NAME.source;
 const E164 = /^\+[1-9]\d{6,14}$/;
 
 export const MAX_SKILLS = 32;

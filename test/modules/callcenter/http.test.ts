@@ -334,6 +334,35 @@ describe(`callcenter HTTP routes (${backendLabel()})`, () => {
     expect(new Set(ops.map((o) => o.operationId)).size).toBe(ops.length);
   });
 
+  it('publishes the limits it enforces, and a body that breaks one is refused naming the field', async () => {
+    const doc = (await s.app.inject({ url: '/docs/json' })).json<{
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>
+      >;
+    }>();
+    const create = doc.paths['/v1/callcenter/agents']!['post']!.requestBody!.content['application/json']!
+      .schema as { properties: Record<string, Record<string, unknown>> };
+    expect(create.properties['maxCalls']).toMatchObject({ minimum: 1, maximum: 50 });
+    expect(create.properties['skills']).toMatchObject({ maxProperties: 32 });
+    expect(JSON.stringify(create.properties['skills'])).toContain('"maximum":10');
+    expect(create.properties['agentId']).toHaveProperty('pattern');
+    const enqueue = doc.paths['/v1/callcenter/calls']!['post']!.requestBody!.content['application/json']!
+      .schema as { properties: Record<string, Record<string, unknown>> };
+    expect(enqueue.properties['priority']).toMatchObject({ minimum: 0, maximum: 100 });
+    const tooMany = await s.app.inject({
+      method: 'POST',
+      url: '/v1/callcenter/agents',
+      headers: admin,
+      payload: { agentId: 'limits-1', username: 'limits-1', maxCalls: 51 },
+    });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.maxCalls' });
+    expect((await s.app.inject({ url: '/v1/callcenter/agents/limits-1', headers: reader })).statusCode).toBe(
+      404,
+    );
+  });
+
   it('streams agent and queue changes as Server-Sent Events', async () => {
     await s.app.listen({ port: 0, host: '127.0.0.1' });
     const address = s.app.server.address();

@@ -1,19 +1,39 @@
 import { Type } from '@sinclair/typebox';
 import { AGENT_STATUSES, CALL_STATES } from '../types.js';
+import {
+  ID_PATTERN,
+  MAX_CALLS_PER_AGENT,
+  MAX_LEVEL,
+  MAX_PRIORITY,
+  MAX_SKILLS,
+  NAME_PATTERN,
+} from '../validate.js';
 
 /**
- * TypeBox schemas of the call-center routes. Ids, names, numbers and skills are typed here
- * and checked by the services, which answer with the catalogue's specific code (INVALID_PHONE,
+ * TypeBox schemas of the call-center routes. The limits the services enforce (id and name
+ * patterns, ranges, at most 32 skills) are stated here too, so the published OpenAPI tells a
+ * client, and a generated client can check, what is accepted; the services check again and
+ * answer what a schema cannot say with the catalogue's specific code (INVALID_PHONE,
  * SKILLS_NOT_MATCHED...) and the field at fault.
  */
 
 const DateTime = Type.String({ format: 'date-time' });
 const NullableDateTime = Type.Union([DateTime, Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
-const Id = Type.String({ minLength: 1, maxLength: 128, examples: ['agent-42'] });
-const CallId = Type.String({ minLength: 1, maxLength: 128, examples: ['call-7f3a9c'] });
-const Name = Type.String({ minLength: 1, maxLength: 64, examples: ['billing'] });
-const Skills = Type.Record(Type.String(), Type.Integer(), { examples: [{ billing: 3, spanish: 5 }] });
+const Id = Type.String({ minLength: 1, maxLength: 128, pattern: ID_PATTERN, examples: ['agent-42'] });
+const CallId = Type.String({ minLength: 1, maxLength: 128, pattern: ID_PATTERN, examples: ['call-7f3a9c'] });
+const Name = Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN, examples: ['billing'] });
+const Skills = Type.Record(
+  Type.String({ pattern: NAME_PATTERN }),
+  Type.Integer({ minimum: 1, maximum: MAX_LEVEL }),
+  {
+    maxProperties: MAX_SKILLS,
+    description: `Skill names (as queue names) and levels from 1 to ${MAX_LEVEL}, at most ${MAX_SKILLS}`,
+    examples: [{ billing: 3, spanish: 5 }],
+  },
+);
+const MaxCalls = Type.Integer({ minimum: 1, maximum: MAX_CALLS_PER_AGENT });
+const Priority = Type.Integer({ minimum: 0, maximum: MAX_PRIORITY, description: 'Higher is served first' });
 const Status = Type.Union(AGENT_STATUSES.map((s) => Type.Literal(s)));
 const CallState = Type.Union(CALL_STATES.map((s) => Type.Literal(s)));
 
@@ -64,7 +84,7 @@ export const CreateAgentBody = Type.Object(
     username: Type.String({ minLength: 1, maxLength: 128 }),
     displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     skills: Type.Optional(Skills),
-    maxCalls: Type.Optional(Type.Integer()),
+    maxCalls: Type.Optional(MaxCalls),
   },
   {
     additionalProperties: false,
@@ -79,7 +99,7 @@ export const UpdateAgentBody = Type.Object(
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     skills: Type.Optional(Skills),
-    maxCalls: Type.Optional(Type.Integer()),
+    maxCalls: Type.Optional(MaxCalls),
   },
   { additionalProperties: false, examples: [{ skills: { billing: 4, spanish: 2 }, maxCalls: 2 }] },
 );
@@ -115,7 +135,7 @@ export const EnqueueBody = Type.Object(
     queue: Name,
     caller: Type.String({ minLength: 1, maxLength: 20, examples: ['+14155550100'] }),
     voiceSessionId: Type.Optional(Type.Union([Id, Type.Null()])),
-    priority: Type.Optional(Type.Integer()),
+    priority: Type.Optional(Priority),
     requiredSkills: Type.Optional(Skills),
   },
   {
@@ -240,7 +260,7 @@ export const RecordsQuery = Type.Object({
 export const AnalyticsQuery = Type.Object({
   ...RangeQuery,
   groupBy: Type.Optional(Type.Union([Type.Literal('hour'), Type.Literal('day')])),
-  serviceLevelSeconds: Type.Optional(Type.Integer()),
+  serviceLevelSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
 });
 
 const FigureFields = {
