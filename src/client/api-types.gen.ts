@@ -1510,7 +1510,7 @@ export interface components {
         ErrorResponse: {
             error: {
                 /** @enum {string} */
-                code: "CONFIG_INVALID" | "SCHEMA_NOT_APPLIED" | "SCHEMA_UNSAFE_CHANGE" | "DECLARATION_INVALID" | "QUERY_REJECTED" | "VALUE_INVALID" | "STORE_UNAVAILABLE" | "STORE_TIMEOUT" | "CIRCUIT_OPEN" | "SHUTTING_DOWN" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "JSON_TOO_DEEP" | "INVALID_PAGE_TOKEN" | "INVALID_USER_ID" | "BAD_REQUEST" | "REQUEST_TIMEOUT" | "HEADERS_TOO_LARGE" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "API_KEY_REVOKED" | "FORBIDDEN_SCOPE" | "RATE_LIMITED" | "NOT_FOUND" | "CONFLICT" | "INTERNAL" | "LAST_ADMIN_KEY" | "NOT_A_MEMBER" | "NOT_ALLOWED" | "CHANNEL_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "PIN_LIMIT_REACHED" | "CONTENT_TOO_LONG" | "INVALID_ID" | "WORKER_ID_IN_USE" | "CLOCK_MOVED_BACKWARDS" | "CONTENDED" | "ID_LEASE_UNAVAILABLE" | "TEMPLATE_VARIABLE_MISSING" | "TELEGRAM_SECRET_INVALID" | "RESERVED_VALUE" | "REACTION_LIMIT_REACHED" | "OWNER_REQUIRED" | "TRANSACTION_MISUSE" | "TRANSACTION_ABORTED" | "INVALID_PHONE" | "MEMORY_TOO_LARGE" | "VERSION_CONFLICT" | "SMS_TOO_LONG" | "UNKNOWN_BRANCH" | "SLOT_OUTSIDE_HOURS" | "SLOT_IN_PAST" | "SLOT_TOO_FAR" | "SLOT_FULL" | "DUPLICATE_BOOKING" | "ILLEGAL_STATUS_CHANGE" | "AGENT_NOT_FOUND" | "AGENT_EXISTS" | "AGENT_HAS_LIVE_CALLS" | "AGENT_NOT_AVAILABLE" | "AGENT_AT_CAPACITY" | "SKILLS_NOT_MATCHED" | "CALL_NOT_FOUND" | "CALL_EXISTS" | "CALL_NOT_IN_QUEUE" | "CALL_ALREADY_ASSIGNED" | "CALL_STATE_INVALID" | "SESSION_NOT_FOUND" | "TURN_NOT_FOUND" | "UNKNOWN_PARENT" | "INVALID_PARENT_TYPE" | "TURN_CYCLE" | "TURN_EXISTS" | "NOT_A_CHILD" | "NOT_AN_AGENT_TURN" | "TURN_COMPLETED" | "CONVERSATION_TOO_DEEP" | "CONVERSATION_TOO_LARGE";
+                code: "CONFIG_INVALID" | "SCHEMA_NOT_APPLIED" | "SCHEMA_UNSAFE_CHANGE" | "DECLARATION_INVALID" | "QUERY_REJECTED" | "VALUE_INVALID" | "STORE_UNAVAILABLE" | "STORE_TIMEOUT" | "CIRCUIT_OPEN" | "SHUTTING_DOWN" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "JSON_TOO_DEEP" | "INVALID_PAGE_TOKEN" | "INVALID_USER_ID" | "BAD_REQUEST" | "REQUEST_TIMEOUT" | "HEADERS_TOO_LARGE" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "API_KEY_REVOKED" | "FORBIDDEN_SCOPE" | "RATE_LIMITED" | "NOT_FOUND" | "CONFLICT" | "INTERNAL" | "LAST_ADMIN_KEY" | "NOT_A_MEMBER" | "NOT_ALLOWED" | "MESSAGE_NOT_FOUND" | "PIN_LIMIT_REACHED" | "CONTENT_TOO_LONG" | "INVALID_ID" | "WORKER_ID_IN_USE" | "CLOCK_MOVED_BACKWARDS" | "CONTENDED" | "ID_LEASE_UNAVAILABLE" | "TEMPLATE_VARIABLE_MISSING" | "TELEGRAM_SECRET_INVALID" | "RESERVED_VALUE" | "REACTION_LIMIT_REACHED" | "OWNER_REQUIRED" | "TRANSACTION_MISUSE" | "TRANSACTION_ABORTED" | "INVALID_PHONE" | "MEMORY_TOO_LARGE" | "VERSION_CONFLICT" | "SMS_TOO_LONG" | "UNKNOWN_BRANCH" | "SLOT_OUTSIDE_HOURS" | "SLOT_IN_PAST" | "SLOT_TOO_FAR" | "SLOT_FULL" | "DUPLICATE_BOOKING" | "ILLEGAL_STATUS_CHANGE" | "AGENT_NOT_FOUND" | "AGENT_EXISTS" | "AGENT_HAS_LIVE_CALLS" | "AGENT_NOT_AVAILABLE" | "AGENT_AT_CAPACITY" | "SKILLS_NOT_MATCHED" | "CALL_NOT_FOUND" | "CALL_EXISTS" | "CALL_NOT_IN_QUEUE" | "CALL_ALREADY_ASSIGNED" | "CALL_STATE_INVALID" | "SESSION_NOT_FOUND" | "TURN_NOT_FOUND" | "UNKNOWN_PARENT" | "INVALID_PARENT_TYPE" | "TURN_CYCLE" | "TURN_EXISTS" | "NOT_A_CHILD" | "NOT_AN_AGENT_TURN" | "TURN_COMPLETED" | "CONVERSATION_TOO_DEEP" | "CONVERSATION_TOO_LARGE";
                 details?: {
                     [key: string]: unknown;
                 };
@@ -4516,7 +4516,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4636,7 +4636,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4743,7 +4743,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4915,7 +4915,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5048,7 +5048,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5213,7 +5213,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5354,7 +5354,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5495,7 +5495,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5647,7 +5647,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5747,7 +5747,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5847,7 +5847,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5979,7 +5979,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6082,7 +6082,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6178,7 +6178,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6305,7 +6305,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6435,7 +6435,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6531,7 +6531,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6638,7 +6638,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6739,7 +6739,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6828,7 +6828,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6924,7 +6924,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7023,7 +7023,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7125,7 +7125,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9934,7 +9934,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10119,7 +10119,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10208,7 +10208,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10715,7 +10715,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10831,7 +10831,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10933,7 +10933,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11017,7 +11017,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11131,7 +11131,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11244,7 +11244,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND */
+            /** @description Not Found: ROUTE_NOT_FOUND, NOT_FOUND, MESSAGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;

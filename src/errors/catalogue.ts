@@ -62,9 +62,9 @@ export const ERROR_CATALOGUE = {
   LAST_ADMIN_KEY: { status: 409, message: 'The last active admin key cannot be revoked', raisedBy: ['keys'] },
 
   // messaging (issue 6)
+  // Also for a channel that does not exist: the API does not reveal which channel ids exist.
   NOT_A_MEMBER: { status: 403, message: 'The user is not a member of the channel', raisedBy: ['messaging'] },
   NOT_ALLOWED: { status: 403, message: 'The user may not do this in the channel', raisedBy: ['messaging'] },
-  CHANNEL_NOT_FOUND: { status: 404, message: 'No such channel', raisedBy: ['messaging'] },
   MESSAGE_NOT_FOUND: { status: 404, message: 'No such message in the channel', raisedBy: ['messaging'] },
   PIN_LIMIT_REACHED: {
     status: 409,
