@@ -36,7 +36,10 @@ const row = (label: string, f: Figures) =>
 
 /**
  * `switchboard simulate callcenter`: a simulated day through the real call-center services
- * (see src/modules/callcenter/simulate.ts), with a progress bar and the analytics at the end.
+ * (see src/modules/callcenter/simulate.ts), with a progress bar and the run's own analytics at
+ * the end. The simulated day lies in the recent past: it ends at or before the real time.
+ * Ctrl-C stops the arrivals; the calls in progress are then finished and the agents signed out
+ * (a second Ctrl-C ends the process at once).
  */
 export function registerCallCenterSimulation(simulate: Command): void {
   simulate
@@ -58,7 +61,8 @@ export function registerCallCenterSimulation(simulate: Command): void {
       await withSwitchboard(
         command,
         async (switchboard) => {
-          const clock = new ScaledClock(timeScale);
+          // Starts in the past by the run's simulated span, and never passes the real time.
+          const clock = ScaledClock.forRun({ durationSeconds, timeScale });
           // The module's services on the simulated clock; the same stores as `serve`.
           const services = createCallCenterServices(switchboard.context, { clock });
           const bar = new SingleBar(
@@ -69,6 +73,9 @@ export function registerCallCenterSimulation(simulate: Command): void {
             },
             Presets.shades_classic,
           );
+          const stop = new AbortController();
+          const onSignal = () => stop.abort();
+          process.once('SIGINT', onSignal);
           bar.start(durationSeconds, 0, { enqueued: 0, answered: 0, abandoned: 0 });
           const result = await simulateCallCenter(services, clock, {
             agents,
@@ -76,19 +83,23 @@ export function registerCallCenterSimulation(simulate: Command): void {
             durationSeconds,
             timeScale,
             ...(seed !== undefined ? { seed } : {}),
+            signal: stop.signal,
             onProgress: (p) => bar.update(Math.min(durationSeconds, p.elapsedSeconds), { ...p }),
+          }).finally(() => {
+            process.off('SIGINT', onSignal);
+            bar.stop();
           });
-          bar.stop();
+          // This run's figures only (its own queues' records), whatever else the period holds.
           const a = result.analytics;
-          const mine = new Set(result.queues);
           const header = `  ${''.padEnd(34)} ${'calls'.padStart(6)} ${'answered'.padStart(8)} ${'abandoned'.padStart(9)}${'avg wait'.padStart(9)}${'p90 wait'.padStart(9)}${'AHT s'.padStart(9)}${'SL %'.padStart(9)}`;
           console.log(
             [
               '',
               `run ${result.runId}: ${agents} agents, ${result.enqueued} calls in ${result.elapsedSeconds.toFixed(1)} s (×${timeScale} time); service level within ${a.serviceLevelSeconds} s`,
+              `simulated ${a.from} to ${a.to} (UTC); the agents are signed out`,
               header,
-              ...a.byQueue.filter((q) => mine.has(q.queue)).map((q) => row(`queue ${q.queue}`, q)),
-              row('all calls in the period', a.overall),
+              ...a.byQueue.map((q) => row(`queue ${q.queue}`, q)),
+              row('all calls of this run', a.overall),
               '',
               ...a.byPeriod.map((p) => row(`hour ${p.period}`, p)),
             ].join('\n'),

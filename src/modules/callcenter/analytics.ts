@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Core } from './core.js';
 import type { Db } from './rows.js';
 import { AGENT_STATUSES, type AgentStatus } from './types.js';
-import { checkInt, checkRange } from './validate.js';
+import { checkInt, checkName, checkRange } from './validate.js';
 
 export interface AnalyticsQuery {
   from: Date;
@@ -10,6 +10,8 @@ export interface AnalyticsQuery {
   /** Also break the figures down by hour or by day (UTC) of enqueue time. */
   groupBy?: 'hour' | 'day';
   queue?: string;
+  /** Only these queues (the library's; a simulated day reports on its own queues). */
+  queues?: readonly string[];
   agentId?: string;
   /** Overrides `[callcenter] service_level_seconds`. */
   serviceLevelSeconds?: number;
@@ -75,6 +77,7 @@ export class AnalyticsService {
 
   async history(query: AnalyticsQuery): Promise<Analytics> {
     checkRange(query, { maxSpanDays: MAX_RANGE_DAYS });
+    query.queues?.forEach((queue, i) => checkName(queue, `queues.${i}`));
     const threshold = checkInt(
       query.serviceLevelSeconds ?? this.defaultServiceLevelSeconds,
       'querystring.serviceLevelSeconds',
@@ -116,6 +119,7 @@ export class AnalyticsService {
       .where('enqueued_at', '>=', query.from.toISOString())
       .where('enqueued_at', '<', query.to.toISOString());
     if (query.queue !== undefined) q = q.where('queue', '=', query.queue);
+    if (query.queues !== undefined) q = q.where('queue', 'in', query.queues.length > 0 ? query.queues : ['']);
     if (query.agentId !== undefined) q = q.where('agent_id', '=', query.agentId);
     return q;
   }
