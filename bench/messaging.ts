@@ -389,7 +389,7 @@ export async function run(): Promise<void> {
       `- ${ratio('history newest page (50)')}`,
       `- ${ratio('history page before a random id (50)')}`,
       ...clusterNotes,
-      "- A switchboard send (issue 19) includes the membership check (role cached in hot state), the Snowflake id, the Telegram link check (cached per process), then one write holding the message, the channel's and the sender's counters, the feed event (for stream resume), the sender's read mark and the effects-outbox row (one transaction shared by concurrent sends embedded; on a cluster the message and its outbox row as one logged batch, the rest as concurrent statements), and the live-event publish; the search index and the channel's last-message fields follow from the outbox. The raw row is one INSERT in its own transaction.",
+      "- A switchboard send (issue 19) includes the membership check (role cached in hot state), the Snowflake id, the Telegram link check (cached per process), then one write holding the message, the channel's and the sender's counters, the feed event (for stream resume), the sender's read mark and the effects-outbox row (one transaction shared by concurrent sends embedded; on a cluster the message, its outbox row and its feed event as one logged batch, the counters and the read mark as concurrent statements), and the live-event publish; the search index and the channel's last-message fields follow from the outbox. The raw row is one INSERT in its own transaction.",
     ].join('\n');
     console.log(body);
     recordResults(SUITE, body);
