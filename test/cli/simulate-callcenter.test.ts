@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { iso, type Db } from '../../src/modules/callcenter/rows.js';
+import type { Db } from '../../src/modules/callcenter/rows.js';
 import { createTestContext } from '../helpers/context.js';
 import { runCli } from './run-cli.js';
+import { storedTimes } from '../modules/callcenter/helpers.js';
 
 describe('switchboard simulate callcenter', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'switchboard-cc-sim-'));
@@ -96,18 +97,7 @@ describe('switchboard simulate callcenter', () => {
           runId,
         ).toHaveLength(2);
       }
-      const times = [
-        ...records.flatMap((r) => [r.enqueued_at, r.answered_at, r.ended_at]),
-        ...agents.flatMap((a) => [
-          a.status_changed_at,
-          a.last_heartbeat_at,
-          a.available_since,
-          a.created_at,
-          a.updated_at,
-        ]),
-      ]
-        .filter((t) => t !== null)
-        .map((t) => iso(t));
+      const times = storedTimes(records, agents);
       expect(times.length).toBeGreaterThan(0);
       expect(times.filter((t) => t > finishedAt)).toEqual([]);
       expect(agents.filter((a) => a.status !== 'offline').map((a) => `${a.agent_id} ${a.status}`)).toEqual(

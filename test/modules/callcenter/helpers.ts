@@ -1,3 +1,4 @@
+import { iso } from '../../../src/modules/callcenter/rows.js';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import {
@@ -105,4 +106,32 @@ let phone = 0;
 export function caller(): string {
   phone = (phone + 1) % 10_000;
   return `+1415555${String(phone).padStart(4, '0')}`;
+}
+
+/**
+ * Every instant a simulated day stored on its records and agents (ISO strings), for checking
+ * that none lies after the real time: the simulation's clock must not run ahead of it.
+ */
+export function storedTimes(
+  records: readonly { enqueued_at: unknown; answered_at: unknown; ended_at: unknown }[],
+  agents: readonly {
+    status_changed_at: unknown;
+    last_heartbeat_at: unknown;
+    available_since: unknown;
+    created_at: unknown;
+    updated_at: unknown;
+  }[],
+): string[] {
+  return [
+    ...records.flatMap((r) => [r.enqueued_at, r.answered_at, r.ended_at]),
+    ...agents.flatMap((a) => [
+      a.status_changed_at,
+      a.last_heartbeat_at,
+      a.available_since,
+      a.created_at,
+      a.updated_at,
+    ]),
+  ]
+    .filter((t) => t !== null && t !== undefined)
+    .map((t) => iso(t as string | Date));
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { iso, type Db } from '../../../src/modules/callcenter/rows.js';
+import type { Db } from '../../../src/modules/callcenter/rows.js';
 import { createCallCenterServices } from '../../../src/modules/callcenter/services.js';
 import {
   DRAIN_MARGIN_SECONDS,
@@ -8,7 +8,7 @@ import {
   type SimulationResult,
 } from '../../../src/modules/callcenter/simulate.js';
 import { backendLabel } from '../../helpers/backends.js';
-import { callcenterHarness, type CallCenterHarness } from './helpers.js';
+import { callcenterHarness, storedTimes, type CallCenterHarness } from './helpers.js';
 
 describe('ScaledClock', () => {
   afterEach(() => {
@@ -120,18 +120,7 @@ describe(`simulateCallCenter on a service's data (${backendLabel()})`, () => {
     const agents = (await db.selectFrom('cc_agents').selectAll().execute()).filter((a) => mine(a.agent_id));
     expect(records).toHaveLength(first.enqueued + second.enqueued);
     expect(agents).toHaveLength(6);
-    const times = [
-      ...records.flatMap((r) => [r.enqueued_at, r.answered_at, r.ended_at]),
-      ...agents.flatMap((a) => [
-        a.status_changed_at,
-        a.last_heartbeat_at,
-        a.available_since,
-        a.created_at,
-        a.updated_at,
-      ]),
-    ]
-      .filter((t) => t !== null)
-      .map((t) => iso(t));
+    const times = storedTimes(records, agents);
     expect(times.filter((t) => t > finishedAt)).toEqual([]);
     // Signed out, wrap-ups closed, nothing left in a queue or with an agent.
     expect(agents.filter((a) => a.status !== 'offline').map((a) => `${a.agent_id} ${a.status}`)).toEqual([]);

@@ -12,6 +12,23 @@ import { SwitchboardError } from '../../../src/errors/index.js';
 import { createTestServer, type TestServer } from '../../helpers/server.js';
 
 /**
+ * A test server of its own for a suite (message ids are turn ids, unique across chats, and the
+ * suites reuse simple ones), with a chat store of account user-42 and admin headers.
+ */
+function serveChats(ready: (server: TestServer, store: ChatStore, headers: Record<string, string>) => void) {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await createTestServer();
+    ready(
+      server,
+      createChatStore(server.switchboard.services.conversations.conversations, { accountUid: 'user-42' }),
+      server.auth(server.adminKey),
+    );
+  });
+  afterAll(async () => server?.close());
+}
+
+/**
  * Issue 20: AI SDK chats stored as conversation trees (seed 002). Round trips with the `ai`
  * package's own UIMessage type, a real streamText run against ai/test's mock model through the
  * useChat-shaped handler, and the same chat read through /v1/conversations (and the reverse).
@@ -20,13 +37,11 @@ describe('AI SDK chat persistence on the conversations module (issue 20)', () =>
   let t: TestServer;
   let store: ChatStore;
   let headers: Record<string, string>;
-  beforeAll(async () => {
-    t = await createTestServer();
-    store = createChatStore(t.switchboard.services.conversations.conversations, { accountUid: 'user-42' });
-    headers = t.auth(t.adminKey);
+  serveChats((server, chats, auth) => {
+    t = server;
+    store = chats;
+    headers = auth;
   });
-  afterAll(async () => t?.close());
-
   it('stores every kind of UI part and loads the same messages back', async () => {
     const id = await store.createChat();
     const messages: UIMessage[] = [
@@ -200,13 +215,11 @@ describe('AI SDK chats: foreign steps, malformed bodies, ownership, message shap
   let t: TestServer;
   let store: ChatStore;
   let headers: Record<string, string>;
-  beforeAll(async () => {
-    t = await createTestServer();
-    store = createChatStore(t.switchboard.services.conversations.conversations, { accountUid: 'user-42' });
-    headers = t.auth(t.adminKey);
+  serveChats((server, chats, auth) => {
+    t = server;
+    store = chats;
+    headers = auth;
   });
-  afterAll(async () => t?.close());
-
   const post = (url: string, payload: unknown) =>
     t.app.inject({ method: 'POST', url: `/v1/conversations${url}`, headers, payload: payload as object });
   /** A session of `account` with one prompt and an agent turn holding `steps`, through the API. */
