@@ -21,12 +21,12 @@ describe('HTTP error handling', () => {
     await t?.close();
   });
 
-  const post = (payload: string, contentType = 'application/json') =>
+  const post = (payload: string, contentType = 'application/json', more: Record<string, string> = {}) =>
     t.app.inject({
       method: 'POST',
       url: '/v1/keys',
       payload,
-      headers: { ...t.auth(t.adminKey), 'content-type': contentType },
+      headers: { ...t.auth(t.adminKey), 'content-type': contentType, ...more },
     });
 
   it('malformed JSON is 400 MALFORMED_JSON', async () => {
@@ -84,23 +84,14 @@ describe('HTTP error handling', () => {
     const text = await post('hello', 'text/plain');
     expect(text.statusCode).toBe(415);
     // A coding nothing decompresses is refused, not parsed as if absent.
-    const gzip = await t.app.inject({
-      method: 'POST',
-      url: '/v1/keys',
-      payload: JSON.stringify({ name: 'zipped', scope: 'read' }),
-      headers: { ...t.auth(t.adminKey), 'content-type': 'application/json', 'content-encoding': 'gzip' },
-    });
+    const key = (name: string) => JSON.stringify({ name, scope: 'read' });
+    const gzip = await post(key('zipped'), 'application/json', { 'content-encoding': 'gzip' });
     expect(gzip.statusCode).toBe(415);
     expect(gzip.json().error).toMatchObject({
       code: 'UNSUPPORTED_MEDIA_TYPE',
       field: 'headers.content-encoding',
     });
-    const identity = await t.app.inject({
-      method: 'POST',
-      url: '/v1/keys',
-      payload: JSON.stringify({ name: 'plain', scope: 'read' }),
-      headers: { ...t.auth(t.adminKey), 'content-type': 'application/json', 'content-encoding': 'identity' },
-    });
+    const identity = await post(key('plain'), 'application/json', { 'content-encoding': 'identity' });
     expect(identity.statusCode).toBe(201);
   });
 
