@@ -1,4 +1,3 @@
-import { iso } from '../../../src/modules/callcenter/rows.js';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import {
@@ -7,6 +6,7 @@ import {
   type CallCenterServices,
 } from '../../../src/modules/callcenter/index.js';
 import { callcenterMigrations } from '../../../src/modules/callcenter/migrations.js';
+import { iso } from '../../../src/modules/callcenter/rows.js';
 import type { SwitchboardError } from '../../../src/errors/index.js';
 import type { ErrorCode } from '../../../src/errors/catalogue.js';
 import { ManualClock } from '../../../src/shared/clock.js';
