@@ -177,7 +177,7 @@ export function callCenterPage(container: HTMLElement, params: string[]): () => 
     const now = new Date();
     const midnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     try {
-      // To the end of the day, not now: a simulated day (`simulate callcenter`) stamps calls ahead of the wall clock.
+      // The whole UTC day: calls of the next minutes count as they end, without moving `to`.
       const tomorrow = new Date(midnight.getTime() + 86_400_000);
       const a = await getJson<Analytics>(
         `/v1/callcenter/analytics?from=${midnight.toISOString()}&to=${tomorrow.toISOString()}`,
