@@ -1,5 +1,13 @@
 import { SwitchboardError, isSwitchboardError } from '../../errors/index.js';
-import { agentNotFound, forUpdate, inTransaction, lockAgent, requeue, type Core } from './core.js';
+import {
+  agentNotFound,
+  forUpdate,
+  inTransaction,
+  lockAgent,
+  requeue,
+  statusChangedAt,
+  type Core,
+} from './core.js';
 import { finishWrapUp } from './records.js';
 import { agentFromRow, parseSkills, type AgentRow, type Db, type Trx } from './rows.js';
 import {
@@ -181,7 +189,7 @@ export class AgentService {
         // write, and no event telling wallboards the agent changed.
         if (!changed(row, next)) return this.withHotMove(row);
         next.updated_at = now.toISOString();
-        if (next.status !== row.status) next.status_changed_at = now.toISOString();
+        next.status_changed_at = statusChangedAt(row, next.status as AgentStatus, next.updated_at);
         await trx
           .updateTable('cc_agents')
           .set({

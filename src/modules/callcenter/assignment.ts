@@ -211,7 +211,7 @@ export class AssignmentService {
     };
     await trx.insertInto('cc_active_calls').values(active).execute();
     const currentCalls = agent.current_calls + 1;
-    const { status } = statusAfterCalls(agent, currentCalls);
+    const { status, statusChangedAt } = statusAfterCalls(agent, currentCalls, at);
     await trx
       .updateTable('cc_agents')
       .set({
@@ -219,7 +219,7 @@ export class AssignmentService {
         status,
         // Taking a call makes the agent the least idle: the next call goes to someone else first.
         available_since: at,
-        status_changed_at: status === agent.status ? agent.status_changed_at : at,
+        status_changed_at: statusChangedAt,
         updated_at: at,
       })
       .where('agent_id', '=', agent.agent_id)

@@ -153,15 +153,32 @@ export function agentHoldsSkills(agentId: Expression<string>, skills: Skills): E
   return probes.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`(${sql.join(probes, sql` and `)})`;
 }
 
-/** An agent's status after its call count changes, and when it became available. */
-export function statusAfterCalls(
+/**
+ * An agent's status after its call count changes at `at`, and since when it has had that
+ * status (`status_changed_at`).
+ */
+export function statusAfterCalls<T extends string | Date>(
   agent: AgentRow,
   currentCalls: number,
-): { status: AgentStatus; becomesFull: boolean } {
-  const status = agent.status as AgentStatus;
-  if (status === 'available' && currentCalls >= agent.max_calls) return { status: 'busy', becomesFull: true };
-  if (status === 'busy' && currentCalls < agent.max_calls) return { status: 'available', becomesFull: false };
-  return { status, becomesFull: false };
+  at: T,
+): { status: AgentStatus; statusChangedAt: T | AgentRow['status_changed_at'] } {
+  const was = agent.status as AgentStatus;
+  const status: AgentStatus =
+    was === 'available' && currentCalls >= agent.max_calls
+      ? 'busy'
+      : was === 'busy' && currentCalls < agent.max_calls
+        ? 'available'
+        : was;
+  return { status, statusChangedAt: statusChangedAt(agent, status, at) };
+}
+
+/** `status_changed_at` for an agent row written with `status` at `at`: moved only by a change. */
+export function statusChangedAt<T extends string | Date>(
+  agent: AgentRow,
+  status: AgentStatus,
+  at: T,
+): T | AgentRow['status_changed_at'] {
+  return status === agent.status ? agent.status_changed_at : at;
 }
 
 /** Talk or hold time of the stretch in progress, folded into the call's totals at `now`. */
@@ -210,7 +227,7 @@ export async function releaseSlot(
       available_since: availableSince,
       wrap_up_call_id: wrapUpCallId,
       wrap_up_started_at: wrapUpStartedAt,
-      status_changed_at: status === agent.status ? agent.status_changed_at : now,
+      status_changed_at: statusChangedAt(agent, status, now),
       updated_at: now,
     })
     .where('agent_id', '=', agent.agent_id)

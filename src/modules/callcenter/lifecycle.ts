@@ -59,11 +59,9 @@ export class CallLifecycle {
    */
   async get(callId: string): Promise<LiveCall> {
     checkId(callId, 'callId');
-    const active = await this.db
-      .selectFrom('cc_active_calls')
-      .selectAll()
-      .where('call_id', '=', callId)
-      .executeTakeFirst();
+    const withAgent = () =>
+      this.db.selectFrom('cc_active_calls').selectAll().where('call_id', '=', callId).executeTakeFirst();
+    const active = await withAgent();
     if (active) return activeFromRow(active);
     const queued = await this.db
       .selectFrom('cc_call_queue')
@@ -72,11 +70,7 @@ export class CallLifecycle {
       .executeTakeFirst();
     if (queued) return { ...queuedFromRow(queued), state: 'queued' };
     // A call assigned between the two reads is in neither: look again before calling it gone.
-    const assigned = await this.db
-      .selectFrom('cc_active_calls')
-      .selectAll()
-      .where('call_id', '=', callId)
-      .executeTakeFirst();
+    const assigned = await withAgent();
     if (assigned) return activeFromRow(assigned);
     throw await callNotLive(this.db, callId);
   }
@@ -274,14 +268,14 @@ export class CallLifecycle {
         .execute();
       await releaseSlot(this.core, trx, source, now, emit, null);
       const destCalls = dest.current_calls + 1;
-      const { status } = statusAfterCalls(dest, destCalls);
+      const { status, statusChangedAt } = statusAfterCalls(dest, destCalls, at);
       await trx
         .updateTable('cc_agents')
         .set({
           current_calls: destCalls,
           status,
           available_since: at,
-          status_changed_at: status === dest.status ? dest.status_changed_at : at,
+          status_changed_at: statusChangedAt,
           updated_at: at,
         })
         .where('agent_id', '=', dest.agent_id)

@@ -198,13 +198,13 @@ export class Sweeper {
           .executeTakeFirstOrThrow();
         const currentCalls = Math.min(Number(live.n), agent.max_calls);
         if (currentCalls === agent.current_calls) return false;
-        const { status } = statusAfterCalls(agent, currentCalls);
+        const { status, statusChangedAt } = statusAfterCalls(agent, currentCalls, now);
         await trx
           .updateTable('cc_agents')
           .set({
             current_calls: currentCalls,
             status,
-            status_changed_at: status === agent.status ? agent.status_changed_at : now,
+            status_changed_at: statusChangedAt,
             updated_at: now,
           })
           .where('agent_id', '=', agent.agent_id)
