@@ -24,6 +24,18 @@ export class SwitchboardError extends Error {
     this.details = options.details;
   }
 
+  /**
+   * The same refusal naming another field: for a caller that knows where its own caller sent
+   * the value (`body.agentId` for an `agentId`, `messages[2].id` for a `body.turnUid`).
+   */
+  withField(field: string, message = this.message): SwitchboardError {
+    return new SwitchboardError(this.code, message, {
+      field,
+      ...(this.details !== undefined ? { details: this.details } : {}),
+      cause: this,
+    });
+  }
+
   toJSON(): { code: ErrorCode; message: string; field?: string; details?: Record<string, unknown> } {
     return {
       code: this.code,

@@ -247,12 +247,5 @@ function atCapacity(agent: AgentRow, field: string): SwitchboardError {
 }
 
 function fieldOf(error: unknown, field: string): unknown {
-  if (error instanceof SwitchboardError && error.field !== undefined) {
-    return new SwitchboardError(error.code, error.message, {
-      field,
-      cause: error.cause,
-      ...(error.details ? { details: error.details } : {}),
-    });
-  }
-  return error;
+  return error instanceof SwitchboardError && error.field !== undefined ? error.withField(field) : error;
 }

@@ -278,11 +278,7 @@ async function fieldsOf<T>(at: string, write: () => Promise<T>): Promise<T> {
       )
       .replace(/^body\.parentUid$/, at);
     if (field === error.field) throw error;
-    throw new SwitchboardError(error.code, error.message, {
-      field,
-      ...(error.details !== undefined ? { details: error.details } : {}),
-      cause: error,
-    });
+    throw error.withField(field);
   }
 }
 

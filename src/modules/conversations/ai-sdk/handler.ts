@@ -3,7 +3,6 @@ import type { UIMessage } from 'ai';
 import { SwitchboardError } from '../../../errors/index.js';
 import { errorBody } from '../../../server/error-handler.js';
 import type { ChatStore } from './chat-store.js';
-import { checkChat } from './validate.js';
 
 /** What `streamText(...)` returns, as far as the handler uses it. */
 export interface UIMessageStreamSource {
@@ -53,7 +52,10 @@ export function chatHandler(
           },
         );
       }
-      chat = checkChat(body as { id?: unknown; messages?: unknown }, 'body');
+      // saveChat checks the chat (checkChat) before it writes anything; its refusals are
+      // renamed to the body's fields below. Only `id`: this route does not take `chatId`.
+      const { id, messages } = body as { id?: unknown; messages?: unknown };
+      chat = { id, messages } as { id: string; messages: UIMessage[] };
       await store.saveChat(chat);
     } catch (error) {
       if (error instanceof SwitchboardError && error.status < 500) return errorResponse(inBody(error));
@@ -73,20 +75,15 @@ export function chatHandler(
 
 /**
  * saveChat names the fields of its own input (`messages[2].parts`); here that input is the
- * request body, so its refusals name `body.messages[2].parts`, like the checks above.
+ * request body, so its refusals name `body.messages[2].parts`.
  */
 function inBody(error: SwitchboardError): SwitchboardError {
   const { field } = error;
   if (field === undefined) return error;
-  if (field !== 'id' && !field.startsWith('messages[')) return error;
-  return new SwitchboardError(
-    error.code,
+  if (field !== 'id' && field !== 'messages' && !field.startsWith('messages[')) return error;
+  return error.withField(
+    `body.${field}`,
     error.message.startsWith(field) ? `body.${error.message}` : error.message,
-    {
-      field: `body.${field}`,
-      ...(error.details !== undefined ? { details: error.details } : {}),
-      cause: error,
-    },
   );
 }
 
