@@ -23,3 +23,11 @@ export function characterCount(text: string): number {
 export function longerThan(text: string, max: number): boolean {
   return text.length > max && characterCount(text) > max;
 }
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Whether `text` holds a C0 control character or DEL (a NUL, a line break, an escape). */
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL.test(text);
+}

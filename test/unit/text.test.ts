@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { characterCount, longerThan } from '../../src/shared/text.js';
+import { characterCount, hasControlCharacters, longerThan } from '../../src/shared/text.js';
 
 describe('characterCount', () => {
   it('counts code points: an emoji or a CJK character is one, a lone surrogate is one', () => {
@@ -17,5 +17,14 @@ describe('characterCount', () => {
     expect(longerThan('😀'.repeat(3), 3)).toBe(false);
     expect(longerThan('😀'.repeat(4), 3)).toBe(true);
     expect(longerThan('abcd', 3)).toBe(true);
+  });
+});
+
+describe('hasControlCharacters', () => {
+  it('finds C0 controls and DEL, not other characters', () => {
+    expect(hasControlCharacters('a\u0000b')).toBe(true);
+    expect(hasControlCharacters('line\nbreak')).toBe(true);
+    expect(hasControlCharacters('del\u007f')).toBe(true);
+    expect(hasControlCharacters('Asha R. — 😀 中文')).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { SwitchboardError } from '../../errors/index.js';
 import type { Skills } from './types.js';
-import { longerThan } from '../../shared/text.js';
+import { hasControlCharacters, longerThan } from '../../shared/text.js';
 
 /**
  * Input checks shared by the library API and the HTTP routes (whose schemas only type the
@@ -53,7 +53,7 @@ export function checkText(value: unknown, field: string, maxLength: number): str
     typeof value !== 'string' ||
     value.trim() === '' ||
     longerThan(value, maxLength) ||
-    CONTROL.test(value)
+    hasControlCharacters(value)
   ) {
     throw invalid(
       field,
@@ -62,9 +62,6 @@ export function checkText(value: unknown, field: string, maxLength: number): str
   }
   return value;
 }
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Skill name → level, 1 to 10 (for a call, the least level it needs). */
 export function checkSkills(value: unknown, field: string): Skills {

@@ -1,14 +1,12 @@
 import { SwitchboardError } from '../../errors/index.js';
 import { USER_ID_RE } from '../../shared/user-id.js';
-import { characterCount, longerThan } from '../../shared/text.js';
+import { characterCount, hasControlCharacters, longerThan } from '../../shared/text.js';
 
 /**
  * Input checks shared by the library API and the HTTP routes, so a bad value fails with the
  * same code and field name whichever way it came in.
  */
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 const TOKEN_RE = /^[a-z][a-z0-9_]{0,31}$/;
 
 export const DEFAULT_PAGE_LIMIT = 50;
@@ -61,15 +59,20 @@ export function checkContent(raw: unknown, maxLength: number, field = 'content')
   return raw;
 }
 
-/** Message type and source are short lower-case tokens ("text", "image"; "web", "telegram", "agent"). */
 /** A short display text (a channel title): 1 to `max` characters, not only spaces, no control characters. */
 export function checkTitle(raw: unknown, max: number, field = 'title'): string {
-  if (typeof raw !== 'string' || raw.trim().length === 0 || longerThan(raw, max) || CONTROL_RE.test(raw)) {
+  if (
+    typeof raw !== 'string' ||
+    raw.trim().length === 0 ||
+    longerThan(raw, max) ||
+    hasControlCharacters(raw)
+  ) {
     throw invalid(field, `expected 1 to ${max} characters, no control characters`);
   }
   return raw.trim();
 }
 
+/** Message type and source are short lower-case tokens ("text", "image"; "web", "telegram", "agent"). */
 export function checkToken(raw: unknown, fallback: string, field: string): string {
   if (raw === undefined || raw === null) return fallback;
   if (typeof raw !== 'string' || !TOKEN_RE.test(raw)) {
@@ -104,7 +107,7 @@ export function checkStoredEmoji(raw: unknown, field = 'emoji'): string {
     raw.length === 0 ||
     raw.length > 64 ||
     /\s/.test(raw) ||
-    CONTROL_RE.test(raw)
+    hasControlCharacters(raw)
   ) {
     throw invalid(field, 'expected an emoji or a short emoji name without spaces (at most 64 characters)');
   }
@@ -160,7 +163,12 @@ export function checkAttachments(raw: unknown, field = 'attachments'): Attachmen
         }
         out.size = value;
       } else {
-        if (typeof value !== 'string' || value.length === 0 || value.length > 2048 || CONTROL_RE.test(value))
+        if (
+          typeof value !== 'string' ||
+          value.length === 0 ||
+          value.length > 2048 ||
+          hasControlCharacters(value)
+        )
           throw invalid(`${at}.${key}`, 'expected a string of 1 to 2048 printable characters');
         if (key === 'url') checkUrl(value, `${at}.url`);
         out[key as 'name' | 'url' | 'mimeType' | 'externalId'] = value;

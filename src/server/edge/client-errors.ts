@@ -70,10 +70,6 @@ interface KnownRoute {
   method: string;
 }
 
-/**
- * Remembers every route's path pattern, so an unknown method on a known path is answered 405
- * with `Allow` (what the path does accept), not 404.
- */
 /** Longest path parameter the router matches (build-server.ts); longer ones match no route. */
 export const MAX_PARAM_LENGTH = 2048;
 
@@ -85,6 +81,10 @@ export function withoutApiTrailingSlash(url: string): string {
   return path.replace(/\/+$/, '') + (query < 0 ? '' : url.slice(query));
 }
 
+/**
+ * Remembers every route's path pattern, so an unknown method on a known path is answered 405
+ * with `Allow` (what the path does accept), not 404.
+ */
 export function trackRoutes(app: FastifyInstance): (path: string) => string[] {
   const routes: KnownRoute[] = [];
   app.addHook('onRoute', (route) => {
