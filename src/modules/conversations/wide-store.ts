@@ -58,14 +58,14 @@ function stepOf(r: Row<typeof stepsByTurn>): Step {
 }
 
 const PAGE = 1000;
+const SNAPSHOT_BATCH_OPS = 50;
+const SNAPSHOT_BATCH_BYTES = 24_000;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
-const SNAPSHOT_BATCH_OPS = 50;
-const SNAPSHOT_BATCH_BYTES = 24_000;
 
 /**
  * The conversation store on the seed's wide-column tables (tables.ts). Every read names one

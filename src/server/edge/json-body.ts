@@ -48,15 +48,16 @@ function refuseContentEncoding(encoding: string | undefined): void {
   );
 }
 
+const malformed = (message: string) => new SwitchboardError('MALFORMED_JSON', message, { field: 'body' });
+
 export function parseJsonBody(body: Buffer): unknown {
   let text: string;
   try {
     text = utf8.decode(body);
   } catch {
-    throw new SwitchboardError('MALFORMED_JSON', 'The request body is not valid UTF-8', { field: 'body' });
+    throw malformed('The request body is not valid UTF-8');
   }
-  if (text.trim() === '')
-    throw new SwitchboardError('MALFORMED_JSON', 'The request body is empty', { field: 'body' });
+  if (text.trim() === '') throw malformed('The request body is empty');
   const { tooDeep, proto } = scanKeys(text);
   if (proto !== null) {
     throw new SwitchboardError('VALIDATION_FAILED', 'A "__proto__" key is not allowed', { field: proto });
@@ -80,11 +81,7 @@ export function parseJsonBody(body: Buffer): unknown {
     });
   } catch (error) {
     if (error instanceof SwitchboardError) throw error;
-    throw new SwitchboardError(
-      'MALFORMED_JSON',
-      `The request body is not valid JSON: ${(error as Error).message}`,
-      { field: 'body' },
-    );
+    throw malformed(`The request body is not valid JSON: ${(error as Error).message}`);
   }
   // Only a \uD800-\uDFFF escape can make a lone surrogate (the bytes were strict UTF-8).
   if (SURROGATE_ESCAPE.test(text)) {
